@@ -1,0 +1,38 @@
+"""Models: one estimator interface (fit / predict, learned attributes end in `_`)
+for the deep and the classical families.
+
+Imports are lazy so that a classical-only run never loads torch or Lightning.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from src.config import option
+from src.models.heads import resolve_loss
+
+
+def model_family(model_cfg: Any) -> str:
+    return str(model_cfg.get("family", "deep"))
+
+
+def build_estimator(cfg: Any, task: str, n_classes: int) -> Any:
+    """The estimator the config's `model` group names, for this task."""
+    if cfg.model.name == "mlp":
+        from src.models.deep import MLPEstimator
+
+        return MLPEstimator(
+            task=task,
+            loss=resolve_loss(option(cfg.loss.name), task),
+            hidden_sizes=list(cfg.model.hidden_sizes),
+            activation=cfg.activation,
+            optimizer=cfg.optimizer,
+            trainer=cfg.trainer,
+            seed=cfg.seed,
+            n_classes=n_classes,
+            dropout=cfg.model.dropout,
+            batch_norm=cfg.model.batch_norm,
+            init=option(cfg.model.init),
+            huber_delta=cfg.loss.huber_delta,
+        )
+    raise ValueError(f"unknown model '{cfg.model.name}'")

@@ -1,0 +1,199 @@
+"""One MLflow run per training, written through `MlflowClient` in few calls.
+
+Metrics are buffered and written with `log_batch` (per-call logging to SQLite
+costs about 6x more). A run always ends in a terminal state: FINISHED when
+the body completes, FAILED on an exception (with the message as a tag),
+KILLED on Ctrl-C / SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Optional
+
+from src.errors import DivergedError, UserError, one_line
+
+# The default store sits at the repository root whatever the working directory
+# (Hydra output folders, multirun jobs) is.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_STORE = PROJECT_ROOT / "mlflow.db"
+PARENT_RUN_ENV = "MLFLOW_PARENT_RUN_ID"
+
+_MAX_PARAM_CHARS = 6000
+_BATCH = 1000  # log_batch accepts up to 1000 metrics, 100 params, 100 tags per call
+
+
+def resolve_tracking_uri(uri: Optional[str] = None) -> str:
+    """tracking.uri, else $MLFLOW_TRACKING_URI, else the absolute SQLite store.
+
+    A relative sqlite path is made absolute so that every job of a sweep
+    writes to the same file."""
+    value = uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{DEFAULT_STORE}"
+    prefix = "sqlite:///"
+    if value.startswith(prefix) and not value[len(prefix) :].startswith("/"):
+        value = prefix + str(Path(value[len(prefix) :]).resolve())
+    return value
+
+
+def client_for(uri: str):
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=uri)
+
+
+def ensure_experiment(client: Any, name: str) -> str:
+    """The experiment's id, creating it if needed (safe when jobs race to create it)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        experiment = client.get_experiment_by_name(name)
+        if experiment is not None:
+            return experiment.experiment_id
+        return client.create_experiment(name)
+    except MlflowException:
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment.experiment_id
+
+
+@lru_cache(maxsize=1)
+def git_commit() -> Optional[str]:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{'model': {'dropout': 0.1}} -> {'model.dropout': 0.1}; lists stay whole."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+@contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Let the run's final write complete even if Ctrl-C is pressed again."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class TrackedRun:
+    """A live MLflow run with buffered metric writes."""
+
+    def __init__(self, client: Any, run_id: str, experiment_id: str):
+        self.client = client
+        self.run_id = run_id
+        self.experiment_id = experiment_id
+        self._metrics: list[Any] = []
+
+    @classmethod
+    def start(
+        cls,
+        tracking_uri: str,
+        experiment: str,
+        run_name: str,
+        tags: Mapping[str, Any],
+        parent_run_id: Optional[str] = None,
+    ) -> "TrackedRun":
+        from mlflow.exceptions import MlflowException
+
+        try:
+            client = client_for(tracking_uri)
+            experiment_id = ensure_experiment(client, experiment)
+            all_tags = {k: str(v) for k, v in tags.items() if v is not None}
+            parent = parent_run_id or os.environ.get(PARENT_RUN_ENV)
+            if parent:
+                all_tags["mlflow.parentRunId"] = parent
+            run = client.create_run(experiment_id, run_name=run_name, tags=all_tags)
+        except (MlflowException, OSError) as exc:
+            raise UserError(f"cannot open the MLflow store at {tracking_uri}: {one_line(exc)}") from exc
+        return cls(client, run.info.run_id, experiment_id)
+
+    # ------------------------------------------------------------------ writes
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        items = [Param(k, str(v)[:_MAX_PARAM_CHARS]) for k, v in params.items()]
+        for i in range(0, len(items), 100):
+            self.client.log_batch(self.run_id, params=items[i : i + 100])
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        from mlflow.entities import RunTag
+
+        items = [RunTag(k, str(v)) for k, v in tags.items() if v is not None]
+        for i in range(0, len(items), 100):
+            self.client.log_batch(self.run_id, tags=items[i : i + 100])
+
+    def add_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
+        """Buffer metrics; they are written by `flush` (called when the run ends)."""
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        self._metrics.extend(Metric(k, float(v), now, step) for k, v in metrics.items())
+
+    def add_history(self, epochs: Iterable[Mapping[str, float]]) -> None:
+        """Per-epoch metrics, with step = epoch."""
+        for epoch, row in enumerate(epochs):
+            self.add_metrics(row, step=epoch)
+
+    def flush(self) -> None:
+        metrics, self._metrics = self._metrics, []
+        for i in range(0, len(metrics), _BATCH):
+            self.client.log_batch(self.run_id, metrics=metrics[i : i + _BATCH])
+
+    def log_artifacts(self, local_dir: str | Path, artifact_path: Optional[str] = None) -> None:
+        self.client.log_artifacts(self.run_id, str(local_dir), artifact_path)
+
+    def finish(self, status: str = "FINISHED") -> None:
+        with _sigint_deferred():
+            try:
+                self.flush()
+            finally:
+                self.client.set_terminated(self.run_id, status)
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> "TrackedRun":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is None:
+            self.finish("FINISHED")
+            return False
+        with _sigint_deferred():
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                status, reason = "KILLED", "interrupted"
+            else:
+                status = "FAILED"
+                reason = getattr(exc, "status_reason", None) or (
+                    "invalid_input" if isinstance(exc, UserError) else "exception"
+                )
+            try:
+                self.set_tags({"status_reason": reason, "error": one_line(exc)[:5000]})
+                if isinstance(exc, DivergedError):
+                    self.add_metrics({"diverged_epoch": exc.epoch})
+            finally:
+                self.finish(status)
+        return False

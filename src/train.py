@@ -1,0 +1,77 @@
+"""Entry point: `python -m src.train [group=option ...] [key=value ...]`.
+
+    python -m src.train experiment=workshop_circles
+    python -m src.train dataset=digits model.hidden_sizes=[128,64] optimizer=adam
+    python -m src.train -m optimizer.lr=0.1,0.01,0.001
+
+Only Hydra and the config schemas are imported up front, so that `--help` and
+config errors answer quickly; torch, Lightning and MLflow load when a run starts.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Optional
+
+import hydra
+from omegaconf import DictConfig
+
+from src.config import register_configs
+from src.errors import UserError, one_line
+
+register_configs()
+FAILED_JOBS: list[str] = []  # one-line errors of the failed jobs of this process's sweep
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+def train(cfg: DictConfig) -> Optional[float]:
+    """Run one configured training; return its main metric (for sweepers)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from src.training.runner import run
+
+    try:
+        result = run(cfg)
+    except Exception as exc:  # noqa: BLE001 -- the run itself is already marked FAILED
+        message = one_line(exc)
+        if HydraConfig.get().mode != RunMode.MULTIRUN:
+            print(f"error: {message}", file=sys.stderr)
+            raise SystemExit(exc.exit_code if isinstance(exc, UserError) else 1) from exc
+        # In a sweep one failed job must not stop the others; the sweep's exit
+        # code reports it at the end.
+        FAILED_JOBS.append(message)
+        print(f"job {HydraConfig.get().job.num} failed: {message}", file=sys.stderr, flush=True)
+        return None
+    print(f"{result.run_name}: {result.main_metric}={result.value:.4f}  [mlflow run {result.run_id}]", flush=True)
+    return result.value
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main() -> None:
+    """Run Hydra, turning every failure into one line on stderr and a non-zero exit."""
+    debug = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # let exceptions reach us instead of Hydra's printer
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # SIGTERM ends runs as KILLED, like Ctrl-C
+    try:
+        train()
+        if FAILED_JOBS:
+            print(f"error: {len(FAILED_JOBS)} job(s) of the sweep failed", file=sys.stderr)
+            sys.exit(1)
+    except KeyboardInterrupt:
+        print("interrupted: the run was marked KILLED", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 -- the command line's last line of defence
+        if debug:
+            raise
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        sys.exit(exc.exit_code if isinstance(exc, UserError) else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Training: one run of one model on one dataset, recorded in MLflow."""

@@ -1,0 +1,219 @@
+"""One run: config -> data -> split -> preprocessing -> fit -> metrics -> MLflow.
+
+Every model family goes through `run` unchanged, which is what makes the
+comparison fair: the same split, the same preprocessing (fit on the training
+rows only), the same seed, the same metric code and the same timers.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from src.config import option
+from src.data import REGRESSION, Dataset, PreparedData, Split, load_dataset, make_split, prepare
+from src.errors import ConfigError
+from src.models import build_estimator, model_family
+from src.models.heads import resolve_loss
+from src.training.metrics import main_metric_name, score
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    run_name: str
+    metrics: dict[str, float]
+    main_metric: str
+
+    @property
+    def value(self) -> float:
+        return self.metrics[self.main_metric]
+
+
+def run_name_for(cfg: DictConfig) -> str:
+    return cfg.tracking.run_name or f"{cfg.model.name}-{cfg.dataset.name}-s{cfg.seed}"
+
+
+def validate(cfg: DictConfig) -> None:
+    """Checks across config groups, before any data is loaded."""
+    task = option(cfg.dataset.task)
+    if model_family(cfg.model) == "deep":
+        resolve_loss(option(cfg.loss.name), task)
+        _check_accelerator(cfg.trainer)
+    if cfg.dataset.fit_only and cfg.trainer.early_stopping_patience is not None:
+        raise ConfigError("trainer.early_stopping_patience needs a validation split; fit-only datasets have none")
+    if not cfg.dataset.fit_only and cfg.trainer.early_stopping_patience is not None and cfg.dataset.val_size == 0:
+        raise ConfigError("trainer.early_stopping_patience needs a validation split; set dataset.val_size > 0")
+
+
+def _check_accelerator(trainer: DictConfig) -> None:
+    if trainer.accelerator not in ("gpu", "cuda"):
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ConfigError(
+            f"trainer={trainer.name} asks for a GPU but none is visible to torch on this machine; "
+            "use trainer=cpu or trainer=default"
+        )
+
+
+def run(cfg: DictConfig) -> RunResult:
+    """Train and evaluate the configured model; record everything in one MLflow run."""
+    from src.tracking.mlflow_run import TrackedRun, flatten, git_commit, resolve_tracking_uri
+
+    validate(cfg)
+    family = model_family(cfg.model)
+    tags = {
+        "model": cfg.model.name,
+        "model_family": family,
+        "dataset": cfg.dataset.name,
+        "task": option(cfg.dataset.task),
+        "seed": cfg.seed,
+        "study": cfg.get("study"),
+        "git_commit": git_commit(),
+        "mlflow.source.git.commit": git_commit(),
+    }
+    name = run_name_for(cfg)
+    with TrackedRun.start(resolve_tracking_uri(cfg.tracking.uri), cfg.tracking.experiment, name, tags) as tracked:
+        resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+        tracked.log_params(flatten(resolved))
+
+        dataset = load_dataset(cfg.dataset)
+        split = make_split(
+            dataset,
+            seed=cfg.seed,
+            test_size=cfg.dataset.test_size,
+            val_size=cfg.dataset.val_size,
+            fit_only=cfg.dataset.fit_only,
+            train_size=cfg.dataset.train_size,
+        )
+        data = prepare(dataset, split, standardize=cfg.dataset.standardize)
+        tracked.set_tags({"task": dataset.task})
+        tracked.log_params(
+            {
+                "n_train": len(split.train),
+                "n_val": len(split.val),
+                "n_test": len(split.test),
+                "n_features": data.n_features,
+                "split_digest": split.digest,
+            }
+        )
+
+        estimator = build_estimator(cfg, dataset.task, dataset.n_classes)
+        started = time.perf_counter()
+        estimator.fit(data.X_train, data.y_train, data.X_val, data.y_val)
+        fit_time = time.perf_counter() - started
+
+        evaluated_split = "train" if split.fit_only else "test"
+        X_eval = data.X_train if split.fit_only else data.X_test
+        started = time.perf_counter()
+        y_eval_pred = estimator.predict(X_eval)
+        predict_time = time.perf_counter() - started
+
+        y_train_pred = estimator.predict(data.X_train) if not split.fit_only else y_eval_pred
+        y_train_true, y_train_pred = _to_target_units(data, data.y_train), _to_target_units(data, y_train_pred)
+        metrics = score(dataset.task, y_train_true, y_train_pred, "train")
+        if not split.fit_only:
+            y_test_true = _to_target_units(data, data.y_test)
+            y_test_pred = _to_target_units(data, y_eval_pred)
+            metrics.update(score(dataset.task, y_test_true, y_test_pred, "test"))
+        else:
+            y_test_true, y_test_pred = y_train_true, y_train_pred
+        metrics.update({"fit_time_s": fit_time, "predict_time_s": predict_time})
+        weights = getattr(estimator, "learned_weights", lambda: None)()
+        if weights:
+            metrics.update(weights)
+
+        n_params = getattr(estimator, "n_params_", None)
+        tracked.log_params({"n_params": n_params if n_params is not None else "undefined"})
+        history = getattr(estimator, "history_", [])
+        tracked.add_history(history)
+        tracked.add_metrics(metrics, step=len(history))
+        if family == "deep":
+            tracked.set_tags({"accelerator": estimator.device_.type, "epochs_trained": estimator.epochs_trained_})
+
+        with tempfile.TemporaryDirectory(prefix="mlvsdl-") as tmp:
+            _write_artifacts(
+                Path(tmp), cfg, name, dataset, split, data, estimator, history,
+                y_test_true, y_test_pred, evaluated_split,
+            )
+            tracked.log_artifacts(tmp)
+
+        main = main_metric_name(dataset.task, split.fit_only)
+        result = RunResult(tracked.run_id, name, metrics, main)
+    return result
+
+
+def _to_target_units(data: PreparedData, y: np.ndarray) -> np.ndarray:
+    return data.target_scaler.inverse_transform(y) if data.target_scaler is not None else y
+
+
+def _raw_predictor(data: PreparedData, dataset: Dataset, estimator: Any):
+    """Predictions from raw feature values, in the target's units (for plots)."""
+    import pandas as pd
+
+    def predict(X_raw: np.ndarray) -> np.ndarray:
+        frame = pd.DataFrame(X_raw, columns=dataset.X.columns)
+        X = data.preprocessor.transform(frame).astype(np.float32)
+        return _to_target_units(data, estimator.predict(X))
+
+    return predict
+
+
+def _write_artifacts(
+    out: Path,
+    cfg: DictConfig,
+    title: str,
+    dataset: Dataset,
+    split: Split,
+    data: PreparedData,
+    estimator: Any,
+    history: list[dict[str, float]],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    evaluated_split: str,
+) -> None:
+    from sklearn import metrics as skm
+
+    from src.reports import plots
+
+    (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+
+    def save(fig: Optional[Any], filename: str) -> None:
+        if fig is not None:
+            fig.savefig(out / filename, dpi=100)
+
+    save(plots.loss_curves(history, title), "loss_curves.png")
+    if dataset.task == REGRESSION:
+        save(plots.predicted_vs_true(y_true, y_pred, title, evaluated_split), "predicted_vs_true.png")
+    else:
+        labels = np.arange(dataset.n_classes)
+        cm = skm.confusion_matrix(y_true, y_pred, labels=labels)
+        save(plots.confusion_matrix_figure(cm, dataset.class_names, title), "confusion_matrix.png")
+        report = skm.classification_report(
+            y_true, y_pred, labels=labels, target_names=dataset.class_names, zero_division=0
+        )
+        (out / "classification_report.txt").write_text(report)
+
+    numeric = dataset.X.select_dtypes("number")
+    if numeric.shape[1] != dataset.X.shape[1] or dataset.X.shape[1] not in (1, 2):
+        return
+    X_raw, y_raw = dataset.X.to_numpy(dtype=np.float64), dataset.y
+    panels = [("train", X_raw[split.train], y_raw[split.train])]
+    if len(split.test):
+        panels.append(("test", X_raw[split.test], y_raw[split.test]))
+    predict = _raw_predictor(data, dataset, estimator)
+    if dataset.X.shape[1] == 1 and dataset.task == REGRESSION:
+        save(plots.fitted_curve(predict, [(s, x[:, 0], y) for s, x, y in panels], title), "fitted_curve.png")
+    elif dataset.X.shape[1] == 2 and dataset.task != REGRESSION:
+        save(plots.decision_regions(predict, panels, dataset.class_names, title), "decision_regions.png")

@@ -1,0 +1,60 @@
+"""`python -m src.train` as a user runs it: one-line errors, exit codes, printed metrics."""
+
+import pytest
+
+from tests.conftest import run_cli, runs_of
+
+
+def _one_line_error(proc) -> str:
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ("model.no_such_key=1", "no_such_key"),
+        ("optimizer.lr=fast", "optimizer.lr"),
+        ("model.init=bogus", "model.init"),
+        ("dataset=no_such_dataset", "digits"),  # lists the valid options
+    ],
+)
+def test_bad_config_fails_with_one_line_naming_the_problem(override, expected, tracking_uri, mlflow_client):
+    proc = run_cli(override)
+    assert proc.returncode != 0
+    assert expected in _one_line_error(proc)
+    assert runs_of(mlflow_client) == []  # nothing started, nothing left RUNNING
+
+
+def test_a_loss_that_does_not_fit_the_task_is_refused_before_training(tracking_uri, mlflow_client):
+    proc = run_cli("dataset=digits", "loss=bce")
+    assert proc.returncode != 0
+    line = _one_line_error(proc)
+    assert "bce" in line and "multiclass" in line and "cross_entropy" in line
+    assert runs_of(mlflow_client) == []
+
+
+def test_help_lists_the_config_groups():
+    proc = run_cli("--help")
+    assert proc.returncode == 0
+    for group in ("dataset", "model", "activation", "loss", "optimizer", "trainer", "experiment"):
+        assert group in proc.stdout
+
+
+def test_the_workshop_experiment_prints_its_test_metric(tracking_uri, mlflow_client):
+    proc = run_cli("experiment=workshop_circles", "trainer.max_epochs=5")
+    assert proc.returncode == 0, proc.stderr
+    assert "mlp-workshop_circles-s0: test_accuracy=" in proc.stdout
+    (record,) = runs_of(mlflow_client)
+    assert record.info.status == "FINISHED"
+
+
+def test_a_failing_run_exits_non_zero_with_one_line(tracking_uri, mlflow_client):
+    proc = run_cli("dataset=workshop_regression", "optimizer.lr=1e6", "optimizer=minibatch_sgd",
+                   "dataset.standardize=false", "trainer.max_epochs=20")
+    assert proc.returncode != 0
+    assert "diverged" in _one_line_error(proc)
+    (record,) = runs_of(mlflow_client)
+    assert record.info.status == "FAILED"

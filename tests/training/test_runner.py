@@ -1,0 +1,132 @@
+"""End-to-end runs on every dataset, recorded in a temporary MLflow store."""
+
+import numpy as np
+import pytest
+
+from src.errors import DivergedError
+from src.tracking.mlflow_run import git_commit
+from src.training.runner import run
+from tests.conftest import make_config, runs_of
+
+FAST = ("trainer.max_epochs=3", "model.hidden_sizes=[8]")
+
+
+def _only_run(client):
+    runs = runs_of(client)
+    assert len(runs) == 1
+    return runs[0]
+
+
+@pytest.mark.parametrize(
+    "dataset", ["workshop_regression", "workshop_circles", "seed_table1", "seed_table2",
+                "seed_noisy_table", "seed_study_hours", "digits", "mnist1d"],
+)
+def test_short_run_records_metrics_params_tags_and_artifacts(dataset, mlflow_client):
+    result = run(make_config(f"dataset={dataset}", *FAST))
+    record = _only_run(mlflow_client)
+    assert record.info.status == "FINISHED"
+    assert record.info.run_name == f"mlp-{dataset}-s0" == result.run_name
+
+    tags = record.data.tags
+    assert tags["model"] == "mlp" and tags["model_family"] == "deep" and tags["dataset"] == dataset
+    assert tags["task"] in ("regression", "binary", "multiclass")
+    assert tags["accelerator"] == "cpu"
+    assert tags.get("git_commit") == git_commit()  # None only outside a git checkout
+
+    params = record.data.params
+    for key in ("model.hidden_sizes", "optimizer.lr", "n_train", "n_val", "n_test", "n_features", "n_params"):
+        assert key in params, key
+    assert params["model.hidden_sizes"] == "[8]"
+    assert int(params["n_params"]) > 0
+
+    metrics = record.data.metrics
+    fit_only = tags["task"] == "regression" and dataset.startswith("seed_")
+    if tags["task"] == "regression":
+        expected = ["train_mse"] if fit_only else ["test_mse", "test_rmse", "test_mae", "test_r2", "train_mse"]
+    else:
+        expected = ["test_accuracy", "test_f1_macro", "train_accuracy"]
+    for key in expected + ["fit_time_s", "predict_time_s"]:
+        assert key in metrics and np.isfinite(metrics[key]), key
+    assert result.metrics[result.main_metric] == pytest.approx(metrics[result.main_metric])
+
+    history = mlflow_client.get_metric_history(record.info.run_id, "train_loss")
+    assert sorted(m.step for m in history) == [0, 1, 2]
+    if params["n_val"] != "0":
+        assert len(mlflow_client.get_metric_history(record.info.run_id, "val_loss")) == 3
+        if tags["task"] != "regression":
+            assert len(mlflow_client.get_metric_history(record.info.run_id, "val_accuracy")) == 3
+
+    artifacts = {a.path for a in mlflow_client.list_artifacts(record.info.run_id)}
+    assert {"config.yaml", "loss_curves.png"} <= artifacts
+    if tags["task"] == "regression":
+        assert "predicted_vs_true.png" in artifacts
+    else:
+        assert {"confusion_matrix.png", "classification_report.txt"} <= artifacts
+
+
+def test_workshop_circles_logs_the_workshop_artifacts(mlflow_client):
+    result = run(make_config("experiment=workshop_circles"))
+    record = _only_run(mlflow_client)
+    artifacts = {a.path for a in mlflow_client.list_artifacts(record.info.run_id)}
+    assert {"confusion_matrix.png", "classification_report.txt", "decision_regions.png", "loss_curves.png"} <= artifacts
+    assert int(record.data.params["n_val"]) == 10 and int(record.data.params["n_test"]) == 20
+    assert result.metrics["test_accuracy"] >= 0.9  # the circles are separable
+
+
+def test_workshop_regression_logs_the_fitted_curve(mlflow_client):
+    result = run(make_config("experiment=workshop_regression"))
+    record = _only_run(mlflow_client)
+    artifacts = {a.path for a in mlflow_client.list_artifacts(record.info.run_id)}
+    assert "fitted_curve.png" in artifacts
+    assert record.data.params["n_test"] == "20" and record.data.params["n_train"] == "80"
+    assert result.metrics["test_r2"] > 0.9
+
+
+def test_single_neuron_finds_table1_w5_bminus1(mlflow_client):
+    result = run(make_config("dataset=seed_table1", "model.hidden_sizes=[]", "optimizer=batch_gd",
+                             "optimizer.lr=0.04", "trainer.max_epochs=2000"))
+    assert result.metrics["weight_1"] == pytest.approx(5, abs=0.05)
+    assert result.metrics["bias"] == pytest.approx(-1, abs=0.05)
+    assert _only_run(mlflow_client).data.metrics["weight_1"] == pytest.approx(5, abs=0.05)
+
+
+def test_single_neuron_finds_table2_all_ones(tracking_uri):
+    result = run(make_config("dataset=seed_table2", "model.hidden_sizes=[]", "optimizer=batch_gd",
+                             "optimizer.lr=0.05", "trainer.max_epochs=3000"))
+    for key in ("weight_1", "weight_2", "bias"):
+        assert result.metrics[key] == pytest.approx(1, abs=0.05), key
+
+
+def test_an_exception_inside_training_marks_the_run_failed(mlflow_client, monkeypatch):
+    from src.models import deep
+
+    def explode(self, batch, batch_idx):
+        raise RuntimeError("boom inside training_step")
+
+    monkeypatch.setattr(deep.EpochLoop, "training_step", explode)
+    with pytest.raises(RuntimeError, match="boom"):
+        run(make_config(*FAST))
+    record = _only_run(mlflow_client)
+    assert record.info.status == "FAILED"
+    assert "boom inside training_step" in record.data.tags["error"]
+
+
+def test_a_diverging_learning_rate_marks_the_run_failed_as_diverged(mlflow_client):
+    with pytest.raises(DivergedError):
+        run(make_config("dataset=workshop_regression", "optimizer=minibatch_sgd", "optimizer.lr=1e6",
+                        "trainer.max_epochs=20", "dataset.standardize=false"))
+    record = _only_run(mlflow_client)
+    assert record.info.status == "FAILED"
+    assert record.data.tags["status_reason"] == "diverged"
+
+
+def test_keyboard_interrupt_marks_the_run_killed(mlflow_client, monkeypatch):
+    from src.models import deep
+
+    def interrupt(self, batch, batch_idx):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(deep.EpochLoop, "training_step", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run(make_config(*FAST))
+    assert _only_run(mlflow_client).info.status == "KILLED"
