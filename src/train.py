@@ -19,7 +19,8 @@ import hydra
 from omegaconf import DictConfig
 
 from src.config import register_configs
-from src.errors import UserError, one_line
+from src.tracking import sweep
+from src.errors import ConfigError, UserError, one_line
 
 register_configs()
 FAILED_JOBS: list[str] = []  # one-line errors of the failed jobs of this process's sweep
@@ -31,18 +32,28 @@ def train(cfg: DictConfig) -> Optional[float]:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from src.training.runner import run
+    from src.training.runner import record_failure, run, run_name_for
 
+    multirun = HydraConfig.get().mode == RunMode.MULTIRUN
+    if multirun and not cfg.tracking.run_name:
+        cfg.tracking.run_name = f"{run_name_for(cfg)}-j{HydraConfig.get().job.num}"
     try:
+        if multirun and cfg.trainer.strategy == "ddp":
+            raise ConfigError(
+                "trainer.strategy=ddp relaunches the script with the sweep's arguments; inside a -m sweep "
+                "use trainer.strategy=ddp_spawn or one device per job"
+            )
         result = run(cfg)
     except Exception as exc:  # noqa: BLE001 -- the run itself is already marked FAILED
         message = one_line(exc)
-        if HydraConfig.get().mode != RunMode.MULTIRUN:
+        if not multirun:
             print(f"error: {message}", file=sys.stderr)
             raise SystemExit(exc.exit_code if isinstance(exc, UserError) else 1) from exc
         # In a sweep one failed job must not stop the others; the sweep's exit
         # code reports it at the end.
         FAILED_JOBS.append(message)
+        if getattr(exc, "mlflow_run_id", None) is None:
+            record_failure(cfg, exc)
         print(f"job {HydraConfig.get().job.num} failed: {message}", file=sys.stderr, flush=True)
         return None
     print(f"{result.run_name}: {result.main_metric}={result.value:.4f}  [mlflow run {result.run_id}]", flush=True)
@@ -60,13 +71,16 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # SIGTERM ends runs as KILLED, like Ctrl-C
     try:
         train()
-        if FAILED_JOBS:
-            print(f"error: {len(FAILED_JOBS)} job(s) of the sweep failed", file=sys.stderr)
+        failed = len(FAILED_JOBS) or len(sweep.LAST_SWEEP_FAILURES)
+        if failed:
+            print(f"error: {failed} job(s) of the sweep failed; see the sweep's summary", file=sys.stderr)
             sys.exit(1)
     except KeyboardInterrupt:
+        sweep.abort_active_sweep("KILLED")
         print("interrupted: the run was marked KILLED", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 -- the command line's last line of defence
+        sweep.abort_active_sweep("FAILED")
         if debug:
             raise
         print(f"error: {one_line(exc)}", file=sys.stderr)

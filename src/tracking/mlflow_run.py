@@ -182,6 +182,10 @@ class TrackedRun:
         if exc is None:
             self.finish("FINISHED")
             return False
+        try:
+            exc.mlflow_run_id = self.run_id  # lets a sweep tell recorded failures from unrecorded ones
+        except AttributeError:
+            pass
         with _sigint_deferred():
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 status, reason = "KILLED", "interrupted"

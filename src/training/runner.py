@@ -67,15 +67,12 @@ def _check_accelerator(trainer: DictConfig) -> None:
         )
 
 
-def run(cfg: DictConfig) -> RunResult:
-    """Train and evaluate the configured model; record everything in one MLflow run."""
-    from src.tracking.mlflow_run import TrackedRun, flatten, git_commit, resolve_tracking_uri
+def _run_tags(cfg: DictConfig) -> dict[str, Any]:
+    from src.tracking.mlflow_run import git_commit
 
-    validate(cfg)
-    family = model_family(cfg.model)
-    tags = {
+    return {
         "model": cfg.model.name,
-        "model_family": family,
+        "model_family": model_family(cfg.model),
         "dataset": cfg.dataset.name,
         "task": option(cfg.dataset.task),
         "seed": cfg.seed,
@@ -83,8 +80,31 @@ def run(cfg: DictConfig) -> RunResult:
         "git_commit": git_commit(),
         "mlflow.source.git.commit": git_commit(),
     }
+
+
+def _start_run(cfg: DictConfig):
+    from src.tracking.mlflow_run import TrackedRun, resolve_tracking_uri
+
+    uri = resolve_tracking_uri(cfg.tracking.uri)
+    return TrackedRun.start(uri, cfg.tracking.experiment, run_name_for(cfg), _run_tags(cfg))
+
+
+def record_failure(cfg: DictConfig, exc: BaseException) -> str:
+    """Record a job that failed before its run started (a sweep's config error)
+    as a FAILED run, so that the sweep's summary lists it."""
+    tracked = _start_run(cfg)
+    tracked.__exit__(type(exc), exc, None)
+    return tracked.run_id
+
+
+def run(cfg: DictConfig) -> RunResult:
+    """Train and evaluate the configured model; record everything in one MLflow run."""
+    from src.tracking.mlflow_run import flatten
+
+    validate(cfg)
+    family = model_family(cfg.model)
     name = run_name_for(cfg)
-    with TrackedRun.start(resolve_tracking_uri(cfg.tracking.uri), cfg.tracking.experiment, name, tags) as tracked:
+    with _start_run(cfg) as tracked:
         resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
         tracked.log_params(flatten(resolved))
 
@@ -150,6 +170,7 @@ def run(cfg: DictConfig) -> RunResult:
             tracked.log_artifacts(tmp)
 
         main = main_metric_name(dataset.task, split.fit_only)
+        tracked.set_tags({"main_metric": main})
         result = RunResult(tracked.run_id, name, metrics, main)
     return result
 

@@ -1,0 +1,117 @@
+"""A Hydra callback that gives every multirun one parent MLflow run.
+
+MLflow's nested runs only work inside one process, and Hydra's launchers may
+run jobs in other processes (joblib, submitit). So the parent run is created
+here, in the launching process, before any job starts -- which also creates
+the SQLite store and the experiment once, instead of letting parallel jobs
+race to create their tables -- and its id reaches the jobs through the
+MLFLOW_PARENT_RUN_ID environment variable. When the sweep ends, the children
+are read back from MLflow (whatever process ran them) into a summary table,
+printed and logged on the parent as Markdown and CSV.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from src.tracking.mlflow_run import PARENT_RUN_ENV
+
+# The parent run of the sweep in progress, so that an interrupt can close it.
+ACTIVE_PARENT: dict[str, Any] = {}
+# Failed or killed children of the last sweep of this process.
+LAST_SWEEP_FAILURES: list[str] = []
+
+
+class MLflowSweepCallback(Callback):
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from src.tracking.mlflow_run import client_for, ensure_experiment, git_commit, resolve_tracking_uri
+
+        LAST_SWEEP_FAILURES.clear()
+        uri = resolve_tracking_uri(config.tracking.uri)
+        client = client_for(uri)
+        experiment_id = ensure_experiment(client, config.tracking.experiment)
+        overrides = list(config.hydra.overrides.task)
+        tags = {
+            "sweep": "true",
+            "sweep_overrides": " ".join(overrides)[:5000],
+            "launcher": str(config.hydra.launcher.get("_target_", "")).rsplit(".", 1)[-1],
+            "git_commit": git_commit(),
+            "study": config.get("study"),
+        }
+        name = f"sweep-{config.get('study') or config.dataset.name}"
+        run = client.create_run(
+            experiment_id, run_name=name, tags={k: str(v) for k, v in tags.items() if v is not None}
+        )
+        os.environ[PARENT_RUN_ENV] = run.info.run_id
+        ACTIVE_PARENT.update(client=client, run_id=run.info.run_id, experiment_id=experiment_id)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if not ACTIVE_PARENT:
+            return
+        close_parent("FINISHED")
+
+
+def close_parent(status: str) -> None:
+    """Summarize the children on the parent run, then end it with `status`."""
+    from src.reports.summary import sweep_summary
+
+    client, run_id = ACTIVE_PARENT["client"], ACTIVE_PARENT["run_id"]
+    try:
+        children = client.search_runs(
+            [ACTIVE_PARENT["experiment_id"]], filter_string=f"tags.`mlflow.parentRunId` = '{run_id}'",
+            max_results=50000,
+        )
+        table = sweep_summary(children)
+        failures = [f"{r.info.run_name}: {r.data.tags.get('error', r.info.status)}"
+                    for r in children if r.info.status in ("FAILED", "KILLED")]
+        LAST_SWEEP_FAILURES[:] = failures
+        print("\n" + _markdown(table, failures), flush=True)
+        with tempfile.TemporaryDirectory(prefix="mlvsdl-sweep-") as tmp:
+            table.to_csv(Path(tmp) / "summary.csv", index=False)
+            (Path(tmp) / "summary.md").write_text(_markdown(table, failures))
+            client.log_artifacts(run_id, tmp)
+        from mlflow.entities import Metric
+
+        client.log_batch(run_id, metrics=[Metric("n_jobs", len(children), 0, 0),
+                                          Metric("n_failed", len(failures), 0, 0)])
+        if failures:
+            client.set_tag(run_id, "failed_jobs", str(len(failures)))
+    finally:
+        client.set_terminated(run_id, status)
+        os.environ.pop(PARENT_RUN_ENV, None)
+        ACTIVE_PARENT.clear()
+
+
+def _markdown(table: Any, failures: list[str]) -> str:
+    """A Markdown table without the optional `tabulate` dependency."""
+    if table.empty:
+        body = "No runs were recorded.\n"
+    else:
+        header = "| " + " | ".join(map(str, table.columns)) + " |"
+        rule = "|" + "---|" * len(table.columns)
+        rows = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+        body = "\n".join([header, rule, *rows]) + "\n"
+    if failures:
+        body += "\n## Failed jobs\n\n" + "\n".join(f"- {f}" for f in failures) + "\n"
+    return "# Sweep summary\n\n" + body
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is None else str(value)
+
+
+def abort_active_sweep(status: str) -> None:
+    """Close a sweep's parent run that did not end normally: KILLED after Ctrl-C
+    or SIGTERM, FAILED after an error outside the jobs."""
+    if ACTIVE_PARENT:
+        close_parent(status)
+        print(f"the sweep's parent run was marked {status}", file=sys.stderr)
