@@ -16,8 +16,19 @@ def model_family(model_cfg: Any) -> str:
     return str(model_cfg.get("family", "deep"))
 
 
+def check_model_task(model_cfg: Any, task: str) -> None:
+    """ConfigError, naming the models that can, if the model cannot do the task."""
+    from src.models.classical import check_task
+
+    check_task(str(model_cfg.name), task)
+
+
 def build_estimator(cfg: Any, task: str, n_classes: int) -> Any:
     """The estimator the config's `model` group names, for this task."""
+    if model_family(cfg.model) == "classical":
+        from src.models.classical import build_classical
+
+        return build_classical(cfg.model, task, seed=cfg.seed)
     if cfg.model.name == "mlp":
         from src.models.deep import MLPEstimator
 

@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from src.config import option
 from src.data import REGRESSION, Dataset, PreparedData, Split, load_dataset, make_split, prepare
 from src.errors import ConfigError
-from src.models import build_estimator, model_family
+from src.models import build_estimator, check_model_task, model_family
 from src.models.heads import resolve_loss
 from src.training.metrics import main_metric_name, score
 
@@ -46,6 +46,7 @@ def run_name_for(cfg: DictConfig) -> str:
 def validate(cfg: DictConfig) -> None:
     """Checks across config groups, before any data is loaded."""
     task = option(cfg.dataset.task)
+    check_model_task(cfg.model, task)
     if model_family(cfg.model) == "deep":
         resolve_loss(option(cfg.loss.name), task)
         _check_accelerator(cfg.trainer)
@@ -161,6 +162,10 @@ def run(cfg: DictConfig) -> RunResult:
         tracked.add_metrics(metrics, step=len(history))
         if family == "deep":
             tracked.set_tags({"accelerator": estimator.device_.type, "epochs_trained": estimator.epochs_trained_})
+        if cfg.tracking.log_model:
+            from src.tracking.models import log_fitted_model
+
+            log_fitted_model(tracked, estimator, data.X_train)
 
         with tempfile.TemporaryDirectory(prefix="mlvsdl-") as tmp:
             _write_artifacts(
