@@ -1,24 +1,89 @@
-"""One preprocessing pipeline for every model family, fit on the training split only."""
+"""One preprocessing pipeline for every model family, fit on the training split only.
+
+    numeric columns      -> impute (dataset.impute_numeric)     -> standardize (dataset.standardize)
+    categorical columns  -> impute (dataset.impute_categorical) -> one-hot (or ordinal) encode
+
+Every statistic -- imputation values, means and scales, the categories the
+encoder knows -- comes from the training rows; validation and test rows are
+only transformed. A category first seen outside the training rows encodes as
+all zeros (one-hot) or -1 (ordinal).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from src.data.catalogue import REGRESSION, Dataset
 from src.data.splits import Split
 
 
-def build_preprocessor(X: pd.DataFrame, standardize: bool) -> ColumnTransformer:
-    """Numeric columns are (optionally) standardized; nothing else is learned."""
-    numeric = Pipeline([("scale", StandardScaler() if standardize else "passthrough")])
-    return ColumnTransformer([("numeric", numeric, list(X.columns))], sparse_threshold=0.0)
+@dataclass(frozen=True)
+class PreprocessOptions:
+    impute_numeric: str = "median"  # mean | median | most_frequent | constant (0)
+    impute_categorical: str = "most_frequent"  # most_frequent | constant ('missing')
+    categorical_encoding: str = "onehot"  # onehot | ordinal
+    max_categories: Optional[int] = None
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> "PreprocessOptions":
+        def plain(value: Any) -> Any:
+            return getattr(value, "value", value)
+
+        defaults = cls()
+        return cls(
+            impute_numeric=plain(cfg.get("impute_numeric", defaults.impute_numeric)),
+            impute_categorical=plain(cfg.get("impute_categorical", defaults.impute_categorical)),
+            categorical_encoding=plain(cfg.get("categorical_encoding", defaults.categorical_encoding)),
+            max_categories=cfg.get("max_categories", None),
+        )
+
+
+def build_preprocessor(
+    X: pd.DataFrame,
+    standardize: bool,
+    categorical: Sequence[str] = (),
+    options: Optional[PreprocessOptions] = None,
+) -> ColumnTransformer:
+    """Numeric columns are imputed and (optionally) standardized; categorical
+    ones are imputed and encoded."""
+    options = options or PreprocessOptions()
+    categorical = [c for c in X.columns if c in set(categorical)]
+    numeric_columns = [c for c in X.columns if c not in set(categorical)]
+    # keep_empty_features: a column with no value in the training rows still
+    # yields a column (filled), so the feature count never depends on the split.
+    numeric = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy=options.impute_numeric, fill_value=0.0, keep_empty_features=True)),
+            ("scale", StandardScaler() if standardize else "passthrough"),
+        ]
+    )
+    transformers: list[tuple[str, Any, list[str]]] = [("numeric", numeric, numeric_columns)]
+    if categorical:
+        if options.categorical_encoding == "ordinal":
+            encoder: Any = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+        else:
+            encoder = OneHotEncoder(
+                handle_unknown="infrequent_if_exist" if options.max_categories else "ignore",
+                max_categories=options.max_categories,
+                sparse_output=False,
+            )
+        categorical_pipeline = Pipeline(
+            [
+                ("impute", SimpleImputer(strategy=options.impute_categorical, fill_value="missing",
+                                         keep_empty_features=True)),  # fmt: skip
+                ("encode", encoder),
+            ]
+        )
+        transformers.append(("categorical", categorical_pipeline, categorical))
+    return ColumnTransformer(transformers, sparse_threshold=0.0)
 
 
 @dataclass
@@ -55,22 +120,32 @@ class PreparedData:
     preprocessor: ColumnTransformer
     target_scaler: Optional[TargetScaler]
     feature_names: list[str]
+    # Missing feature cells filled by the imputers, over the train, val and test rows.
+    n_imputed_cells: int = 0
 
     @property
     def n_features(self) -> int:
         return self.X_train.shape[1]
 
 
-def prepare(dataset: Dataset, split: Split, standardize: bool) -> PreparedData:
+def prepare(
+    dataset: Dataset,
+    split: Split,
+    standardize: bool,
+    options: Optional[PreprocessOptions] = None,
+) -> PreparedData:
     """Fit the preprocessing on the training rows and apply it to every split."""
     X = dataset.X
-    preprocessor = build_preprocessor(X, standardize)
+    preprocessor = build_preprocessor(X, standardize, dataset.categorical, options)
     X_train = preprocessor.fit_transform(X.iloc[split.train]).astype(np.float32)
 
     def transform(rows: np.ndarray) -> np.ndarray:
         if len(rows) == 0:
             return np.empty((0, X_train.shape[1]), dtype=np.float32)
         return preprocessor.transform(X.iloc[rows]).astype(np.float32)
+
+    used = np.concatenate([split.train, split.val, split.test])
+    n_imputed = int(X.iloc[used].isna().to_numpy().sum())
 
     y = dataset.y
     target_scaler = None
@@ -87,4 +162,5 @@ def prepare(dataset: Dataset, split: Split, standardize: bool) -> PreparedData:
         preprocessor=preprocessor,
         target_scaler=target_scaler,
         feature_names=[str(n).split("__", 1)[-1] for n in preprocessor.get_feature_names_out()],
+        n_imputed_cells=n_imputed,
     )

@@ -100,7 +100,10 @@ def make_split(
     else:
         n_test = _count(test_size, n, "dataset.test_size")
         if n_test >= n:
-            raise DataError(f"dataset '{dataset.name}' has {n} rows, too few for a test split of {n_test}")
+            raise DataError(
+                f"{dataset.label}: {n} rows, fewer than the split needs: a test split of {n_test} "
+                "leaves nothing to train on; lower dataset.test_size or use a bigger table"
+            )
         test, rest = _take(stratified_order(all_rows, labels, seed), n_test)
 
     rest_labels = None if labels is None else labels[rest]
@@ -109,7 +112,10 @@ def make_split(
     val, pool = _take(order, n_val)
     pool_order = order[n_val:]  # stratified order kept, so train_size prefixes nest
     if len(pool) == 0:
-        raise DataError(f"dataset '{dataset.name}' has {n} rows: nothing left to train on after the splits")
+        raise DataError(
+            f"{dataset.label}: {n} rows, fewer than the split needs: nothing left to train on after "
+            f"{len(test)} test and {len(val)} validation rows; lower dataset.test_size / dataset.val_size"
+        )
 
     if train_size is None:
         train = np.sort(pool_order)
@@ -117,7 +123,8 @@ def make_split(
         k = _count(train_size, len(pool_order), "dataset.train_size")
         if k > len(pool_order):
             raise DataError(
-                f"dataset.train_size={train_size:g} exceeds the training pool of {len(pool_order)} rows"
+                f"{dataset.label}: dataset.train_size={train_size:g} exceeds the training pool of "
+                f"{len(pool_order)} rows"
             )
         train = np.sort(pool_order[:k])
     if labels is not None:
@@ -126,10 +133,10 @@ def make_split(
 
 
 def _check_classes(dataset: Dataset, train: np.ndarray, test: np.ndarray) -> None:
-    if len(np.unique(dataset.y[train])) < 2:
-        raise DataError(f"dataset '{dataset.name}': the training split holds a single class")
     if len(test) and dataset.n_classes > len(test):
         raise DataError(
-            f"dataset '{dataset.name}' has {dataset.n_classes} classes but its test split only "
-            f"{len(test)} rows; raise dataset.test_size"
+            f"{dataset.label}: the target has {dataset.n_classes} classes but the test split only "
+            f"{len(test)} rows; raise dataset.test_size or use a bigger table"
         )
+    if len(np.unique(dataset.y[train])) < 2:
+        raise DataError(f"{dataset.label}: the training split holds a single class; use more rows or another seed")

@@ -19,6 +19,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from src.config import option
 from src.data import REGRESSION, Dataset, PreparedData, Split, load_dataset, make_split, prepare
+from src.data.catalogue import check_dataset_config
+from src.data.preprocessing import PreprocessOptions
 from src.errors import ConfigError
 from src.models import build_estimator, check_model_task, model_family
 from src.models.heads import resolve_loss
@@ -45,6 +47,7 @@ def run_name_for(cfg: DictConfig) -> str:
 
 def validate(cfg: DictConfig) -> None:
     """Checks across config groups, before any data is loaded."""
+    check_dataset_config(cfg.dataset)
     task = option(cfg.dataset.task)
     check_model_task(cfg.model, task)
     if model_family(cfg.model) == "deep":
@@ -54,6 +57,13 @@ def validate(cfg: DictConfig) -> None:
         raise ConfigError("trainer.early_stopping_patience needs a validation split; fit-only datasets have none")
     if not cfg.dataset.fit_only and cfg.trainer.early_stopping_patience is not None and cfg.dataset.val_size == 0:
         raise ConfigError("trainer.early_stopping_patience needs a validation split; set dataset.val_size > 0")
+
+
+def validate_task(cfg: DictConfig, task: str) -> None:
+    """The task checks of `validate`, again, once a task inferred from the data ('auto') is known."""
+    check_model_task(cfg.model, task)
+    if model_family(cfg.model) == "deep":
+        resolve_loss(option(cfg.loss.name), task)
 
 
 def _check_accelerator(trainer: DictConfig) -> None:
@@ -100,6 +110,7 @@ def record_failure(cfg: DictConfig, exc: BaseException) -> str:
 
 def run(cfg: DictConfig) -> RunResult:
     """Train and evaluate the configured model; record everything in one MLflow run."""
+    from src.tracking.inputs import log_dataset
     from src.tracking.mlflow_run import flatten
 
     validate(cfg)
@@ -110,6 +121,8 @@ def run(cfg: DictConfig) -> RunResult:
         tracked.log_params(flatten(resolved))
 
         dataset = load_dataset(cfg.dataset)
+        if option(cfg.dataset.task) == "auto":
+            validate_task(cfg, dataset.task)
         split = make_split(
             dataset,
             seed=cfg.seed,
@@ -118,7 +131,8 @@ def run(cfg: DictConfig) -> RunResult:
             fit_only=cfg.dataset.fit_only,
             train_size=cfg.dataset.train_size,
         )
-        data = prepare(dataset, split, standardize=cfg.dataset.standardize)
+        data = prepare(dataset, split, standardize=cfg.dataset.standardize,
+                       options=PreprocessOptions.from_config(cfg.dataset))  # fmt: skip
         tracked.set_tags({"task": dataset.task})
         tracked.log_params(
             {
@@ -129,6 +143,7 @@ def run(cfg: DictConfig) -> RunResult:
                 "split_digest": split.digest,
             }
         )
+        log_dataset(tracked, dataset, split, data)
 
         estimator = build_estimator(cfg, dataset.task, dataset.n_classes)
         started = time.perf_counter()

@@ -60,3 +60,41 @@ def test_preprocessing_statistics_come_from_the_training_rows_only():
     scaler = prepared.preprocessor.named_transformers_["numeric"].named_steps["scale"]
     assert np.allclose(scaler.mean_, data.X.iloc[split.train].mean().to_numpy())
     assert not np.allclose(scaler.mean_, data.X.mean().to_numpy())
+
+
+def test_imputer_and_one_hot_statistics_come_from_the_training_rows_only():
+    import pandas as pd
+
+    from src.data.catalogue import Dataset
+
+    rng = np.random.default_rng(0)
+    n = 200
+    X = pd.DataFrame(
+        {
+            "size": rng.normal(0, 1, n),
+            "city": rng.choice(["paris", "lyon"], n).astype(object),
+        }
+    )
+    y = rng.integers(0, 2, n)
+    data = Dataset("toy", "binary", X, y, "test", class_names=["0", "1"], categorical=("city",))
+    split = make_split(data, seed=0, test_size=0.2, val_size=0.1)
+    held_out = np.concatenate([split.val, split.test])
+    # Values and a category that exist only outside the training rows, and missing cells.
+    X.loc[held_out, "size"] = 1000.0
+    X.loc[held_out, "city"] = "atlantis"
+    X.loc[split.train[:20], "size"] = np.nan
+    X.loc[split.train[20:30], "city"] = np.nan
+
+    prepared = prepare(data, split, standardize=True)
+    numeric = prepared.preprocessor.named_transformers_["numeric"]
+    categorical = prepared.preprocessor.named_transformers_["categorical"]
+    train_sizes = X.loc[split.train, "size"]
+    assert numeric.named_steps["impute"].statistics_[0] == pytest.approx(train_sizes.median())
+    filled = train_sizes.fillna(train_sizes.median())
+    assert numeric.named_steps["scale"].mean_[0] == pytest.approx(filled.mean())
+    train_cities = X.loc[split.train, "city"]
+    assert categorical.named_steps["impute"].statistics_[0] == train_cities.mode()[0]
+    assert list(categorical.named_steps["encode"].categories_[0]) == ["lyon", "paris"]  # no 'atlantis'
+    assert prepared.feature_names == ["size", "city_lyon", "city_paris"]
+    assert (prepared.X_test[:, 1:] == 0).all()  # the unseen category encodes as all zeros
+    assert prepared.n_imputed_cells == 30
