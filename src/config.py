@@ -336,6 +336,16 @@ class TrainerConfig:
     precision: str = "32-true"
     # null: show Lightning's progress bar only on a terminal.
     progress_bar: Optional[bool] = None
+    # CPU threads for torch. Small tabular nets run fastest on one thread (and
+    # parallel sweep jobs should not oversubscribe the cores); null = torch's default.
+    cpu_threads: Optional[int] = 1
+    # Log each layer's mean gradient norm per epoch (grad_norm_layer_<i>), to see
+    # vanishing or exploding gradients; costs a little per step.
+    log_grad_norms: bool = False
+    # Save last.ckpt every N epochs (null = never), so that `resume=true`
+    # continues a killed run; under <checkpoint_dir or repo/checkpoints>/<config_hash>/.
+    checkpoint_every_n_epochs: Optional[int] = None
+    checkpoint_dir: Optional[str] = None
 
 
 @dataclass
@@ -345,6 +355,9 @@ class TrackingConfig:
     experiment: str = "mlvsdl"
     run_name: Optional[str] = None
     log_model: bool = False
+    # Permutation importance on the test split (every model, through its predict)
+    # and tree importances where they exist: feature_importance.csv and .png per run.
+    log_importance: bool = False
 
 
 @dataclass
@@ -359,6 +372,15 @@ class Config:
     tracking: TrackingConfig = MISSING
     # Free-form label of the study a run belongs to, logged as the `study` tag.
     study: Optional[str] = None
+    # Skip a configuration that already has a FINISHED run in the experiment
+    # (matched by the `config_hash` tag); continue a killed run from its checkpoint.
+    resume: bool = False
+    # Train the MLP for all these seeds at once, as one vectorized model (one
+    # MLflow run per seed, each equal to the single run with that seed).
+    seeds: Optional[List[int]] = None
+    # The metric a run returns to a sweeper (hparams_search: Optuna), e.g. val_accuracy;
+    # null: the task's main test metric. A name the run does not log is a ConfigError.
+    optimized_metric: Optional[str] = None
 
 
 def register_configs() -> None:

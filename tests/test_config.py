@@ -69,7 +69,7 @@ def test_batch_gd_uses_the_whole_training_set_and_sgd_one_example():
 
 @pytest.mark.parametrize("name", options("trainer"))
 def test_trainer_options_instantiate_or_refuse_clearly(name):
-    from src.models.deep import EpochHistory, MLPEstimator
+    from src.models.deep import MLPEstimator
     from src.training.runner import validate
 
     cfg = make_config(f"trainer={name}")
@@ -79,7 +79,7 @@ def test_trainer_options_instantiate_or_refuse_clearly(name):
         return
     validate(cfg)
     estimator = MLPEstimator("binary", "bce", [4], cfg.activation, cfg.optimizer, cfg.trainer)
-    trainer = estimator._trainer(has_val=False, history=EpochHistory())
+    trainer = estimator._trainer(has_val=False)
     assert trainer.max_epochs == cfg.trainer.max_epochs
 
 

@@ -26,7 +26,7 @@ from src.config import option
 from src.errors import DivergedError
 from src.models.activations import make_activation
 from src.models.heads import n_output_units
-from src.models.mlp import build_mlp, initialize
+from src.models.mlp import build_mlp, initialize, linear_layers
 
 for _name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric", "lightning"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -37,13 +37,14 @@ warnings.filterwarnings("ignore", message=".*`isinstance.treespec, LeafSpec.` is
 
 
 def loss_function(name: str, huber_delta: float = 1.0):
-    """Loss on raw network outputs; sigmoid/softmax are folded in for stability."""
+    """Loss on raw network outputs; sigmoid/softmax are folded in for stability.
+    Every returned function takes torch's `reduction` argument."""
     if name == "mse":
         return F.mse_loss
     if name == "mae":
         return F.l1_loss
     if name == "huber":
-        return lambda out, y: F.huber_loss(out, y, delta=huber_delta)
+        return lambda out, y, reduction="mean": F.huber_loss(out, y, delta=huber_delta, reduction=reduction)
     if name == "bce":
         return F.binary_cross_entropy_with_logits
     if name == "cross_entropy":
@@ -51,20 +52,23 @@ def loss_function(name: str, huber_delta: float = 1.0):
     raise ValueError(f"unknown loss '{name}'")
 
 
-def make_optimizer(params, cfg: Any) -> torch.optim.Optimizer:
+def make_optimizer(params, cfg: Any, fused: bool = False) -> torch.optim.Optimizer:
+    """The configured optimizer. `fused` selects torch's single-kernel update
+    (CPU and CUDA), which matters for small nets whose step is mostly overhead."""
     name = option(cfg.name)
     lr, wd = cfg.lr, cfg.weight_decay
+    kernel = {"fused": True} if fused else {}
     if name in ("batch_gd", "sgd", "minibatch_sgd", "momentum", "nesterov"):
         nesterov = bool(cfg.nesterov) or name == "nesterov"
-        return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum, nesterov=nesterov, weight_decay=wd)
+        return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum, nesterov=nesterov, weight_decay=wd, **kernel)
     if name == "adagrad":
-        return torch.optim.Adagrad(params, lr=lr, weight_decay=wd)
+        return torch.optim.Adagrad(params, lr=lr, weight_decay=wd, **kernel)
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, momentum=cfg.momentum, weight_decay=wd)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+        return torch.optim.Adam(params, lr=lr, weight_decay=wd, **kernel)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+        return torch.optim.AdamW(params, lr=lr, weight_decay=wd, **kernel)
     raise ValueError(f"unknown optimizer '{name}'")
 
 
@@ -80,6 +84,8 @@ class EpochLoop(pl.LightningModule):
         val: Optional[tuple[torch.Tensor, torch.Tensor]],
         seed: int,
         huber_delta: float = 1.0,
+        monitor_val_loss: bool = False,
+        log_grad_norms: bool = False,
     ):
         super().__init__()
         self.net = net
@@ -90,6 +96,11 @@ class EpochLoop(pl.LightningModule):
         self.X_train, self.y_train = train
         self.val = val
         self.shuffle = torch.Generator().manual_seed(seed)
+        self.monitor_val_loss = monitor_val_loss
+        self.log_grad_norms = log_grad_norms
+        self.weights = [m.weight for m in linear_layers(net)]
+        self.history: list[dict[str, float]] = []  # one row of metrics per epoch
+        self._epoch: dict[str, torch.Tensor] = {}
         n = len(self.y_train)
         self.batch_size = min(optimizer_cfg.batch_size or n, n)
 
@@ -100,7 +111,8 @@ class EpochLoop(pl.LightningModule):
             self.val = tuple(t.to(self.device) for t in self.val)
 
     def configure_optimizers(self):
-        optimizer = make_optimizer(self.net.parameters(), self.optimizer_cfg)
+        fused = self.device.type in ("cpu", "cuda")
+        optimizer = make_optimizer(self.net.parameters(), self.optimizer_cfg, fused=fused)
         if self.optimizer_cfg.lr_decay == 1.0:
             return optimizer
         decay = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.optimizer_cfg.lr_decay)
@@ -113,51 +125,110 @@ class EpochLoop(pl.LightningModule):
         pred = (out[:, 0] > 0).to(y.dtype)[:, None] if out.shape[1] == 1 else out.argmax(1)
         return (pred == y).sum()
 
+    def _step_functions(self):
+        """The optimizer and backward to call per batch.
+
+        On one device at full or bf16 precision, Lightning's wrappers add nothing
+        but per-call overhead, so the raw optimizer and autograd are used; other
+        strategies and fp16 (which needs a gradient scaler) go through Lightning."""
+        from pytorch_lightning.strategies import SingleDeviceStrategy
+
+        wrapped = self.optimizers()
+        plain = isinstance(self.trainer.strategy, SingleDeviceStrategy) and "16-mixed" not in str(
+            self.trainer.precision
+        )
+        if plain:
+            return wrapped.optimizer, torch.Tensor.backward
+        return wrapped, self.manual_backward
+
+    def _batches(self, order: torch.Tensor):
+        """(rows of this process, size of the global batch) for each batch.
+
+        Under DDP every process takes an interleaved share of each global batch,
+        so the training split is sharded rather than copied; with its loss
+        scaled as below, the all-reduced gradient equals the single-process one."""
+        world, rank, bs = self.trainer.world_size, self.trainer.global_rank, self.batch_size
+        for start in range(0, len(order), bs):
+            rows = order[start : start + bs]
+            yield (rows if world == 1 else rows[rank::world]), len(rows)
+
+    def _reduce_sum(self, value: torch.Tensor) -> torch.Tensor:
+        if self.trainer.world_size == 1:
+            return value
+        return self.trainer.strategy.reduce(value, reduce_op="sum")
+
     def training_step(self, batch: Any, batch_idx: int) -> None:
-        optimizer = self.optimizers()
-        X, y, bs = self.X_train, self.y_train, self.batch_size
-        n = len(y)
-        order = torch.randperm(n, generator=self.shuffle).to(self.device)
+        optimizer, backward = self._step_functions()
+        X, y = self.X_train, self.y_train
+        world = self.trainer.world_size
+        order = torch.randperm(len(y), generator=self.shuffle).to(self.device)  # the same on every rank
         total_loss = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device, dtype=torch.long)
-        for start in range(0, n, bs):
-            rows = order[start : start + bs]
+        grad_norms = torch.zeros(len(self.weights), device=self.device) if self.log_grad_norms else None
+        n_batches = 0
+        for rows, global_size in self._batches(order):
             xb, yb = X[rows], y[rows]
             out = self.net(xb)
-            loss = self.loss_fn(out, yb)
+            if world == 1:
+                loss = self.loss_fn(out, yb)
+                batch_loss_sum = loss.detach() * len(rows)
+            else:  # DDP averages gradients over processes: scale so the average is the global mean
+                loss_sum = self.loss_fn(out, yb, reduction="sum")
+                loss = loss_sum * (world / global_size)
+                batch_loss_sum = loss_sum.detach()
             optimizer.zero_grad(set_to_none=True)
-            self.manual_backward(loss)
+            backward(loss)
+            if grad_norms is not None:
+                grad_norms += torch.stack(torch._foreach_norm([w.grad for w in self.weights]))
             optimizer.step()
-            total_loss += loss.detach() * len(rows)
+            total_loss += batch_loss_sum
+            n_batches += 1
             if self.classify:
                 correct += self._correct(out.detach(), yb)
         scheduler = self.lr_schedulers()
         if scheduler is not None:
             scheduler.step()
-        epoch_loss = total_loss / n
+        epoch_loss = self._reduce_sum(total_loss) / len(y)
         if not torch.isfinite(epoch_loss):
             raise DivergedError(self.current_epoch, float(epoch_loss))
-        self.log("train_loss", epoch_loss, on_step=False, on_epoch=True, batch_size=1)
+        self._epoch["train_loss"] = epoch_loss
         if self.classify:
-            self.log("train_epoch_accuracy", correct.float() / n, on_step=False, on_epoch=True, batch_size=1)
+            self._epoch["train_epoch_accuracy"] = self._reduce_sum(correct).float() / len(y)
+        if grad_norms is not None:
+            for i, norm in enumerate(grad_norms / max(n_batches, 1)):
+                self._epoch[f"grad_norm_layer_{i + 1}"] = norm
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         X, y = self.val
+        world, rank = self.trainer.world_size, self.trainer.global_rank
+        if world > 1:  # each process scores its share; the sums are reduced
+            X, y = X[rank::world], y[rank::world]
         out = self.net(X)
-        self.log("val_loss", self.loss_fn(out, y), on_step=False, on_epoch=True, batch_size=1)
+        n_val = len(self.val[1])
+        val_loss = self._reduce_sum(self.loss_fn(out, y, reduction="sum")) / n_val
+        self._epoch["val_loss"] = val_loss
         if self.classify:
-            self.log("val_accuracy", self._correct(out, y).float() / len(y), on_step=False, on_epoch=True, batch_size=1)
+            self._epoch["val_accuracy"] = self._reduce_sum(self._correct(out, y)).float() / n_val
+        if self.monitor_val_loss:  # early stopping reads it from Lightning's logged metrics
+            self.log("val_loss", val_loss, on_step=False, on_epoch=True, batch_size=1)
 
+    def on_train_epoch_end(self) -> None:
+        # One host sync per epoch for all of the epoch's metrics.
+        names = list(self._epoch)
+        values = torch.stack([self._epoch[k].float() for k in names]).tolist()
+        self.history.append({"epoch": self.current_epoch, **dict(zip(names, values))})
+        self._epoch = {}
 
-class EpochHistory(pl.Callback):
-    """Collects the epoch-level metrics; they are written to MLflow in one batch."""
+    # A resumed training must continue exactly: keep the shuffling generator and
+    # the metrics so far next to Lightning's model, optimizer and loop state.
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["mlvsdl"] = {"shuffle": self.shuffle.get_state(), "history": list(self.history)}
 
-    def __init__(self) -> None:
-        self.epochs: list[dict[str, float]] = []
-
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        row = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith(("train_", "val_"))}
-        self.epochs.append(row)
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        state = checkpoint.get("mlvsdl", {})
+        if "shuffle" in state:
+            self.shuffle.set_state(state["shuffle"])
+        self.history = list(state.get("history", []))
 
 
 class MLPEstimator:
@@ -179,6 +250,8 @@ class MLPEstimator:
         batch_norm: bool = False,
         init: str = "xavier",
         huber_delta: float = 1.0,
+        checkpoint_dir: Optional[str] = None,
+        resume_from: Optional[str] = None,
     ):
         self.task = task
         self.loss = loss
@@ -192,6 +265,10 @@ class MLPEstimator:
         self.batch_norm = batch_norm
         self.init = init
         self.huber_delta = huber_delta
+        # Where to keep last.ckpt (when trainer.checkpoint_every_n_epochs is set),
+        # and a checkpoint to continue from.
+        self.checkpoint_dir = checkpoint_dir
+        self.resume_from = resume_from
 
     # -- tensors in the layout the loss expects
     def _targets(self, y: np.ndarray) -> torch.Tensor:
@@ -212,13 +289,19 @@ class MLPEstimator:
         initialize(net, self.init, torch.Generator().manual_seed(self.seed))
         return net
 
-    def _trainer(self, has_val: bool, history: EpochHistory) -> pl.Trainer:
+    def _trainer(self, has_val: bool) -> pl.Trainer:
         cfg = self.trainer
-        callbacks: list[pl.Callback] = [history]
+        callbacks: list[pl.Callback] = []
         if cfg.early_stopping_patience is not None:
             from pytorch_lightning.callbacks import EarlyStopping
 
             callbacks.append(EarlyStopping("val_loss", patience=cfg.early_stopping_patience, mode="min"))
+        every = cfg.get("checkpoint_every_n_epochs")
+        if every and self.checkpoint_dir:
+            from pytorch_lightning.callbacks import ModelCheckpoint
+
+            callbacks.append(ModelCheckpoint(dirpath=self.checkpoint_dir, save_last=True, save_top_k=0,
+                                             every_n_epochs=every, save_on_train_epoch_end=True))
         progress = cfg.progress_bar if cfg.progress_bar is not None else sys.stderr.isatty()
         return pl.Trainer(
             accelerator=cfg.accelerator,
@@ -230,7 +313,7 @@ class MLPEstimator:
             deterministic=cfg.deterministic,
             callbacks=callbacks,
             logger=False,
-            enable_checkpointing=False,
+            enable_checkpointing=any(type(c).__name__ == "ModelCheckpoint" for c in callbacks),
             enable_model_summary=False,
             enable_progress_bar=progress,
             num_sanity_val_steps=0,
@@ -238,6 +321,8 @@ class MLPEstimator:
         )
 
     def fit(self, X: np.ndarray, y: np.ndarray, X_val=None, y_val=None) -> "MLPEstimator":
+        if self.trainer.get("cpu_threads"):
+            torch.set_num_threads(self.trainer.cpu_threads)
         torch.manual_seed(self.seed)  # dropout draws from the global generator
         net = self._build(X.shape[1])
         has_val = X_val is not None and len(X_val) > 0
@@ -250,11 +335,13 @@ class MLPEstimator:
             val,
             seed=self.seed,
             huber_delta=self.huber_delta,
+            monitor_val_loss=self.trainer.early_stopping_patience is not None,
+            log_grad_norms=bool(self.trainer.get("log_grad_norms", False)),
         )
-        history = EpochHistory()
-        trainer = self._trainer(has_val, history)
+        trainer = self._trainer(has_val)
         try:
-            trainer.fit(loop, train_dataloaders=[0], val_dataloaders=[0] if has_val else None)
+            trainer.fit(loop, train_dataloaders=[0], val_dataloaders=[0] if has_val else None,
+                        ckpt_path=self.resume_from)
         except SystemExit:
             # Lightning turns Ctrl-C into sys.exit(1) after ignoring SIGINT; turn it
             # back into an interrupt so the run is recorded as KILLED.
@@ -262,12 +349,14 @@ class MLPEstimator:
                 signal.signal(signal.SIGINT, signal.default_int_handler)
                 raise KeyboardInterrupt from None
             raise
-        self.history_ = history.epochs
+        finally:
+            self.history_ = loop.history  # kept when training fails: the epochs so far are logged
+        self.history_ = loop.history
         self.net_ = net.eval()
         self.device_ = loop.device
         self.n_features_in_ = X.shape[1]
         self.n_params_ = sum(p.numel() for p in net.parameters())
-        self.epochs_trained_ = len(history.epochs)
+        self.epochs_trained_ = len(loop.history)
         return self
 
     def _outputs(self, X: np.ndarray) -> torch.Tensor:

@@ -18,7 +18,8 @@ def loss_curves(history: Sequence[dict[str, float]], title: str) -> Optional[Fig
     panels = [("loss", "train_loss", "val_loss")]
     if any("train_epoch_accuracy" in row for row in history):
         panels.append(("accuracy", "train_epoch_accuracy", "val_accuracy"))
-    fig = Figure(figsize=(5 * len(panels), 4), layout="constrained")
+    fig = Figure(figsize=(5 * len(panels), 4))
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.13, top=0.9, wspace=0.3)
     for i, (label, train_key, val_key) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), i + 1)
         for key, name in ((train_key, "train"), (val_key, "validation")):
@@ -34,10 +35,10 @@ def loss_curves(history: Sequence[dict[str, float]], title: str) -> Optional[Fig
 
 def confusion_matrix_figure(cm: np.ndarray, class_names: Sequence[str], title: str) -> Figure:
     size = max(4.0, 0.5 * len(class_names) + 2)
-    fig = Figure(figsize=(size, size), layout="constrained")
+    fig = Figure(figsize=(size, size))
+    fig.subplots_adjust(left=0.15, right=0.95, bottom=0.15, top=0.9)
     ax = fig.add_subplot()
-    image = ax.imshow(cm, cmap="Blues")
-    fig.colorbar(image, ax=ax, shrink=0.8)
+    ax.imshow(cm, cmap="Blues")
     ticks = np.arange(len(class_names))
     ax.set_xticks(ticks, class_names, rotation=45 if len(class_names) > 4 else 0)
     ax.set_yticks(ticks, class_names)
@@ -51,7 +52,8 @@ def confusion_matrix_figure(cm: np.ndarray, class_names: Sequence[str], title: s
 
 
 def predicted_vs_true(y_true: np.ndarray, y_pred: np.ndarray, title: str, split: str) -> Figure:
-    fig = Figure(figsize=(5, 5), layout="constrained")
+    fig = Figure(figsize=(5, 5))
+    fig.subplots_adjust(left=0.15, right=0.95, bottom=0.12, top=0.9)
     ax = fig.add_subplot()
     ax.scatter(y_true, y_pred, s=14, alpha=0.7, edgecolors="none")
     low, high = float(np.min([y_true.min(), y_pred.min()])), float(np.max([y_true.max(), y_pred.max()]))
@@ -65,7 +67,8 @@ def predicted_vs_true(y_true: np.ndarray, y_pred: np.ndarray, title: str, split:
 
 def fitted_curve(predict: PredictFn, panels: Sequence[tuple[str, np.ndarray, np.ndarray]], title: str) -> Figure:
     """One-feature data with the model's curve over it, one panel per split."""
-    fig = Figure(figsize=(5 * len(panels), 4), layout="constrained")
+    fig = Figure(figsize=(5 * len(panels), 4))
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.13, top=0.9, wspace=0.3)
     for i, (split, x, y) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), i + 1)
         grid = np.linspace(x.min(), x.max(), 200)[:, None]
@@ -92,7 +95,8 @@ def decision_regions(
     g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     regions = predict(np.column_stack([g0.ravel(), g1.ravel()])).reshape(g0.shape)
     n_classes = len(class_names)
-    fig = Figure(figsize=(5 * len(panels), 4.5), layout="constrained")
+    fig = Figure(figsize=(5 * len(panels), 4.5))
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.12, top=0.9, wspace=0.3)
     for i, (split, x, y) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), i + 1)
         ax.contourf(g0, g1, regions, levels=np.arange(n_classes + 1) - 0.5, cmap="coolwarm", alpha=0.3)

@@ -26,8 +26,20 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STORE = PROJECT_ROOT / "mlflow.db"
 PARENT_RUN_ENV = "MLFLOW_PARENT_RUN_ID"
 
+# Seconds spent in MLflow calls by this process (read by the benchmark).
+MLFLOW_SECONDS = [0.0]
+
 _MAX_PARAM_CHARS = 6000
 _BATCH = 1000  # log_batch accepts up to 1000 metrics, 100 params, 100 tags per call
+
+
+def is_global_zero() -> bool:
+    """False in the extra processes of a distributed (DDP) training: only the
+    process of global rank 0 talks to MLflow, so a training makes one run."""
+    for variable in ("RANK", "SLURM_PROCID"):
+        if variable in os.environ:
+            return int(os.environ[variable]) == 0
+    return int(os.environ.get("LOCAL_RANK", 0)) == 0 and int(os.environ.get("NODE_RANK", 0)) == 0
 
 
 def resolve_tracking_uri(uri: Optional[str] = None) -> str:
@@ -45,6 +57,10 @@ def resolve_tracking_uri(uri: Optional[str] = None) -> str:
 def client_for(uri: str):
     from mlflow.tracking import MlflowClient
 
+    if uri.startswith(("http://", "https://")):
+        from src.tracking.server import check_server
+
+        check_server(uri)  # an unreachable server fails now, in one line, instead of after minutes of retries
     return MlflowClient(tracking_uri=uri)
 
 
@@ -87,6 +103,20 @@ def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def _timed(method):
+    """Count the wall time of an MLflow-writing method in MLFLOW_SECONDS."""
+
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            MLFLOW_SECONDS[0] += time.perf_counter() - started
+
+    wrapper.__name__, wrapper.__doc__ = method.__name__, method.__doc__
+    return wrapper
+
+
 @contextmanager
 def _sigint_deferred() -> Iterator[None]:
     """Let the run's final write complete even if Ctrl-C is pressed again."""
@@ -110,6 +140,7 @@ class TrackedRun:
         self._metrics: list[Any] = []
 
     @classmethod
+    @_timed
     def start(
         cls,
         tracking_uri: str,
@@ -132,7 +163,17 @@ class TrackedRun:
             raise UserError(f"cannot open the MLflow store at {tracking_uri}: {one_line(exc)}") from exc
         return cls(client, run.info.run_id, experiment_id)
 
+    @classmethod
+    @_timed
+    def reopen(cls, tracking_uri: str, run_id: str, experiment_id: str) -> "TrackedRun":
+        """Continue an existing run (resume from a checkpoint): RUNNING again."""
+        client = client_for(tracking_uri)
+        client.update_run(run_id, status="RUNNING")
+        client.set_tag(run_id, "resumed", "true")
+        return cls(client, run_id, experiment_id)
+
     # ------------------------------------------------------------------ writes
+    @_timed
     def log_params(self, params: Mapping[str, Any]) -> None:
         from mlflow.entities import Param
 
@@ -140,6 +181,7 @@ class TrackedRun:
         for i in range(0, len(items), 100):
             self.client.log_batch(self.run_id, params=items[i : i + 100])
 
+    @_timed
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         from mlflow.entities import RunTag
 
@@ -154,19 +196,24 @@ class TrackedRun:
         now = int(time.time() * 1000)
         self._metrics.extend(Metric(k, float(v), now, step) for k, v in metrics.items())
 
-    def add_history(self, epochs: Iterable[Mapping[str, float]]) -> None:
-        """Per-epoch metrics, with step = epoch."""
-        for epoch, row in enumerate(epochs):
-            self.add_metrics(row, step=epoch)
+    def add_history(self, epochs: Iterable[Mapping[str, float]], from_epoch: int = 0) -> None:
+        """Per-epoch metrics, with step = epoch (rows may carry their own `epoch`)."""
+        for position, row in enumerate(epochs):
+            epoch = int(row.get("epoch", position))
+            if epoch >= from_epoch:
+                self.add_metrics({k: v for k, v in row.items() if k != "epoch"}, step=epoch)
 
+    @_timed
     def flush(self) -> None:
         metrics, self._metrics = self._metrics, []
         for i in range(0, len(metrics), _BATCH):
             self.client.log_batch(self.run_id, metrics=metrics[i : i + _BATCH])
 
+    @_timed
     def log_artifacts(self, local_dir: str | Path, artifact_path: Optional[str] = None) -> None:
         self.client.log_artifacts(self.run_id, str(local_dir), artifact_path)
 
+    @_timed
     def finish(self, status: str = "FINISHED") -> None:
         with _sigint_deferred():
             try:
@@ -200,4 +247,27 @@ class TrackedRun:
                     self.add_metrics({"diverged_epoch": exc.epoch})
             finally:
                 self.finish(status)
+        return False
+
+
+class _Nothing:
+    """Any attribute, any call: nothing happens."""
+
+    def __getattr__(self, name: str) -> "_Nothing":
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> "_Nothing":
+        return self
+
+
+class NullTrackedRun(_Nothing):
+    """Stands in for TrackedRun on the non-zero ranks of a distributed training."""
+
+    run_id = "rank-nonzero"
+    experiment_id = ""
+
+    def __enter__(self) -> "NullTrackedRun":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
         return False

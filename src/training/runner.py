@@ -16,6 +16,7 @@ from typing import Any, Optional
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
+from threadpoolctl import threadpool_limits
 
 from src.config import option
 from src.data import REGRESSION, Dataset, PreparedData, Split, load_dataset, make_split, prepare
@@ -25,6 +26,7 @@ from src.errors import ConfigError
 from src.models import build_estimator, check_model_task, model_family
 from src.models.heads import resolve_loss
 from src.training.metrics import main_metric_name, score
+from src.training.resume import Previous, checkpoint_dir, config_hash, find_previous
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ class RunResult:
     run_name: str
     metrics: dict[str, float]
     main_metric: str
+    skipped: bool = False  # resume=true found a FINISHED run of the same configuration
 
     @property
     def value(self) -> float:
@@ -93,11 +96,17 @@ def _run_tags(cfg: DictConfig) -> dict[str, Any]:
     }
 
 
-def _start_run(cfg: DictConfig):
-    from src.tracking.mlflow_run import TrackedRun, resolve_tracking_uri
+def _start_run(cfg: DictConfig, reopen: Optional[Any] = None):
+    from src.tracking.mlflow_run import NullTrackedRun, TrackedRun, is_global_zero, resolve_tracking_uri
+
+    if not is_global_zero():
+        return NullTrackedRun()
 
     uri = resolve_tracking_uri(cfg.tracking.uri)
-    return TrackedRun.start(uri, cfg.tracking.experiment, run_name_for(cfg), _run_tags(cfg))
+    tags = {**_run_tags(cfg), "config_hash": config_hash(cfg)}
+    if reopen is not None:
+        return TrackedRun.reopen(uri, reopen.info.run_id, reopen.info.experiment_id)
+    return TrackedRun.start(uri, cfg.tracking.experiment, run_name_for(cfg), tags)
 
 
 def record_failure(cfg: DictConfig, exc: BaseException) -> str:
@@ -108,91 +117,146 @@ def record_failure(cfg: DictConfig, exc: BaseException) -> str:
     return tracked.run_id
 
 
+@dataclass
+class Prepared:
+    """A run's data after the shared split and preprocessing."""
+
+    dataset: Dataset
+    split: Split
+    data: PreparedData
+
+
 def run(cfg: DictConfig) -> RunResult:
     """Train and evaluate the configured model; record everything in one MLflow run."""
-    from src.tracking.inputs import log_dataset
     from src.tracking.mlflow_run import flatten
 
     validate(cfg)
     family = model_family(cfg.model)
     name = run_name_for(cfg)
-    with _start_run(cfg) as tracked:
-        resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
-        tracked.log_params(flatten(resolved))
+    digest = config_hash(cfg)
+    previous = find_previous(cfg, digest) if cfg.get("resume") else Previous()
+    if previous.finished is not None:
+        done = previous.finished
+        log.info("resume: %s already has a FINISHED run %s; skipped", name, done.info.run_id)
+        print(f"{name}: skipped, already FINISHED as mlflow run {done.info.run_id}", flush=True)
+        return RunResult(done.info.run_id, done.info.run_name, dict(done.data.metrics),
+                         done.data.tags.get("main_metric", ""), skipped=True)
+    with _start_run(cfg, reopen=previous.resumable) as tracked:
+        if previous.resumable is None:
+            tracked.log_params(flatten(OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)))
+        prepared = _prepare(cfg, tracked)
+        estimator = build_estimator(cfg, prepared.dataset.task, prepared.dataset.n_classes)
+        epochs_logged = 0
+        if family == "deep":
+            estimator.checkpoint_dir = str(checkpoint_dir(cfg, digest))
+            if previous.checkpoint is not None:
+                estimator.resume_from = str(previous.checkpoint)
+                epochs_logged = _epochs_logged(tracked)
+                tracked.set_tags({"resumed_from_epoch": epochs_logged})
+        data = prepared.data
+        # Both families get the same thread budget, and the same timer.
+        with threadpool_limits(cfg.trainer.get("cpu_threads")):
+            started = time.perf_counter()
+            try:
+                estimator.fit(data.X_train, data.y_train, data.X_val, data.y_val)
+            finally:  # the epochs before a failure or an interrupt are kept
+                tracked.add_history(getattr(estimator, "history_", []), from_epoch=epochs_logged)
+            fit_time = time.perf_counter() - started
+        return evaluate_and_record(cfg, tracked, prepared, estimator, fit_time)
 
-        dataset = load_dataset(cfg.dataset)
-        if option(cfg.dataset.task) == "auto":
-            validate_task(cfg, dataset.task)
-        split = make_split(
-            dataset,
-            seed=cfg.seed,
-            test_size=cfg.dataset.test_size,
-            val_size=cfg.dataset.val_size,
-            fit_only=cfg.dataset.fit_only,
-            train_size=cfg.dataset.train_size,
-        )
-        data = prepare(dataset, split, standardize=cfg.dataset.standardize,
-                       options=PreprocessOptions.from_config(cfg.dataset))  # fmt: skip
-        tracked.set_tags({"task": dataset.task})
-        tracked.log_params(
-            {
-                "n_train": len(split.train),
-                "n_val": len(split.val),
-                "n_test": len(split.test),
-                "n_features": data.n_features,
-                "split_digest": split.digest,
-            }
-        )
-        log_dataset(tracked, dataset, split, data)
 
-        estimator = build_estimator(cfg, dataset.task, dataset.n_classes)
-        started = time.perf_counter()
-        estimator.fit(data.X_train, data.y_train, data.X_val, data.y_val)
-        fit_time = time.perf_counter() - started
+def _prepare(cfg: DictConfig, tracked: Any) -> Prepared:
+    """Load, split and preprocess the data; record its shape and digest."""
+    from src.tracking.inputs import log_dataset
 
-        evaluated_split = "train" if split.fit_only else "test"
-        X_eval = data.X_train if split.fit_only else data.X_test
+    dataset = load_dataset(cfg.dataset)
+    if option(cfg.dataset.task) == "auto":
+        validate_task(cfg, dataset.task)
+    split = make_split(
+        dataset,
+        seed=cfg.seed,
+        test_size=cfg.dataset.test_size,
+        val_size=cfg.dataset.val_size,
+        fit_only=cfg.dataset.fit_only,
+        train_size=cfg.dataset.train_size,
+    )
+    data = prepare(dataset, split, standardize=cfg.dataset.standardize,
+                   options=PreprocessOptions.from_config(cfg.dataset))  # fmt: skip
+    tracked.set_tags({"task": dataset.task})
+    tracked.log_params(
+        {
+            "n_train": len(split.train),
+            "n_val": len(split.val),
+            "n_test": len(split.test),
+            "n_features": data.n_features,
+            "split_digest": split.digest,
+        }
+    )
+    log_dataset(tracked, dataset, split, data)
+    return Prepared(dataset, split, data)
+
+
+def evaluate_and_record(
+    cfg: DictConfig, tracked: Any, prepared: Prepared, estimator: Any, fit_time: float
+) -> RunResult:
+    """Score a fitted estimator with the shared metric code and timer, and
+    record metrics, tags, the model and the pictures in its run."""
+    dataset, split, data = prepared.dataset, prepared.split, prepared.data
+    family = model_family(cfg.model)
+    name = run_name_for(cfg)
+    evaluated_split = "train" if split.fit_only else "test"
+    X_eval = data.X_train if split.fit_only else data.X_test
+    with threadpool_limits(cfg.trainer.get("cpu_threads")):
         started = time.perf_counter()
         y_eval_pred = estimator.predict(X_eval)
         predict_time = time.perf_counter() - started
 
-        y_train_pred = estimator.predict(data.X_train) if not split.fit_only else y_eval_pred
-        y_train_true, y_train_pred = _to_target_units(data, data.y_train), _to_target_units(data, y_train_pred)
-        metrics = score(dataset.task, y_train_true, y_train_pred, "train")
-        if not split.fit_only:
-            y_test_true = _to_target_units(data, data.y_test)
-            y_test_pred = _to_target_units(data, y_eval_pred)
-            metrics.update(score(dataset.task, y_test_true, y_test_pred, "test"))
-        else:
-            y_test_true, y_test_pred = y_train_true, y_train_pred
-        metrics.update({"fit_time_s": fit_time, "predict_time_s": predict_time})
-        weights = getattr(estimator, "learned_weights", lambda: None)()
-        if weights:
-            metrics.update(weights)
+    y_train_pred = estimator.predict(data.X_train) if not split.fit_only else y_eval_pred
+    y_train_true, y_train_pred = _to_target_units(data, data.y_train), _to_target_units(data, y_train_pred)
+    metrics = score(dataset.task, y_train_true, y_train_pred, "train")
+    if not split.fit_only:
+        y_test_true = _to_target_units(data, data.y_test)
+        y_test_pred = _to_target_units(data, y_eval_pred)
+        metrics.update(score(dataset.task, y_test_true, y_test_pred, "test"))
+        if len(data.y_val):  # what a hyperparameter search selects on: optimized_metric=final_val_...
+            y_val_pred = _to_target_units(data, estimator.predict(data.X_val))
+            metrics.update(score(dataset.task, _to_target_units(data, data.y_val), y_val_pred, "final_val"))
+    else:
+        y_test_true, y_test_pred = y_train_true, y_train_pred
+    metrics.update({"fit_time_s": fit_time, "predict_time_s": predict_time})
+    weights = getattr(estimator, "learned_weights", lambda: None)()
+    if weights:
+        metrics.update(weights)
 
-        n_params = getattr(estimator, "n_params_", None)
-        tracked.log_params({"n_params": n_params if n_params is not None else "undefined"})
-        history = getattr(estimator, "history_", [])
-        tracked.add_history(history)
-        tracked.add_metrics(metrics, step=len(history))
-        if family == "deep":
-            tracked.set_tags({"accelerator": estimator.device_.type, "epochs_trained": estimator.epochs_trained_})
-        if cfg.tracking.log_model:
-            from src.tracking.models import log_fitted_model
+    n_params = getattr(estimator, "n_params_", None)
+    tracked.log_params({"n_params": n_params if n_params is not None else "undefined"})
+    history = getattr(estimator, "history_", [])
+    tracked.add_metrics(metrics, step=len(history))
+    if family == "deep":
+        tracked.set_tags({"accelerator": estimator.device_.type, "epochs_trained": estimator.epochs_trained_})
+    else:  # scikit-learn runs on the CPU
+        tracked.set_tags({"accelerator": "cpu"})
+    if cfg.tracking.log_model:
+        from src.tracking.models import log_fitted_model
 
-            log_fitted_model(tracked, estimator, data.X_train)
+        log_fitted_model(tracked, estimator, data.X_train)
 
-        with tempfile.TemporaryDirectory(prefix="mlvsdl-") as tmp:
-            _write_artifacts(
-                Path(tmp), cfg, name, dataset, split, data, estimator, history,
-                y_test_true, y_test_pred, evaluated_split,
-            )
-            tracked.log_artifacts(tmp)
+    with tempfile.TemporaryDirectory(prefix="mlvsdl-") as tmp:
+        _write_artifacts(
+            Path(tmp), cfg, name, dataset, split, data, estimator, history,
+            y_test_true, y_test_pred, evaluated_split,
+        )
+        tracked.log_artifacts(tmp)
 
-        main = main_metric_name(dataset.task, split.fit_only)
-        tracked.set_tags({"main_metric": main})
-        result = RunResult(tracked.run_id, name, metrics, main)
-    return result
+    main = main_metric_name(dataset.task, split.fit_only)
+    tracked.set_tags({"main_metric": main})
+    return RunResult(tracked.run_id, name, metrics, main)
+
+
+def _epochs_logged(tracked: Any) -> int:
+    """How many epochs of train_loss a reopened run already holds."""
+    history = tracked.client.get_metric_history(tracked.run_id, "train_loss")
+    return max((m.step for m in history), default=-1) + 1
 
 
 def _to_target_units(data: PreparedData, y: np.ndarray) -> np.ndarray:
@@ -232,9 +296,13 @@ def _write_artifacts(
 
     def save(fig: Optional[Any], filename: str) -> None:
         if fig is not None:
-            fig.savefig(out / filename, dpi=100)
+            fig.savefig(out / filename, dpi=80)
 
     save(plots.loss_curves(history, title), "loss_curves.png")
+    if cfg.tracking.get("log_importance"):  # the interpretability study
+        from src.reports.importance import write_importance
+
+        write_importance(out, estimator, dataset, split, data, title, seed=cfg.seed)
     if dataset.task == REGRESSION:
         save(plots.predicted_vs_true(y_true, y_pred, title, evaluated_split), "predicted_vs_true.png")
     else:

@@ -1,0 +1,70 @@
+"""Resuming sweeps: identify a configuration by a hash, find its earlier runs.
+
+`resume=true` skips a job whose configuration already has a FINISHED run in
+the experiment, and continues a killed MLP run from its last checkpoint into
+the same MLflow run. Failed and killed runs without a checkpoint are rerun.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from omegaconf import DictConfig, OmegaConf
+
+# Settings that change where or how a run is recorded, not what it computes.
+_NOT_HASHED = ("tracking", "resume")
+_NOT_HASHED_TRAINER = ("progress_bar", "checkpoint_dir")
+
+
+def config_hash(cfg: DictConfig) -> str:
+    """A short digest of the resolved configuration that determines the result."""
+    resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)  # type: ignore[assignment]
+    for key in _NOT_HASHED:
+        resolved.pop(key, None)
+    trainer = resolved.get("trainer")
+    if isinstance(trainer, dict):
+        for key in _NOT_HASHED_TRAINER:
+            trainer.pop(key, None)
+    text = json.dumps(resolved, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def checkpoint_dir(cfg: DictConfig, digest: str) -> Path:
+    from src.tracking.mlflow_run import PROJECT_ROOT
+
+    root = Path(cfg.trainer.get("checkpoint_dir") or PROJECT_ROOT / "checkpoints")
+    return root.resolve() / digest
+
+
+@dataclass
+class Previous:
+    finished: Optional[Any] = None  # an mlflow Run
+    resumable: Optional[Any] = None  # a killed / failed run whose checkpoint exists
+    checkpoint: Optional[Path] = None
+
+
+def find_previous(cfg: DictConfig, digest: str) -> Previous:
+    """The runs of this configuration already in the experiment."""
+    from src.tracking.mlflow_run import client_for, resolve_tracking_uri
+
+    client = client_for(resolve_tracking_uri(cfg.tracking.uri))
+    experiment = client.get_experiment_by_name(cfg.tracking.experiment)
+    if experiment is None:
+        return Previous()
+    runs = client.search_runs(
+        [experiment.experiment_id], filter_string=f"tags.config_hash = '{digest}'",
+        order_by=["attributes.start_time DESC"], max_results=100,
+    )
+    for run in runs:
+        if run.info.status == "FINISHED":
+            return Previous(finished=run)
+    checkpoint = checkpoint_dir(cfg, digest) / "last.ckpt"
+    for run in runs:
+        diverged = run.data.tags.get("status_reason") == "diverged"
+        if run.info.status in ("KILLED", "FAILED", "RUNNING") and not diverged and checkpoint.exists():
+            return Previous(resumable=run, checkpoint=checkpoint)
+    return Previous()

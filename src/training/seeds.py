@@ -1,0 +1,74 @@
+"""`seeds=[0,1,2,3,4]`: one MLP configuration trained for several seeds at once.
+
+Each seed keeps everything a single run with that seed has -- its split, its
+preprocessing, its initial weights and its batch order -- and gets its own
+MLflow run, recorded exactly like a single run; only the training is shared,
+as one vectorized model (src/models/stacked.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from contextlib import ExitStack
+
+from omegaconf import DictConfig, OmegaConf, open_dict
+from threadpoolctl import threadpool_limits
+
+from src.errors import ConfigError
+from src.models import build_estimator, model_family
+from src.training.runner import RunResult, _prepare, _start_run, evaluate_and_record, validate
+
+
+def config_for_seed(cfg: DictConfig, seed: int) -> DictConfig:
+    one = copy.deepcopy(cfg)
+    with open_dict(one):
+        one.seed = seed
+        one.seeds = None
+        if one.tracking.run_name:  # a sweep job's name: keep the seeds' runs apart
+            one.tracking.run_name = f"{one.tracking.run_name}-s{seed}"
+    return one
+
+
+def run_seeds(cfg: DictConfig) -> list[RunResult]:
+    """Train the MLP once per seed in `cfg.seeds`, all at once; one MLflow run each."""
+    from src.models.stacked import StackedMLPEstimator
+    from src.tracking.mlflow_run import flatten
+
+    seeds = list(cfg.seeds)
+    if model_family(cfg.model) != "deep":
+        raise ConfigError(f"seeds=[...] trains MLPs together; model={cfg.model.name} is not one (use seed=0,1,2 -m)")
+    if len(set(seeds)) != len(seeds):
+        raise ConfigError(f"seeds={seeds} repeats a seed")
+    if cfg.trainer.strategy != "auto" or cfg.trainer.devices not in (1, "1", "auto"):
+        raise ConfigError("seeds=[...] trains on one device; use a single-device trainer")
+    configs = [config_for_seed(cfg, seed) for seed in seeds]
+    for one in configs:
+        validate(one)
+    with ExitStack() as stack:  # every run ends FAILED / KILLED if anything goes wrong
+        runs = [stack.enter_context(_start_run(one)) for one in configs]
+        prepared = []
+        for one, tracked in zip(configs, runs):
+            tracked.log_params(flatten(OmegaConf.to_container(one, resolve=True, enum_to_str=True)))
+            tracked.set_tags({"trained_together": len(seeds), "seeds": ",".join(map(str, seeds))})
+            prepared.append(_prepare(one, tracked))
+        sizes = {len(p.data.y_train) for p in prepared}
+        if len(sizes) != 1:
+            raise ConfigError(f"seeds={seeds}: the training splits differ in size ({sorted(sizes)})")
+        first = prepared[0].dataset
+        estimator = StackedMLPEstimator(build_estimator(configs[0], first.task, first.n_classes), seeds)
+        with threadpool_limits(cfg.trainer.get("cpu_threads")):
+            started = time.perf_counter()
+            try:
+                estimator.fit([p.data.X_train for p in prepared], [p.data.y_train for p in prepared],
+                              [p.data.X_val for p in prepared], [p.data.y_val for p in prepared])
+            finally:
+                for k, tracked in enumerate(runs):
+                    tracked.add_history(getattr(estimator, "histories_", [[]] * len(runs))[k])
+            shared = time.perf_counter() - started
+        results = []
+        for k, (one, tracked, data) in enumerate(zip(configs, runs, prepared)):
+            # fit_time_s is this seed's share of the joint fit; the whole is logged beside it.
+            tracked.add_metrics({"fit_time_shared_s": shared})
+            results.append(evaluate_and_record(one, tracked, data, estimator.replica(k), shared / len(seeds)))
+    return results

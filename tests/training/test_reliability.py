@@ -1,0 +1,126 @@
+"""Faults never lose results: resume, checkpoints, reproducibility, interrupts."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from src.training.runner import run
+from tests.conftest import ROOT, make_config, runs_of
+
+FAST = ("experiment=workshop_circles", "trainer.max_epochs=4", "model.hidden_sizes=[8]")
+
+
+def test_resume_skips_a_finished_configuration_and_reruns_a_failed_one(mlflow_client, monkeypatch):
+    first = run(make_config(*FAST))
+    again = run(make_config(*FAST, "resume=true"))
+    assert again.skipped and again.run_id == first.run_id
+    assert len(runs_of(mlflow_client)) == 1
+
+    other = run(make_config(*FAST, "seed=1", "resume=true"))  # a new configuration runs
+    assert not other.skipped and other.run_id != first.run_id
+    assert runs_of(mlflow_client)[0].data.tags["config_hash"] != runs_of(mlflow_client)[1].data.tags["config_hash"]
+
+    from src.models import deep
+
+    original = deep.EpochLoop.training_step
+    monkeypatch.setattr(deep.EpochLoop, "training_step", lambda *a: (_ for _ in ()).throw(RuntimeError("crash")))
+    with pytest.raises(RuntimeError):
+        run(make_config(*FAST, "seed=2"))
+    monkeypatch.setattr(deep.EpochLoop, "training_step", original)
+    rerun = run(make_config(*FAST, "seed=2", "resume=true"))  # the failed one runs again
+    assert not rerun.skipped
+    statuses = sorted(r.info.status for r in runs_of(mlflow_client) if r.data.tags["seed"] == "2")
+    assert statuses == ["FAILED", "FINISHED"]
+
+
+def test_a_killed_run_continues_from_its_checkpoint_into_the_same_run(mlflow_client, monkeypatch, tmp_path):
+    args = ("experiment=workshop_circles", "trainer.max_epochs=6", "model.hidden_sizes=[8]",
+            "trainer.checkpoint_every_n_epochs=1", f"trainer.checkpoint_dir={tmp_path}")
+    reference = run(make_config(*args, "tracking.experiment=reference"))
+
+    from src.models import deep
+
+    original = deep.EpochLoop.training_step
+
+    def interrupt_at_epoch_3(self, batch, batch_idx):
+        if self.current_epoch == 3:
+            raise KeyboardInterrupt
+        return original(self, batch, batch_idx)
+
+    monkeypatch.setattr(deep.EpochLoop, "training_step", interrupt_at_epoch_3)
+    with pytest.raises(KeyboardInterrupt):
+        run(make_config(*args))
+    (killed,) = runs_of(mlflow_client)
+    assert killed.info.status == "KILLED"
+    assert len(mlflow_client.get_metric_history(killed.info.run_id, "train_loss")) == 3  # kept
+
+    monkeypatch.setattr(deep.EpochLoop, "training_step", original)
+    resumed = run(make_config(*args, "resume=true"))
+    assert resumed.run_id == killed.info.run_id
+    (record,) = runs_of(mlflow_client)
+    assert record.info.status == "FINISHED" and record.data.tags["resumed_from_epoch"] == "3"
+    steps = sorted(m.step for m in mlflow_client.get_metric_history(record.info.run_id, "train_loss"))
+    assert steps == [0, 1, 2, 3, 4, 5]
+    # The continued training is the uninterrupted one.
+    assert resumed.metrics["train_accuracy"] == pytest.approx(reference.metrics["train_accuracy"])
+    assert record.data.metrics["train_loss"] == pytest.approx(
+        mlflow_client.get_run(reference.run_id).data.metrics["train_loss"], abs=1e-6)
+
+
+@pytest.mark.parametrize("model", ["mlp", "random_forest"])
+def test_the_same_config_and_seed_give_identical_metrics(model, tracking_uri):
+    overrides = ("dataset=digits", f"model={model}", "trainer.max_epochs=3", "seed=5")
+    a, b = run(make_config(*overrides)), run(make_config(*overrides))
+    for key, value in a.metrics.items():
+        if not key.endswith("_time_s"):
+            assert b.metrics[key] == pytest.approx(value, abs=1e-6), key
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_marks_the_run_killed(signum, mlflow_client, tracking_uri):
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri}
+    env.pop("HYDRA_FULL_ERROR", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "src.train", "dataset=mnist1d", "trainer.max_epochs=100000"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline:  # wait until training has started
+        runs = runs_of(mlflow_client)
+        if runs and runs[0].data.params.get("n_train"):
+            break
+        time.sleep(0.5)
+    time.sleep(2)
+    proc.send_signal(signum)
+    if signum == signal.SIGINT:  # an impatient second Ctrl-C must not leave it RUNNING
+        time.sleep(0.05)
+        proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    (record,) = runs_of(mlflow_client)
+    assert record.info.status == "KILLED", stderr[-2000:]
+
+
+def test_divergence_keeps_the_metrics_of_the_epochs_before_it(mlflow_client, monkeypatch):
+    from src.errors import DivergedError
+    from src.models import deep
+
+    original = deep.EpochLoop.training_step
+
+    def diverge_at_epoch_2(self, batch, batch_idx):
+        if self.current_epoch == 2:
+            raise DivergedError(2, float("nan"))
+        return original(self, batch, batch_idx)
+
+    monkeypatch.setattr(deep.EpochLoop, "training_step", diverge_at_epoch_2)
+    with pytest.raises(DivergedError):
+        run(make_config(*FAST))
+    (record,) = runs_of(mlflow_client)
+    assert record.info.status == "FAILED" and record.data.tags["status_reason"] == "diverged"
+    assert record.data.metrics["diverged_epoch"] == 2
+    steps = sorted(m.step for m in mlflow_client.get_metric_history(record.info.run_id, "train_loss"))
+    assert steps == [0, 1]
