@@ -31,11 +31,18 @@ LAST_SWEEP_FAILURES: list[str] = []
 
 class MLflowSweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from src.errors import UserError
         from src.tracking.mlflow_run import client_for, ensure_experiment, git_commit, resolve_tracking_uri
 
         LAST_SWEEP_FAILURES.clear()
         uri = resolve_tracking_uri(config.tracking.uri)
-        client = client_for(uri)
+        try:
+            client = client_for(uri)
+        except UserError as exc:
+            # Hydra turns a callback's exception into a warning and goes on to
+            # launch every job; an unreachable server stops the sweep here instead.
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(exc.exit_code) from None
         experiment_id = ensure_experiment(client, config.tracking.experiment)
         overrides = list(config.hydra.overrides.task)
         tags = {
@@ -50,7 +57,16 @@ class MLflowSweepCallback(Callback):
             experiment_id, run_name=name, tags={k: str(v) for k, v in tags.items() if v is not None}
         )
         os.environ[PARENT_RUN_ENV] = run.info.run_id
+        self.parent_run_id = run.info.run_id
         ACTIVE_PARENT.update(client=client, run_id=run.info.run_id, experiment_id=experiment_id)
+
+    def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
+        # Launchers that run jobs in other processes (joblib's loky workers,
+        # submitit) pickle this callback into them with the parent's id, so the
+        # job finds its parent whatever environment its process inherited.
+        parent_run_id = getattr(self, "parent_run_id", None)
+        if parent_run_id:
+            os.environ[PARENT_RUN_ENV] = parent_run_id
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if not ACTIVE_PARENT:
