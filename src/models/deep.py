@@ -105,6 +105,7 @@ class EpochLoop(pl.LightningModule):
         self.batch_size = min(optimizer_cfg.batch_size or n, n)
 
     def on_fit_start(self) -> None:
+        self.train_device = self.device  # Lightning moves the module back to the CPU after fit
         self.X_train = self.X_train.to(self.device)
         self.y_train = self.y_train.to(self.device)
         if self.val is not None:
@@ -353,7 +354,8 @@ class MLPEstimator:
             self.history_ = loop.history  # kept when training fails: the epochs so far are logged
         self.history_ = loop.history
         self.net_ = net.eval()
-        self.device_ = loop.device
+        self.device_ = loop.device  # where the fitted net lives now (predictions run there)
+        self.train_device_ = getattr(loop, "train_device", loop.device)
         self.n_features_in_ = X.shape[1]
         self.n_params_ = sum(p.numel() for p in net.parameters())
         self.epochs_trained_ = len(loop.history)

@@ -103,6 +103,7 @@ class StackedEpochLoop(pl.LightningModule):
         self._epoch: dict[str, torch.Tensor] = {}
 
     def on_fit_start(self) -> None:
+        self.train_device = self.device  # Lightning moves the module back to the CPU after fit
         self.X_train, self.y_train = self.X_train.to(self.device), self.y_train.to(self.device)
         if self.val is not None:
             self.val = tuple(t.to(self.device) for t in self.val)
@@ -205,6 +206,7 @@ class StackedMLPEstimator:
             self.histories_ = loop.history
         self.net_ = net
         self.device_ = loop.device
+        self.train_device_ = getattr(loop, "train_device", loop.device)
         return self
 
     def replica(self, k: int) -> MLPEstimator:
@@ -214,6 +216,7 @@ class StackedMLPEstimator:
                               seed=self.seeds[k], n_classes=t.n_classes, init=t.init, huber_delta=t.huber_delta)
         single.net_ = self.net_.replica(k).to(self.device_)
         single.device_ = self.device_
+        single.train_device_ = self.train_device_
         single.history_ = self.histories_[k]
         single.epochs_trained_ = len(self.histories_[k])
         single.n_features_in_ = self.net_.weights[0].shape[1]

@@ -233,7 +233,7 @@ def evaluate_and_record(
     history = getattr(estimator, "history_", [])
     tracked.add_metrics(metrics, step=len(history))
     if family == "deep":
-        tracked.set_tags({"accelerator": estimator.device_.type, "epochs_trained": estimator.epochs_trained_})
+        tracked.set_tags({"accelerator": estimator.train_device_.type, "epochs_trained": estimator.epochs_trained_})
     else:  # scikit-learn runs on the CPU
         tracked.set_tags({"accelerator": "cpu"})
     if cfg.tracking.log_model:
