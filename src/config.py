@@ -394,3 +394,34 @@ def register_configs() -> None:
 def option(value: Any) -> str:
     """The plain string of a config choice (enum fields come back as Enum members)."""
     return str(value.value) if isinstance(value, Enum) else str(value)
+
+
+def check_schema(cfg: Any) -> None:
+    """Refuse keys that no schema declares, including those added with `+key=`.
+
+    Hydra's `+` appends a key even to a typed node; such a key would be
+    ignored at best and, named `_target_`, reads as code to instantiate. The
+    project's config groups are data, so any key outside the schemas is an
+    error that names it."""
+    import dataclasses
+
+    from omegaconf import DictConfig
+
+    from src.errors import ConfigError
+
+    def walk(node: Any, path: str) -> None:
+        if not isinstance(node, DictConfig):
+            return
+        schema = node._metadata.object_type
+        if dataclasses.is_dataclass(schema):
+            declared = {f.name for f in dataclasses.fields(schema)}
+            for key in node.keys():
+                if key not in declared:
+                    raise ConfigError(
+                        f"config key '{path}{key}' is not in {schema.__name__}; config groups are data and "
+                        f"take only their declared keys: {', '.join(sorted(declared))}"
+                    )
+        for key in node.keys():
+            walk(node._get_node(key), f"{path}{key}.")
+
+    walk(cfg, "")

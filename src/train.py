@@ -38,7 +38,8 @@ def train(cfg: DictConfig) -> Optional[float]:
     if multirun and not cfg.tracking.run_name:
         cfg.tracking.run_name = f"{run_name_for(cfg)}-j{HydraConfig.get().job.num}"
     try:
-        if multirun and cfg.trainer.strategy == "ddp":
+        # Under SLURM (submitit) each task is one device and nothing is relaunched.
+        if multirun and cfg.trainer.strategy == "ddp" and "SLURM_JOB_ID" not in os.environ:
             raise ConfigError(
                 "trainer.strategy=ddp relaunches the script with the sweep's arguments; inside a -m sweep "
                 "use trainer.strategy=ddp_spawn or one device per job"

@@ -72,12 +72,26 @@ def ensure_experiment(client: Any, name: str) -> str:
         experiment = client.get_experiment_by_name(name)
         if experiment is not None:
             return experiment.experiment_id
-        return client.create_experiment(name)
+        return client.create_experiment(name, artifact_location=_artifact_location(client, name))
     except MlflowException:
         experiment = client.get_experiment_by_name(name)
         if experiment is None:
             raise
         return experiment.experiment_id
+
+
+def _artifact_location(client: Any, experiment: str) -> Optional[str]:
+    """Artifacts of an SQLite store go next to the database file.
+
+    MLflow's default is ./mlruns under whatever the working directory is when
+    the experiment is created, which scatters artifacts (and puts a test's
+    artifacts into the repository). Servers keep their own default."""
+    uri = str(getattr(client, "tracking_uri", ""))
+    prefix = "sqlite:///"
+    if not uri.startswith(prefix):
+        return None
+    database = Path(uri[len(prefix):])
+    return str(database.parent / "mlartifacts" / experiment.replace("/", "_"))
 
 
 @lru_cache(maxsize=1)

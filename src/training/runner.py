@@ -18,7 +18,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
-from src.config import option
+from src.config import check_schema, option
 from src.data import REGRESSION, Dataset, PreparedData, Split, load_dataset, make_split, prepare
 from src.data.catalogue import check_dataset_config
 from src.data.preprocessing import PreprocessOptions
@@ -50,6 +50,7 @@ def run_name_for(cfg: DictConfig) -> str:
 
 def validate(cfg: DictConfig) -> None:
     """Checks across config groups, before any data is loaded."""
+    check_schema(cfg)
     check_dataset_config(cfg.dataset)
     task = option(cfg.dataset.task)
     check_model_task(cfg.model, task)
