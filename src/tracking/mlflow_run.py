@@ -55,7 +55,13 @@ def resolve_tracking_uri(uri: Optional[str] = None) -> str:
 
 
 def client_for(uri: str):
+    import logging
+
     from mlflow.tracking import MlflowClient
+
+    # Keep stderr to our one-line messages: MLflow announces creating its tables at INFO.
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     if uri.startswith(("http://", "https://")):
         from src.tracking.server import check_server
@@ -117,6 +123,13 @@ def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def _short(exc: BaseException) -> str:
+    """One line of a store error, without SQLAlchemy's statement dump."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    return first.split(" [SQL", 1)[0].split(" (Background on this error", 1)[0]
+
+
 def _timed(method):
     """Count the wall time of an MLflow-writing method in MLFLOW_SECONDS."""
 
@@ -173,8 +186,10 @@ class TrackedRun:
             if parent:
                 all_tags["mlflow.parentRunId"] = parent
             run = client.create_run(experiment_id, run_name=run_name, tags=all_tags)
-        except (MlflowException, OSError) as exc:
-            raise UserError(f"cannot open the MLflow store at {tracking_uri}: {one_line(exc)}") from exc
+        except UserError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- MLflow, SQLAlchemy and OS errors alike
+            raise UserError(f"cannot write to the MLflow store at {tracking_uri}: {_short(exc)}") from None
         return cls(client, run.info.run_id, experiment_id)
 
     @classmethod
