@@ -180,7 +180,7 @@ def bench_seeds_together(name: str, n_rows: int, hidden: str, epochs: int, reps:
 # ----------------------------------------------------------------------------- 2. overhead per run
 
 
-def bench_overhead(n_runs: int) -> dict[str, Any]:
+def bench_overhead(n_runs: int, *extra: str) -> dict[str, Any]:
     """Wall time of `run(cfg)` minus its own fit_time_s, on workshop_circles."""
     from src.tracking import mlflow_run
     from src.training.runner import run
@@ -190,7 +190,7 @@ def bench_overhead(n_runs: int) -> dict[str, Any]:
         overheads, mlflow_shares = [], []
         run(_config("experiment=workshop_circles", "trainer.max_epochs=2"))  # creates the store
         for seed in range(n_runs):
-            cfg = _config("experiment=workshop_circles", f"seed={seed}", "trainer.progress_bar=false")
+            cfg = _config("experiment=workshop_circles", f"seed={seed}", "trainer.progress_bar=false", *extra)
             mlflow_run.MLFLOW_SECONDS[0] = 0.0
             started = time.perf_counter()
             result = run(cfg)
@@ -266,6 +266,10 @@ RUN_TARGETS = [
     ("overhead growth over the runs (last/first tenth)",
      lambda r: r["overhead"]["overhead_last_tenth_median_s"] / r["overhead"]["overhead_first_tenth_median_s"],
      "<=", 1.2),
+    ("fixed overhead per run without plots (s)", lambda r: r["overhead_no_plots"]["overhead_median_s"], "<=", 0.3),
+    ("overhead growth without plots (last/first tenth)",
+     lambda r: r["overhead_no_plots"]["overhead_last_tenth_median_s"]
+     / r["overhead_no_plots"]["overhead_first_tenth_median_s"], "<=", 1.2),
     ("MLflow share of a run's wall time", lambda r: r["overhead"]["mlflow_share_median"], "<=", 0.05),
     ("--help (s)", lambda r: r["processes"]["help_s"], "<=", 1.5),
     ("config error (s)", lambda r: r["processes"]["config_error_s"], "<=", 1.5),
@@ -334,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         "mnist1d_32": bench_seeds_together("mnist1d", 4000, "[32]", args.epochs, args.reps),
     }
     results["overhead"] = bench_overhead(args.runs)
+    results["overhead_no_plots"] = bench_overhead(args.runs, "tracking.plots=false")
     results["processes"] = bench_processes(args.reps)
     results["targets"] = [
         {"target": label, "value": value, "bound": f"{op} {bound}", "met": ok}

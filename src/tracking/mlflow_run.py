@@ -165,6 +165,8 @@ class TrackedRun:
         self.run_id = run_id
         self.experiment_id = experiment_id
         self._metrics: list[Any] = []
+        self._params: dict[str, str] = {}
+        self._tags: dict[str, str] = {}
 
     @classmethod
     @_timed
@@ -202,21 +204,13 @@ class TrackedRun:
         return cls(client, run_id, experiment_id)
 
     # ------------------------------------------------------------------ writes
-    @_timed
     def log_params(self, params: Mapping[str, Any]) -> None:
-        from mlflow.entities import Param
+        """Buffer params; like metrics and tags, they are written by `flush`."""
+        self._params.update({k: str(v)[:_MAX_PARAM_CHARS] for k, v in params.items()})
 
-        items = [Param(k, str(v)[:_MAX_PARAM_CHARS]) for k, v in params.items()]
-        for i in range(0, len(items), 100):
-            self.client.log_batch(self.run_id, params=items[i : i + 100])
-
-    @_timed
     def set_tags(self, tags: Mapping[str, Any]) -> None:
-        from mlflow.entities import RunTag
-
-        items = [RunTag(k, str(v)) for k, v in tags.items() if v is not None]
-        for i in range(0, len(items), 100):
-            self.client.log_batch(self.run_id, tags=items[i : i + 100])
+        """Buffer tags (written by `flush`)."""
+        self._tags.update({k: str(v) for k, v in tags.items() if v is not None})
 
     def add_metrics(self, metrics: Mapping[str, float], step: int = 0) -> None:
         """Buffer metrics; they are written by `flush` (called when the run ends)."""
@@ -234,9 +228,18 @@ class TrackedRun:
 
     @_timed
     def flush(self) -> None:
-        metrics, self._metrics = self._metrics, []
-        for i in range(0, len(metrics), _BATCH):
-            self.client.log_batch(self.run_id, metrics=metrics[i : i + _BATCH])
+        """Write the buffered params, tags and metrics in as few calls as
+        log_batch allows (100 params, 100 tags, 1000 metrics per call): one
+        SQLite transaction costs about as much as the whole batch."""
+        from mlflow.entities import Param, RunTag
+
+        params = [Param(k, v) for k, v in self._params.items()]
+        tags = [RunTag(k, v) for k, v in self._tags.items()]
+        metrics = self._metrics
+        self._params, self._tags, self._metrics = {}, {}, []
+        while params or tags or metrics:
+            self.client.log_batch(self.run_id, metrics=metrics[:_BATCH], params=params[:100], tags=tags[:100])
+            params, tags, metrics = params[100:], tags[100:], metrics[_BATCH:]
 
     @_timed
     def log_artifacts(self, local_dir: str | Path, artifact_path: Optional[str] = None) -> None:

@@ -89,12 +89,9 @@ def test_a_signal_marks_the_run_killed(signum, mlflow_client, tracking_uri):
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.time() + 120
-    while time.time() < deadline:  # wait until training has started
-        runs = runs_of(mlflow_client)
-        if runs and runs[0].data.params.get("n_train"):
-            break
+    while time.time() < deadline and not runs_of(mlflow_client):  # wait until the run exists
         time.sleep(0.5)
-    time.sleep(2)
+    time.sleep(5)  # data generated, training under way
     proc.send_signal(signum)
     if signum == signal.SIGINT:  # an impatient second Ctrl-C must not leave it RUNNING
         time.sleep(0.05)
