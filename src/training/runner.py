@@ -254,6 +254,13 @@ def evaluate_and_record(
     return RunResult(tracked.run_id, name, metrics, main)
 
 
+class _NoPlots:
+    """Stands in for src.reports.plots when tracking.plots=false: draws nothing."""
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: None
+
+
 def _epochs_logged(tracked: Any) -> int:
     """How many epochs of train_loss a reopened run already holds."""
     history = tracked.client.get_metric_history(tracked.run_id, "train_loss")
@@ -297,7 +304,10 @@ def _write_artifacts(
 
     def save(fig: Optional[Any], filename: str) -> None:
         if fig is not None:
-            fig.savefig(out / filename, dpi=80)
+            fig.savefig(out / filename, dpi=80, pil_kwargs={"compress_level": 1})
+
+    if not cfg.tracking.get("plots", True):
+        plots = _NoPlots()  # the text artifacts are still written
 
     save(plots.loss_curves(history, title), "loss_curves.png")
     if cfg.tracking.get("log_importance"):  # the interpretability study
