@@ -11,7 +11,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet $(if $(WHEELS),--find-links $(WHEELS
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test ui server install clean
+.PHONY: run report study test ui server install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,10 +21,40 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The main job: the workshop's two hands-on experiments, recorded in mlflow.db.
+## The main job: a compact ML-vs-DL data-dependency study (experiments/main.yaml,
+## 112 runs, a few minutes on 2 CPU cores) into mlflow.db, then its report
+## (reports/main/report.md): prints the summary table and the crossover sentence.
 run: $(STAMP)
-	$(PY) -m src.train experiment=workshop_regression
-	$(PY) -m src.train experiment=workshop_circles
+	@echo "== the main job: 112 runs (experiments/main.yaml), one line per run"
+	@$(PY) -m src.train -m experiment=main hydra/hydra_logging=disabled hydra/job_logging=disabled \
+		| grep --line-buffered -v -e '^|' -e '^# Sweep summary' -e '^$$' ; true
+	@echo "== the report"
+	@$(PY) -m src.report --study main --sweep latest
+	@echo "runs: make ui (MLflow UI on http://$(HOST):$(PORT)); report: reports/main/report.md"
+
+## The report of a study's runs: make report STUDY=<name> [REPORT_ARGS='--tag dataset=digits'].
+STUDY ?= main
+REPORT_ARGS ?=
+report: $(STAMP)
+	$(PY) -m src.report --study $(STUDY) $(REPORT_ARGS)
+
+## One study (experiments/<name>.yaml; README "Studies"), then its report:
+##   make study STUDY=data_dependency [ARGS='seed=0 dataset.train_size=16,256,1.0']
+## A study of several sweeps runs them one after the other. Jobs that fail or
+## diverge do not stop it: the report lists them.
+ARGS ?=
+HPARAMS_DATASET ?= digits
+SWEEPS_data_dependency := experiment=data_dependency experiment=data_dependency_digits experiment=data_dependency_happiness
+SWEEPS_workshop := experiment=workshop_circles_vs_svm experiment=workshop_regression_vs_linear
+SWEEPS_hparams := $(addprefix hparams_search=,mlp logistic_regression svm random_forest gradient_boosting knn)
+STUDY_ARGS_workshop := study=workshop
+STUDY_ARGS_hparams := dataset=$(HPARAMS_DATASET)
+study: $(STAMP)
+	@for sweep in $(or $(SWEEPS_$(STUDY)),experiment=$(STUDY)); do \
+		echo "== study $(STUDY): python -m src.train -m $$sweep $(STUDY_ARGS_$(STUDY)) $(ARGS)"; \
+		$(PY) -m src.train -m $$sweep $(STUDY_ARGS_$(STUDY)) $(ARGS) || echo "(some jobs failed: see the report)"; \
+	done
+	$(PY) -m src.report --study $(STUDY)
 
 ## The test suite (what CI runs).
 test: $(STAMP)
