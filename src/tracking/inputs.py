@@ -88,8 +88,11 @@ def data_description(dataset: Dataset, split: Split, data: PreparedData) -> dict
 
 def log_dataset(tracked: Any, dataset: Dataset, split: Split, data: PreparedData) -> None:
     """Record the training data of a run (see the module docstring)."""
+    import time
+
     import mlflow.data
     from mlflow.entities import DatasetInput, InputTag
+    from mlflow.exceptions import MlflowException
     from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
     frame = training_frame(dataset, split)
@@ -100,9 +103,14 @@ def log_dataset(tracked: Any, dataset: Dataset, split: Split, data: PreparedData
         name=f"{dataset.name}-train",
         digest=frame_digest(frame),
     )
-    tracked.client.log_inputs(
-        tracked.run_id,
-        datasets=[DatasetInput(train._to_mlflow_entity(), tags=[InputTag(MLFLOW_DATASET_CONTEXT, "train")])],
-    )
+    datasets = [DatasetInput(train._to_mlflow_entity(), tags=[InputTag(MLFLOW_DATASET_CONTEXT, "train")])]
+    try:
+        tracked.client.log_inputs(tracked.run_id, datasets=datasets)
+    except MlflowException:
+        # Parallel jobs logging the same dataset race inside MLflow (it checks,
+        # then inserts; PostgreSQL answers with a unique-key violation). By the
+        # retry the other job's row exists and this run is only linked to it.
+        time.sleep(0.2)
+        tracked.client.log_inputs(tracked.run_id, datasets=datasets)
     tracked.set_tags({"dataset_source": dataset.source})
     tracked.log_params(data_description(dataset, split, data))
