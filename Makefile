@@ -11,7 +11,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet $(if $(WHEELS),--find-links $(WHEELS
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run report study test ui server install clean
+.PHONY: run report study test bench ui server install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ study: $(STAMP)
 ## The test suite (what CI runs).
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+## The speed benchmark (README "Performance"): a table on stdout, JSON in bench_results/.
+bench: $(STAMP)
+	$(PY) -m src.bench
 
 ## The MLflow UI for the default store, on $(HOST):$(PORT).
 ui: $(STAMP)

@@ -93,9 +93,12 @@ def _hand_loop_fit(X, y, epochs: int, seed: int = 0):
     import torch
     from torch import nn
 
+    from src.models.mlp import initialize
+
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     net = nn.Sequential(nn.Linear(X.shape[1], 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 10))
+    initialize(net, "xavier", torch.Generator().manual_seed(seed))  # the pipeline's default init, for equal accuracy
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3, fused=True)
     X_t, y_t = torch.as_tensor(X), torch.as_tensor(y)
     shuffle = torch.Generator().manual_seed(seed)
@@ -167,7 +170,7 @@ def bench_seeds_together(name: str, n_rows: int, hidden: str, epochs: int, reps:
     cfg = _config(f"model.hidden_sizes={hidden}", "optimizer=adam", "optimizer.batch_size=100", "trainer=cpu",
                   f"trainer.max_epochs={epochs}", "trainer.progress_bar=false", "dataset=mnist1d")
     n_classes = int(y.max()) + 1
-    with threadpool_limits(1):
+    with threadpool_limits(None):  # one run takes 1 thread; the stacked model its own budget
         build_estimator(cfg, "multiclass", n_classes).fit(X[:300], y[:300])  # warm-up
         one, _ = _median_time(lambda: build_estimator(cfg, "multiclass", n_classes).fit(X, y), reps)
         together, _ = _median_time(

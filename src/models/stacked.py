@@ -12,6 +12,7 @@ single run's update, up to float rounding.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, Optional, Sequence
 
@@ -123,13 +124,18 @@ class StackedEpochLoop(pl.LightningModule):
         optimizer = self.optimizers().optimizer
         X, y, bs = self.X_train, self.y_train, self.batch_size
         K, n = y.shape[0], y.shape[1]
-        order = torch.stack([torch.randperm(n, generator=g) for g in self.shuffles]).to(self.device)
-        replicas = torch.arange(K, device=self.device)[:, None]
+        # Replica k's rows, as offsets into the flattened (K * n, ...) tensors: one
+        # index_select per batch is much cheaper than 2-D advanced indexing.
+        order = torch.stack([torch.randperm(n, generator=g) for g in self.shuffles])
+        order = (order + torch.arange(K)[:, None] * n).to(self.device)
+        X_flat, y_flat = X.reshape(K * n, -1), y.reshape(K * n, *y.shape[2:])
         total = torch.zeros(K, device=self.device)
         correct = torch.zeros(K, device=self.device, dtype=torch.long)
         for start in range(0, n, bs):
             rows = order[:, start : start + bs]
-            xb, yb = X[replicas, rows], y[replicas, rows]
+            flat = rows.reshape(-1)
+            xb = X_flat.index_select(0, flat).view(K, rows.shape[1], -1)
+            yb = y_flat.index_select(0, flat).view(K, rows.shape[1], *y.shape[2:])
             out = self.net(xb)
             losses = _per_replica_loss(self.loss, out, yb, self.huber_delta)
             optimizer.zero_grad(set_to_none=True)
@@ -180,7 +186,9 @@ class StackedMLPEstimator:
         t = self.template
         cfg = t.trainer
         if cfg.get("cpu_threads"):
-            torch.set_num_threads(cfg.cpu_threads)
+            # One thread suits one small net; K of them batched together keep more
+            # cores busy, so the replicas get a thread budget each, up to the cores.
+            torch.set_num_threads(min(os.cpu_count() or 1, cfg.cpu_threads * len(self.seeds)))
         nets = []
         for seed in self.seeds:  # each replica starts exactly where a single run with its seed starts
             t.seed = seed

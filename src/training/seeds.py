@@ -57,7 +57,7 @@ def run_seeds(cfg: DictConfig) -> list[RunResult]:
             raise ConfigError(f"seeds={seeds}: the training splits differ in size ({sorted(sizes)})")
         first = prepared[0].dataset
         estimator = StackedMLPEstimator(build_estimator(configs[0], first.task, first.n_classes), seeds)
-        with threadpool_limits(cfg.trainer.get("cpu_threads")):
+        with threadpool_limits(None):  # the stacked model sets its own thread budget
             started = time.perf_counter()
             try:
                 estimator.fit([p.data.X_train for p in prepared], [p.data.y_train for p in prepared],
