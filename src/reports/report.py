@@ -134,9 +134,11 @@ def search_runs(tracking_uri: str, run_filter: RunFilter) -> pd.DataFrame:
         if missing:
             raise UserError(f"no experiment named {', '.join(missing)} in {tracking_uri}; "
                             f"experiments there: {', '.join(sorted(known)) or 'none'}")
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(tracking_uri)
-    try:
+    from src.tracking.mlflow_run import fluent_tracking_uri
+
+    # search_runs is fluent-only; point it at the store and restore exactly what was
+    # there (mlflow.get_tracking_uri() would pin $MLFLOW_TRACKING_URI's current value).
+    with fluent_tracking_uri(tracking_uri):
         frame = mlflow.search_runs(
             experiment_names=run_filter.experiments or None,
             search_all_experiments=not run_filter.experiments,
@@ -144,8 +146,6 @@ def search_runs(tracking_uri: str, run_filter: RunFilter) -> pd.DataFrame:
             max_results=100000,
             output_format="pandas",
         )
-    finally:
-        mlflow.set_tracking_uri(previous)
     frame = _with_columns(frame, ["tags.sweep", "tags.report", "tags.mlflow.parentRunId", "start_time"])
     if run_filter.sweep:
         parent = _sweep_parent(frame, run_filter.sweep)

@@ -100,6 +100,26 @@ def _artifact_location(client: Any, experiment: str) -> Optional[str]:
     return str(database.parent / "mlartifacts" / experiment.replace("/", "_"))
 
 
+@contextmanager
+def fluent_tracking_uri(uri: str) -> Iterator[None]:
+    """Point MLflow's fluent API (which log_model uses) at `uri`, then restore
+    exactly what was there -- `mlflow.set_tracking_uri` also rewrites
+    $MLFLOW_TRACKING_URI, which the rest of the process may rely on."""
+    import mlflow
+    from mlflow.tracking._tracking_service import utils
+
+    previous, previous_env = utils._tracking_uri, os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(previous)
+        if previous_env is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = previous_env
+
+
 @lru_cache(maxsize=1)
 def git_commit() -> Optional[str]:
     try:

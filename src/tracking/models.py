@@ -22,12 +22,13 @@ Choices, each for a measured reason:
 from __future__ import annotations
 
 import logging
-import os
 from contextlib import contextmanager
 from importlib import metadata
 from typing import Any, Iterator
 
 import numpy as np
+
+from src.tracking.mlflow_run import fluent_tracking_uri
 
 MODEL_NAME = "model"  # loads back as runs:/<run_id>/model
 _N_EXAMPLE_ROWS = 5
@@ -35,26 +36,6 @@ _N_EXAMPLE_ROWS = 5
 
 def _pinned(*packages: str) -> list[str]:
     return [f"{p}=={metadata.version(p)}" for p in packages]
-
-
-@contextmanager
-def _fluent_tracking_uri(uri: str) -> Iterator[None]:
-    """Point MLflow's fluent API (which log_model uses) at `uri`, then restore
-    exactly what was there -- `mlflow.set_tracking_uri` also rewrites
-    $MLFLOW_TRACKING_URI, which the rest of the process may rely on."""
-    import mlflow
-    from mlflow.tracking._tracking_service import utils
-
-    previous, previous_env = utils._tracking_uri, os.environ.get("MLFLOW_TRACKING_URI")
-    mlflow.set_tracking_uri(uri)
-    try:
-        yield
-    finally:
-        mlflow.set_tracking_uri(previous)
-        if previous_env is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = previous_env
 
 
 class _DropPickleWarning(logging.Filter):
@@ -81,7 +62,7 @@ def log_fitted_model(tracked: Any, estimator: Any, X_train: np.ndarray) -> str:
     from mlflow.entities import LoggedModelStatus
 
     X_example = np.asarray(X_train[:_N_EXAMPLE_ROWS], dtype=np.float32)
-    with _fluent_tracking_uri(tracked.client.tracking_uri):
+    with fluent_tracking_uri(tracked.client.tracking_uri):
         logged = mlflow.initialize_logged_model(
             name=MODEL_NAME, source_run_id=tracked.run_id, experiment_id=tracked.experiment_id
         )
