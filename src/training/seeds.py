@@ -42,6 +42,17 @@ def run_seeds(cfg: DictConfig) -> list[RunResult]:
         raise ConfigError(f"seeds={seeds} repeats a seed")
     if cfg.trainer.strategy != "auto" or cfg.trainer.devices not in (1, "1", "auto"):
         raise ConfigError("seeds=[...] trains on one device; use a single-device trainer")
+    unsupported = {
+        "trainer.early_stopping_patience": cfg.trainer.early_stopping_patience is not None,
+        "trainer.checkpoint_every_n_epochs": bool(cfg.trainer.get("checkpoint_every_n_epochs")),
+        "model.dropout": bool(cfg.model.get("dropout")),
+        "model.batch_norm": bool(cfg.model.get("batch_norm")),
+        "resume": bool(cfg.get("resume")),
+    }
+    for key, used in unsupported.items():
+        if used:  # each would make a replica differ from the single run with its seed
+            raise ConfigError(f"seeds=[...] trains replicas together and does not support {key}; "
+                              f"drop it, or sweep the seeds with -m seed=...")
     configs = [config_for_seed(cfg, seed) for seed in seeds]
     for one in configs:
         validate(one)

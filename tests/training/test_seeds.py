@@ -28,5 +28,7 @@ def test_each_seed_gets_the_run_a_single_run_with_that_seed_gets(mlflow_client):
 def test_seeds_refuse_what_they_cannot_match(tracking_uri):
     with pytest.raises(ConfigError, match="dropout"):
         run_seeds(make_config(*ARGS, "model.dropout=0.1", "seeds=[0,1]"))
+    with pytest.raises(ConfigError, match="early_stopping"):
+        run_seeds(make_config(*ARGS, "trainer.early_stopping_patience=3", "seeds=[0,1]"))
     with pytest.raises(ConfigError, match="not one"):
         run_seeds(make_config("dataset=digits", "model=svm", "seeds=[0,1]"))
