@@ -45,8 +45,11 @@ def train(cfg: DictConfig) -> Optional[float]:
                 "use trainer.strategy=ddp_spawn or one device per job"
             )
         if cfg.get("seeds"):
-            return _train_seeds(cfg)
-        result = run(cfg)
+            from src.training.seeds import run_seeds
+
+            results = run_seeds(cfg)
+        else:
+            results = [run(cfg)]
     except Exception as exc:  # noqa: BLE001 -- the run itself is already marked FAILED
         message = one_line(exc)
         if not multirun:
@@ -60,32 +63,19 @@ def train(cfg: DictConfig) -> Optional[float]:
         print(f"job {HydraConfig.get().job.num} failed: {message}", file=sys.stderr, flush=True)
         return None
     from src.tracking.mlflow_run import is_global_zero
-
-    if is_global_zero():
-        print(f"{result.run_name}: {result.main_metric}={result.value:.4f}  [mlflow run {result.run_id}]", flush=True)
     from src.training.objective import objective_value
 
-    try:
-        return objective_value(cfg, result)  # optimized_metric, else the main metric
-    except ConfigError as exc:  # a metric the run does not log: stop loudly, in a sweep too
+    if is_global_zero():
+        for result in results:
+            print(f"{result.run_name}: {result.main_metric}={result.value:.4f}  [mlflow run {result.run_id}]",
+                  flush=True)
+    try:  # optimized_metric, else the main metric; the mean over seeds trained together
+        return sum(objective_value(cfg, result) for result in results) / len(results)
+    except ConfigError as exc:  # a metric the runs do not log: stop loudly, in a sweep too
         if multirun:
             raise
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(exc.exit_code) from exc
-
-
-def _train_seeds(cfg: DictConfig) -> float:
-    """seeds=[...]: the seeds trained together; returns the mean objective."""
-    from src.tracking.mlflow_run import is_global_zero
-    from src.training.objective import objective_value
-    from src.training.seeds import run_seeds
-
-    results = run_seeds(cfg)
-    for result in results:
-        if is_global_zero():
-            print(f"{result.run_name}: {result.main_metric}={result.value:.4f}  [mlflow run {result.run_id}]",
-                  flush=True)
-    return sum(objective_value(cfg, r) for r in results) / len(results)
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:

@@ -131,12 +131,17 @@ class EpochLoop(pl.LightningModule):
 
         On one device at full or bf16 precision, Lightning's wrappers add nothing
         but per-call overhead, so the raw optimizer and autograd are used; other
-        strategies and fp16 (which needs a gradient scaler) go through Lightning."""
+        strategies, fp16 (which needs a gradient scaler) and checkpointed runs go
+        through Lightning."""
         from pytorch_lightning.strategies import SingleDeviceStrategy
 
         wrapped = self.optimizers()
-        plain = isinstance(self.trainer.strategy, SingleDeviceStrategy) and "16-mixed" not in str(
-            self.trainer.precision
+        plain = (
+            isinstance(self.trainer.strategy, SingleDeviceStrategy)
+            and "16-mixed" not in str(self.trainer.precision)
+            # Lightning counts optimizer steps through its wrapper, and its checkpoints
+            # are taken by that count: a checkpointed run goes through Lightning.
+            and self.trainer.checkpoint_callback is None
         )
         if plain:
             return wrapped.optimizer, torch.Tensor.backward
@@ -301,8 +306,9 @@ class MLPEstimator:
         if every and self.checkpoint_dir:
             from pytorch_lightning.callbacks import ModelCheckpoint
 
-            callbacks.append(ModelCheckpoint(dirpath=self.checkpoint_dir, save_last=True, save_top_k=0,
-                                             every_n_epochs=every, save_on_train_epoch_end=True))
+            # save_top_k=1 without a monitor keeps the latest epoch; save_last adds last.ckpt.
+            callbacks.append(ModelCheckpoint(dirpath=self.checkpoint_dir, filename="latest", save_last=True,
+                                             save_top_k=1, every_n_epochs=every, save_on_train_epoch_end=True))
         progress = cfg.progress_bar if cfg.progress_bar is not None else sys.stderr.isatty()
         return pl.Trainer(
             accelerator=cfg.accelerator,

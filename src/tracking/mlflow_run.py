@@ -220,8 +220,17 @@ class TrackedRun:
         """Continue an existing run (resume from a checkpoint): RUNNING again."""
         client = client_for(tracking_uri)
         client.update_run(run_id, status="RUNNING")
-        client.set_tag(run_id, "resumed", "true")
-        return cls(client, run_id, experiment_id)
+        tracked = cls(client, run_id, experiment_id)
+        try:
+            run = client.get_run(run_id)
+            if "error" in run.data.tags:  # the earlier attempt's error no longer describes the run
+                client.delete_tag(run_id, "error")
+            client.set_tag(run_id, "status_reason", "resumed")
+            client.set_tag(run_id, "resumed", "true")
+        except BaseException:
+            client.set_terminated(run_id, "FAILED")
+            raise
+        return tracked
 
     # ------------------------------------------------------------------ writes
     def log_params(self, params: Mapping[str, Any]) -> None:
@@ -270,6 +279,14 @@ class TrackedRun:
         with _sigint_deferred():
             try:
                 self.flush()
+            except Exception as exc:
+                # The run's record is incomplete: it must not read as FINISHED.
+                status = "FAILED"
+                try:
+                    self.client.set_tag(self.run_id, "error", f"writing the run's results failed: {_short(exc)}")
+                except Exception:  # noqa: BLE001 -- the store may be what broke
+                    pass
+                raise
             finally:
                 self.client.set_terminated(self.run_id, status)
 

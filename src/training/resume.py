@@ -60,7 +60,9 @@ def find_previous(cfg: DictConfig, digest: str) -> Previous:
         order_by=["attributes.start_time DESC"], max_results=100,
     )
     for run in runs:
-        if run.info.status == "FINISHED":
+        # A FINISHED run whose final write did not complete lacks its main metric.
+        main = run.data.tags.get("main_metric")
+        if run.info.status == "FINISHED" and main and main in run.data.metrics:
             return Previous(finished=run)
     checkpoint = checkpoint_dir(cfg, digest) / "last.ckpt"
     for run in runs:

@@ -150,7 +150,10 @@ def run(cfg: DictConfig) -> RunResult:
         epochs_logged = 0
         if family == "deep":
             estimator.checkpoint_dir = str(checkpoint_dir(cfg, digest))
-            if previous.checkpoint is not None:
+            if previous.checkpoint is None:  # a fresh start must not leave an older last.ckpt behind
+                for stale in Path(estimator.checkpoint_dir).glob("*.ckpt"):
+                    stale.unlink(missing_ok=True)
+            else:
                 estimator.resume_from = str(previous.checkpoint)
                 epochs_logged = _epochs_logged(tracked)
                 tracked.set_tags({"resumed_from_epoch": epochs_logged})
@@ -262,7 +265,12 @@ class _NoPlots:
 
 
 def _epochs_logged(tracked: Any) -> int:
-    """How many epochs of train_loss a reopened run already holds."""
+    """How many epochs of train_loss a reopened run already holds (0 off rank 0,
+    which logs nothing)."""
+    from src.tracking.mlflow_run import NullTrackedRun
+
+    if isinstance(tracked, NullTrackedRun):
+        return 0
     history = tracked.client.get_metric_history(tracked.run_id, "train_loss")
     return max((m.step for m in history), default=-1) + 1
 

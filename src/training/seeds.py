@@ -48,6 +48,7 @@ def run_seeds(cfg: DictConfig) -> list[RunResult]:
         "model.dropout": bool(cfg.model.get("dropout")),
         "model.batch_norm": bool(cfg.model.get("batch_norm")),
         "resume": bool(cfg.get("resume")),
+        "trainer.precision=16-mixed": "16-mixed" in str(cfg.trainer.precision),
     }
     for key, used in unsupported.items():
         if used:  # each would make a replica differ from the single run with its seed
