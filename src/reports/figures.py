@@ -6,7 +6,7 @@ returns a `Figure` (or None when there is nothing to draw).
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,21 @@ def _colors(labels: Sequence[str]) -> dict[str, tuple]:
     return {label: cmap(i % cmap.N) for i, label in enumerate(labels)}
 
 
+def _figure_with_side_legend(height: float, right: float = 0.7) -> tuple[Figure, Any]:
+    """One axes, with room on the right for the legend (see `_side_legend`)."""
+    fig = Figure(figsize=(7.5, height))
+    fig.subplots_adjust(left=0.1, right=right, bottom=0.12, top=0.9)
+    return fig, fig.add_subplot()
+
+
+def _side_legend(ax: Any, fontsize: float = 8, **kwargs: Any) -> None:
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=fontsize, **kwargs)
+
+
+def _style(family: str) -> dict:
+    return DEEP_STYLE if family == "deep" else CLASSICAL_STYLE
+
+
 def learning_curves(
     curves: pd.DataFrame, metric: str, title: str, crossover: Optional[float] = None
 ) -> Optional[Figure]:
@@ -31,14 +46,12 @@ def learning_curves(
     `curves`: columns variant, family, n_train, mean, std, n."""
     if curves.empty:
         return None
-    fig = Figure(figsize=(7.5, 4.8))
-    fig.subplots_adjust(left=0.1, right=0.7, bottom=0.12, top=0.9)
-    ax = fig.add_subplot()
+    fig, ax = _figure_with_side_legend(4.8)
     variants = list(dict.fromkeys(curves["variant"]))
     colors = _colors(variants)
     for variant in variants:
         part = curves[curves["variant"] == variant].sort_values("n_train")
-        style = DEEP_STYLE if part["family"].iloc[0] == "deep" else CLASSICAL_STYLE
+        style = _style(part["family"].iloc[0])
         x, mean, std = part["n_train"].to_numpy(float), part["mean"].to_numpy(float), part["std"].fillna(0).to_numpy(float)
         ax.plot(x, mean, marker="o", markersize=3, color=colors[variant], label=variant, **style)
         if (part["n"] > 1).any():
@@ -51,8 +64,7 @@ def learning_curves(
     ax.set_ylabel(metric)
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, title="solid: deep, dashed: classical",
-              title_fontsize=7)
+    _side_legend(ax, title="solid: deep, dashed: classical", title_fontsize=7)
     return fig
 
 
@@ -61,14 +73,12 @@ def fit_times(curves: pd.DataFrame, title: str) -> Optional[Figure]:
     curves = curves.dropna(subset=["fit"])
     if curves.empty:
         return None
-    fig = Figure(figsize=(7.5, 4.5))
-    fig.subplots_adjust(left=0.1, right=0.7, bottom=0.12, top=0.9)
-    ax = fig.add_subplot()
+    fig, ax = _figure_with_side_legend(4.5)
     variants = list(dict.fromkeys(curves["variant"]))
     colors = _colors(variants)
     for variant in variants:
         part = curves[curves["variant"] == variant].sort_values("n_train")
-        style = DEEP_STYLE if part["family"].iloc[0] == "deep" else CLASSICAL_STYLE
+        style = _style(part["family"].iloc[0])
         ax.plot(part["n_train"], np.maximum(part["fit"], 1e-5), marker="o", markersize=3, color=colors[variant],
                 label=variant, **style)
     ax.set_xscale("log", base=2)
@@ -77,7 +87,7 @@ def fit_times(curves: pd.DataFrame, title: str) -> Optional[Figure]:
     ax.set_ylabel("median fit_time_s (log scale)")
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
+    _side_legend(ax)
     return fig
 
 
@@ -88,9 +98,7 @@ def pareto_scatter(points: pd.DataFrame, metric: str, title: str) -> Optional[Fi
     points = points.dropna(subset=["fit", "mean"])
     if points.empty:
         return None
-    fig = Figure(figsize=(7.5, 4.8))
-    fig.subplots_adjust(left=0.1, right=0.7, bottom=0.12, top=0.9)
-    ax = fig.add_subplot()
+    fig, ax = _figure_with_side_legend(4.8)
     variants = list(dict.fromkeys(points["variant"]))
     colors = _colors(variants)
     x = np.maximum(points["fit"].to_numpy(float), 1e-5)
@@ -107,7 +115,7 @@ def pareto_scatter(points: pd.DataFrame, metric: str, title: str) -> Optional[Fi
     ax.set_ylabel(metric)
     ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
+    _side_legend(ax)
     return fig
 
 
@@ -115,9 +123,7 @@ def loss_curves(histories: pd.DataFrame, title: str, ylabel: str = "train_loss")
     """Mean (over seeds) loss per epoch, one line per variant, log y. Columns variant, step, value."""
     if histories.empty:
         return None
-    fig = Figure(figsize=(7.5, 4.5))
-    fig.subplots_adjust(left=0.1, right=0.66, bottom=0.12, top=0.9)
-    ax = fig.add_subplot()
+    fig, ax = _figure_with_side_legend(4.5, right=0.66)
     variants = list(dict.fromkeys(histories["variant"]))
     colors = _colors(variants)
     for variant in variants:
@@ -130,7 +136,7 @@ def loss_curves(histories: pd.DataFrame, title: str, ylabel: str = "train_loss")
     ax.set_ylabel(f"{ylabel} (mean over seeds)")
     ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7)
+    _side_legend(ax, fontsize=7)
     return fig
 
 
@@ -140,9 +146,7 @@ def lr_sweep(points: pd.DataFrame, diverged: pd.DataFrame, metric: str, title: s
     `points`: group, lr, mean; `diverged`: group, lr."""
     if points.empty and diverged.empty:
         return None
-    fig = Figure(figsize=(7.5, 4.5))
-    fig.subplots_adjust(left=0.1, right=0.7, bottom=0.12, top=0.9)
-    ax = fig.add_subplot()
+    fig, ax = _figure_with_side_legend(4.5)
     groups = list(dict.fromkeys(list(points.get("group", [])) + list(diverged.get("group", []))))
     colors = _colors(groups)
     for group in groups:
@@ -159,7 +163,7 @@ def lr_sweep(points: pd.DataFrame, diverged: pd.DataFrame, metric: str, title: s
     ax.set_ylabel(metric)
     ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
+    _side_legend(ax)
     return fig
 
 
