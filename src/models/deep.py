@@ -25,6 +25,7 @@ from torch import nn
 from src.config import option
 from src.errors import DivergedError
 from src.models.activations import make_activation
+from src.models.direct_step import DirectStep
 from src.models.heads import n_output_units
 from src.models.mlp import build_mlp, initialize, linear_layers
 
@@ -98,7 +99,10 @@ class EpochLoop(pl.LightningModule):
         self.shuffle = torch.Generator().manual_seed(seed)
         self.monitor_val_loss = monitor_val_loss
         self.log_grad_norms = log_grad_norms
-        self.weights = [m.weight for m in linear_layers(net)]
+        self.params = list(net.parameters())
+        weights = {id(m.weight) for m in linear_layers(net)}
+        self.weight_index = [i for i, p in enumerate(self.params) if id(p) in weights]
+        self._direct: Optional[DirectStep | bool] = None  # decided at the first step
         self.history: list[dict[str, float]] = []  # one row of metrics per epoch
         self._epoch: dict[str, torch.Tensor] = {}
         n = len(self.y_train)
@@ -126,37 +130,34 @@ class EpochLoop(pl.LightningModule):
         pred = (out[:, 0] > 0).to(y.dtype)[:, None] if out.shape[1] == 1 else out.argmax(1)
         return (pred == y).sum()
 
-    def _step_functions(self):
-        """The optimizer and backward to call per batch.
+    def _direct_step(self) -> Optional[DirectStep]:
+        """The update to call per batch on the fast path, or None for Lightning's.
 
-        On one device at full or bf16 precision, Lightning's wrappers add nothing
-        but per-call overhead, so the raw optimizer and autograd are used; other
-        strategies, fp16 (which needs a gradient scaler) and checkpointed runs go
-        through Lightning."""
-        from pytorch_lightning.strategies import SingleDeviceStrategy
+        On one device at full or bf16 precision, Lightning's optimizer wrapper
+        and `manual_backward` add nothing but per-call overhead: gradients come
+        from `torch.autograd.grad` and go straight to the optimizer's update.
+        Other strategies (DDP reduces gradients in backward hooks), fp16 (which
+        needs a gradient scaler) and checkpointed runs go through Lightning."""
+        if self._direct is None:
+            from pytorch_lightning.strategies import SingleDeviceStrategy
 
-        wrapped = self.optimizers()
-        plain = (
-            isinstance(self.trainer.strategy, SingleDeviceStrategy)
-            and "16-mixed" not in str(self.trainer.precision)
-            # Lightning counts optimizer steps through its wrapper, and its checkpoints
-            # are taken by that count: a checkpointed run goes through Lightning.
-            and self.trainer.checkpoint_callback is None
-        )
-        if plain:
-            return wrapped.optimizer, torch.Tensor.backward
-        return wrapped, self.manual_backward
+            plain = (
+                isinstance(self.trainer.strategy, SingleDeviceStrategy)
+                and "16-mixed" not in str(self.trainer.precision)
+                # Lightning counts optimizer steps through its wrapper, and its checkpoints
+                # are taken by that count: a checkpointed run goes through Lightning.
+                and self.trainer.checkpoint_callback is None
+            )
+            self._direct = DirectStep(self.optimizers().optimizer, self.params) if plain else False
+        return self._direct or None
 
-    def _batches(self, order: torch.Tensor):
-        """(rows of this process, size of the global batch) for each batch.
+    def _shuffled(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """This epoch's training split in a fresh seeded order, gathered once.
 
-        Under DDP every process takes an interleaved share of each global batch,
-        so the training split is sharded rather than copied; with its loss
-        scaled as below, the all-reduced gradient equals the single-process one."""
-        world, rank, bs = self.trainer.world_size, self.trainer.global_rank, self.batch_size
-        for start in range(0, len(order), bs):
-            rows = order[start : start + bs]
-            yield (rows if world == 1 else rows[rank::world]), len(rows)
+        One gather per epoch and contiguous slices per batch (as scikit-learn
+        does) cost less than indexing every batch; the batches are the same rows."""
+        order = torch.randperm(len(self.y_train), generator=self.shuffle).to(self.device)  # the same on every rank
+        return self.X_train[order], self.y_train[order]
 
     def _reduce_sum(self, value: torch.Tensor) -> torch.Tensor:
         if self.trainer.world_size == 1:
@@ -164,44 +165,62 @@ class EpochLoop(pl.LightningModule):
         return self.trainer.strategy.reduce(value, reduce_op="sum")
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
-        optimizer, backward = self._step_functions()
-        X, y = self.X_train, self.y_train
-        world = self.trainer.world_size
-        order = torch.randperm(len(y), generator=self.shuffle).to(self.device)  # the same on every rank
-        total_loss = torch.zeros((), device=self.device)
-        correct = torch.zeros((), device=self.device, dtype=torch.long)
-        grad_norms = torch.zeros(len(self.weights), device=self.device) if self.log_grad_norms else None
-        n_batches = 0
-        for rows, global_size in self._batches(order):
-            xb, yb = X[rows], y[rows]
+        direct = self._direct_step()
+        X, y = self._shuffled()
+        world, rank, bs, n = self.trainer.world_size, self.trainer.global_rank, self.batch_size, len(y)
+        grad_norms = torch.zeros(len(self.weight_index), device=self.device) if self.log_grad_norms else None
+        # Per-batch values are only collected here; they are reduced once at the end of the epoch.
+        losses: list[torch.Tensor] = []
+        outputs: list[torch.Tensor] = []
+        targets: list[torch.Tensor] = []
+        for start in range(0, n, bs):
+            xb, yb = X[start : start + bs], y[start : start + bs]
+            if world > 1:
+                # Under DDP each process takes an interleaved share of every global batch
+                # (the split is sharded, not copied) and the loss is scaled so that the
+                # all-reduced gradient equals the single-process one.
+                global_size = len(yb)
+                xb, yb = xb[rank::world], yb[rank::world]
             out = self.net(xb)
             if world == 1:
                 loss = self.loss_fn(out, yb)
-                batch_loss_sum = loss.detach() * len(rows)
-            else:  # DDP averages gradients over processes: scale so the average is the global mean
+                losses.append(loss.detach())  # a batch mean: weighted by batch size below
+            else:
                 loss_sum = self.loss_fn(out, yb, reduction="sum")
                 loss = loss_sum * (world / global_size)
-                batch_loss_sum = loss_sum.detach()
-            optimizer.zero_grad(set_to_none=True)
-            backward(loss)
-            if grad_norms is not None:
-                grad_norms += torch.stack(torch._foreach_norm([w.grad for w in self.weights]))
-            optimizer.step()
-            total_loss += batch_loss_sum
-            n_batches += 1
+                losses.append(loss_sum.detach())
+            if direct is not None:
+                grads = torch.autograd.grad(loss, self.params)
+                if grad_norms is not None:
+                    grad_norms += torch.stack(torch._foreach_norm([grads[i] for i in self.weight_index]))
+                direct(grads)
+            else:
+                optimizer = self.optimizers()
+                optimizer.zero_grad(set_to_none=True)
+                self.manual_backward(loss)
+                if grad_norms is not None:
+                    grad_norms += torch.stack(torch._foreach_norm([self.params[i].grad for i in self.weight_index]))
+                optimizer.step()
             if self.classify:
-                correct += self._correct(out.detach(), yb)
+                outputs.append(out.detach())
+                targets.append(yb)
         scheduler = self.lr_schedulers()
         if scheduler is not None:
             scheduler.step()
-        epoch_loss = self._reduce_sum(total_loss) / len(y)
+        batch_losses = torch.stack(losses)
+        if world == 1:  # batch means times batch sizes (the last batch may be short)
+            sizes = torch.full_like(batch_losses, bs)
+            sizes[-1] = n - bs * (len(losses) - 1)
+            batch_losses = batch_losses * sizes
+        epoch_loss = self._reduce_sum(batch_losses.sum()) / n
         if not torch.isfinite(epoch_loss):
             raise DivergedError(self.current_epoch, float(epoch_loss))
         self._epoch["train_loss"] = epoch_loss
         if self.classify:
-            self._epoch["train_epoch_accuracy"] = self._reduce_sum(correct).float() / len(y)
+            correct = self._correct(torch.cat(outputs), torch.cat(targets))
+            self._epoch["train_epoch_accuracy"] = self._reduce_sum(correct).float() / n
         if grad_norms is not None:
-            for i, norm in enumerate(grad_norms / max(n_batches, 1)):
+            for i, norm in enumerate(grad_norms / max(len(losses), 1)):
                 self._epoch[f"grad_norm_layer_{i + 1}"] = norm
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:

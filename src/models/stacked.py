@@ -26,6 +26,7 @@ from src.config import option
 from src.errors import ConfigError, DivergedError
 from src.models.activations import make_activation
 from src.models.deep import MLPEstimator, make_optimizer
+from src.models.direct_step import DirectStep
 
 
 class StackedMLP(nn.Module):
@@ -102,6 +103,8 @@ class StackedEpochLoop(pl.LightningModule):
         self.batch_size = min(optimizer_cfg.batch_size or n, n)
         self.history: list[list[dict[str, float]]] = [[] for _ in seeds]
         self._epoch: dict[str, torch.Tensor] = {}
+        self.params = list(net.parameters())
+        self._direct: Optional[DirectStep] = None  # the optimizer's update without its wrapper
 
     def on_fit_start(self) -> None:
         self.train_device = self.device  # Lightning moves the module back to the CPU after fit
@@ -121,38 +124,37 @@ class StackedEpochLoop(pl.LightningModule):
         return (pred == y).reshape(len(out), -1).sum(1)
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
-        optimizer = self.optimizers().optimizer
+        if self._direct is None:
+            self._direct = DirectStep(self.optimizers().optimizer, self.params)
         X, y, bs = self.X_train, self.y_train, self.batch_size
         K, n = y.shape[0], y.shape[1]
-        # Replica k's rows, as offsets into the flattened (K * n, ...) tensors: one
-        # index_select per batch is much cheaper than 2-D advanced indexing.
+        # Replica k's rows in its own order, gathered once per epoch as offsets into
+        # the flattened (K * n, ...) tensors; batches are then contiguous slices.
         order = torch.stack([torch.randperm(n, generator=g) for g in self.shuffles])
-        order = (order + torch.arange(K)[:, None] * n).to(self.device)
-        X_flat, y_flat = X.reshape(K * n, -1), y.reshape(K * n, *y.shape[2:])
-        total = torch.zeros(K, device=self.device)
-        correct = torch.zeros(K, device=self.device, dtype=torch.long)
+        order = (order + torch.arange(K)[:, None] * n).reshape(-1).to(self.device)
+        X_epoch = X.reshape(K * n, -1).index_select(0, order).view(K, n, -1)
+        y_epoch = y.reshape(K * n, *y.shape[2:]).index_select(0, order).view(K, n, *y.shape[2:])
+        losses, outputs = [], []
         for start in range(0, n, bs):
-            rows = order[:, start : start + bs]
-            flat = rows.reshape(-1)
-            xb = X_flat.index_select(0, flat).view(K, rows.shape[1], -1)
-            yb = y_flat.index_select(0, flat).view(K, rows.shape[1], *y.shape[2:])
+            xb, yb = X_epoch[:, start : start + bs], y_epoch[:, start : start + bs]
             out = self.net(xb)
-            losses = _per_replica_loss(self.loss, out, yb, self.huber_delta)
-            optimizer.zero_grad(set_to_none=True)
-            losses.sum().backward()
-            optimizer.step()
-            total += losses.detach() * rows.shape[1]
+            batch_losses = _per_replica_loss(self.loss, out, yb, self.huber_delta)
+            self._direct(torch.autograd.grad(batch_losses.sum(), self.params))
+            losses.append(batch_losses.detach())
             if self.classify:
-                correct += self._correct(out.detach(), yb)
+                outputs.append(out.detach())
         scheduler = self.lr_schedulers()
         if scheduler is not None:
             scheduler.step()
-        epoch_loss = total / n
+        batch_losses = torch.stack(losses)  # (batches, K) batch means, weighted by batch size
+        sizes = torch.full((len(losses), 1), float(bs), device=self.device)
+        sizes[-1] = n - bs * (len(losses) - 1)
+        epoch_loss = (batch_losses * sizes).sum(0) / n
         if not torch.isfinite(epoch_loss).all():
             raise DivergedError(self.current_epoch, float(epoch_loss.max()))
         self._epoch["train_loss"] = epoch_loss
         if self.classify:
-            self._epoch["train_epoch_accuracy"] = correct.float() / n
+            self._epoch["train_epoch_accuracy"] = self._correct(torch.cat(outputs, 1), y_epoch).float() / n
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         X, y = self.val
