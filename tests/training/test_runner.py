@@ -9,6 +9,7 @@ from src.training.runner import run
 from tests.conftest import make_config, runs_of
 
 FAST = ("trainer.max_epochs=3", "model.hidden_sizes=[8]")
+PLOTS = "tracking.plots=true"  # per-run pictures are opt-in
 
 
 def _only_run(client):
@@ -22,7 +23,7 @@ def _only_run(client):
                 "seed_noisy_table", "seed_study_hours", "digits", "mnist1d"],
 )
 def test_short_run_records_metrics_params_tags_and_artifacts(dataset, mlflow_client):
-    result = run(make_config(f"dataset={dataset}", *FAST))
+    result = run(make_config(f"dataset={dataset}", *FAST, PLOTS))
     record = _only_run(mlflow_client)
     assert record.info.status == "FINISHED"
     assert record.info.run_name == f"mlp-{dataset}-s0" == result.run_name
@@ -65,7 +66,7 @@ def test_short_run_records_metrics_params_tags_and_artifacts(dataset, mlflow_cli
 
 
 def test_workshop_circles_logs_the_workshop_artifacts(mlflow_client):
-    result = run(make_config("experiment=workshop_circles"))
+    result = run(make_config("experiment=workshop_circles", PLOTS))
     record = _only_run(mlflow_client)
     artifacts = {a.path for a in mlflow_client.list_artifacts(record.info.run_id)}
     assert {"confusion_matrix.png", "classification_report.txt", "decision_regions.png", "loss_curves.png"} <= artifacts
@@ -73,8 +74,15 @@ def test_workshop_circles_logs_the_workshop_artifacts(mlflow_client):
     assert result.metrics["test_accuracy"] >= 0.9  # the circles are separable
 
 
+def test_pictures_are_opt_in(mlflow_client):
+    run(make_config("experiment=workshop_circles", "trainer.max_epochs=2"))
+    artifacts = {a.path for a in mlflow_client.list_artifacts(_only_run(mlflow_client).info.run_id)}
+    assert {"config.yaml", "classification_report.txt"} <= artifacts
+    assert not any(name.endswith(".png") for name in artifacts)
+
+
 def test_workshop_regression_logs_the_fitted_curve(mlflow_client):
-    result = run(make_config("experiment=workshop_regression"))
+    result = run(make_config("experiment=workshop_regression", PLOTS))
     record = _only_run(mlflow_client)
     artifacts = {a.path for a in mlflow_client.list_artifacts(record.info.run_id)}
     assert "fitted_curve.png" in artifacts

@@ -36,7 +36,7 @@ def footing(tmp_path_factory):
         for dataset, classical in PAIRS.items():
             for model, extra in (("mlp", FAST_MLP), (classical, ())):
                 mp.setattr(runner, "prepare", lambda *a, **k: prepared.setdefault((dataset, model), real_prepare(*a, **k)))
-                runner.run(make_config(f"dataset={dataset}", f"model={model}", "tracking.log_model=true", *extra))
+                runner.run(make_config(f"dataset={dataset}", f"model={model}", "tracking.log_model=true", "tracking.plots=true", *extra))
     client = MlflowClient(tracking_uri=uri)
     runs = {(r.data.tags["dataset"], r.data.tags["model"]): r for r in runs_of(client)}
     assert len(runs) == 4 and all(r.info.status == "FINISHED" for r in runs.values())
