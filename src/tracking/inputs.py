@@ -105,12 +105,12 @@ def log_dataset(tracked: Any, dataset: Dataset, split: Split, data: PreparedData
     )
     datasets = [DatasetInput(train._to_mlflow_entity(), tags=[InputTag(MLFLOW_DATASET_CONTEXT, "train")])]
     try:
-        tracked.client.log_inputs(tracked.run_id, datasets=datasets)
+        tracked.log_inputs(datasets)
     except MlflowException:
         # Parallel jobs logging the same dataset race inside MLflow (it checks,
         # then inserts; PostgreSQL answers with a unique-key violation). By the
         # retry the other job's row exists and this run is only linked to it.
         time.sleep(0.2)
-        tracked.client.log_inputs(tracked.run_id, datasets=datasets)
+        tracked.log_inputs(datasets)
     tracked.set_tags({"dataset_source": dataset.source})
     tracked.log_params(data_description(dataset, split, data))

@@ -271,6 +271,10 @@ class TrackedRun:
             params, tags, metrics = params[100:], tags[100:], metrics[_BATCH:]
 
     @_timed
+    def log_inputs(self, datasets: list[Any]) -> None:
+        self.client.log_inputs(self.run_id, datasets=datasets)
+
+    @_timed
     def log_artifacts(self, local_dir: str | Path, artifact_path: Optional[str] = None) -> None:
         self.client.log_artifacts(self.run_id, str(local_dir), artifact_path)
 
