@@ -292,7 +292,7 @@ def _assert_no_secret(client, runs, tmp_path: Path) -> None:
 
 def test_a_parallel_sweep_of_a_deep_and_a_classical_model_records_on_the_server(server, tmp_path):
     client, exp, parent, children = _sweep(server, "server-sweep", tmp_path / "multirun",
-                                           *TINY, "model=mlp,logistic_regression", n_jobs=2)
+                                           *TINY, "model=mlp,logistic_regression", "tracking.plots=true", n_jobs=2)
     assert parent.data.tags["launcher"] == "JoblibLauncher"
     by_family = {c.data.tags["model_family"]: c for c in children}
     assert set(by_family) == {"deep", "classical"} and len(children) == 2
