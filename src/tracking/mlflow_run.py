@@ -54,12 +54,21 @@ def resolve_tracking_uri(uri: Optional[str] = None) -> str:
     return value
 
 
-_sqlite_tuned = [False]
+# SQLite store files this process has opened through client_for, and the
+# connections it holds to them (closed at exit before the journal mode is reset).
+_SQLITE_STORES: set[str] = set()
+_SQLITE_CONNECTIONS: list[Any] = []
 
 
-def _tune_sqlite_connections() -> None:
-    """Write-ahead logging for the SQLite store (once per process, before MLflow
-    opens its engine).
+def _sqlite_store_path(uri: str) -> Optional[str]:
+    """The database file of a `sqlite:///...` URI (None for in-memory stores)."""
+    path = uri[len("sqlite:///"):].split("?", 1)[0] if uri.startswith("sqlite:///") else ""
+    return os.path.realpath(path) if path and path != ":memory:" else None
+
+
+def _tune_sqlite_connections(uri: str) -> None:
+    """Write-ahead logging for the connections this process opens to an MLflow
+    SQLite store, and the file back in rollback-journal mode when it exits.
 
     In its default rollback-journal mode SQLite copies every page a commit
     touches into a journal and syncs both; as the store grows, a run's metric
@@ -68,27 +77,71 @@ def _tune_sqlite_connections() -> None:
     the log instead: 42 ms against 58 ms per run over those 150 runs, with
     less growth. A crash or power loss can lose the last commits, never
     corrupt the file; readers (the UI, the report) are not blocked by writers.
-    WAL mode persists in the file; it needs the store on a local disk."""
-    if _sqlite_tuned[0]:
+
+    Only the store's own connections are tuned (other SQLite databases the
+    process opens are left alone), and only when its folder is writable (WAL
+    keeps two side files there). WAL mode persists in the file, and a WAL file
+    cannot be opened from a read-only copy or mount, so at exit the process
+    resets the store to rollback-journal mode (about 1 ms; when another
+    process still has it open, the last one out does it). WAL needs the store
+    on a local disk, not a network file system."""
+    path = _sqlite_store_path(uri)
+    if path is None or path in _SQLITE_STORES or not os.access(os.path.dirname(path), os.W_OK):
         return
-    _sqlite_tuned[0] = True
+    if not _SQLITE_STORES:
+        import atexit
+
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
+        event.listen(Engine, "connect", _on_sqlite_connect)
+        atexit.register(_reset_sqlite_journals)
+    _SQLITE_STORES.add(path)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, record: Any) -> None:
+    import sqlite3
+
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        main = next((row[2] for row in cursor.execute("PRAGMA database_list") if row[1] == "main"), "")
+        if main and os.path.realpath(main) in _SQLITE_STORES:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            _SQLITE_CONNECTIONS.append(dbapi_connection)
+    except sqlite3.OperationalError:
+        pass  # a store another process holds, or a device like /dev/full: MLflow reports it
+    finally:
+        cursor.close()
+
+
+def _reset_sqlite_journals() -> None:
+    """At exit: close this process's store connections, then put each store
+    back in rollback-journal mode unless another process still uses it."""
     import sqlite3
 
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    @event.listens_for(Engine, "connect")
-    def _on_connect(dbapi_connection: Any, record: Any) -> None:
-        if not isinstance(dbapi_connection, sqlite3.Connection):
-            return
-        cursor = dbapi_connection.cursor()
+    if event.contains(Engine, "connect", _on_sqlite_connect):
+        event.remove(Engine, "connect", _on_sqlite_connect)  # later connections (other exit hooks) stay plain
+    for connection in _SQLITE_CONNECTIONS:
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.OperationalError:
-            pass  # a store another process holds, or a device like /dev/full: MLflow reports it
-        finally:
-            cursor.close()
+            connection.close()
+        except sqlite3.Error:
+            pass
+    _SQLITE_CONNECTIONS.clear()
+    for path in _SQLITE_STORES:
+        try:
+            connection = sqlite3.connect(path, timeout=0.1)
+            try:
+                connection.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                connection.close()
+        except sqlite3.Error:
+            pass  # still open elsewhere (that process resets it) or gone
 
 
 def client_for(uri: str):
@@ -97,7 +150,7 @@ def client_for(uri: str):
     from mlflow.tracking import MlflowClient
 
     if uri.startswith("sqlite:"):
-        _tune_sqlite_connections()
+        _tune_sqlite_connections(uri)
 
     # Keep stderr to our one-line messages: MLflow announces creating its tables at INFO.
     for name in ("mlflow", "alembic"):

@@ -1,0 +1,44 @@
+"""The SQLite store's journal mode: WAL while this process writes, plain on disk after."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+from tests.conftest import ROOT
+
+
+def test_wal_only_for_the_store_and_reset_at_exit(tmp_path):
+    store, other = tmp_path / "mlflow.db", tmp_path / "other.db"
+    script = textwrap.dedent(f"""
+        import sqlite3
+        from sqlalchemy import create_engine, text
+        from src.tracking.mlflow_run import client_for, ensure_experiment
+
+        ensure_experiment(client_for("sqlite:///{store}"), "x")
+        with create_engine("sqlite:///{other}").connect() as unrelated:
+            print(unrelated.execute(text("PRAGMA journal_mode")).scalar())
+        reader = sqlite3.connect("{store}")
+        print(reader.execute("PRAGMA journal_mode").fetchone()[0])
+        reader.close()
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["delete", "wal"]  # the unrelated database untouched; the store in WAL
+    # After the process: a plain SQLite file that a read-only copy or mount can open.
+    assert sqlite3.connect(store).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert not (tmp_path / "mlflow.db-wal").exists()
+    read_only = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    assert read_only.execute("SELECT name FROM experiments WHERE name = 'x'").fetchone() == ("x",)
+
+
+def test_store_left_in_wal_by_another_process_is_reset(tmp_path):
+    store = tmp_path / "mlflow.db"
+    subprocess.run([sys.executable, "-c", f"from src.tracking.mlflow_run import client_for; "
+                    f"client_for('sqlite:///{store}').search_experiments()"], cwd=ROOT, check=True, timeout=120)
+    sqlite3.connect(store).execute("PRAGMA journal_mode=WAL").fetchone()  # as if a process had been SIGKILLed
+    subprocess.run([sys.executable, "-c", f"from src.tracking.mlflow_run import client_for; "
+                    f"client_for('sqlite:///{store}').search_experiments()"], cwd=ROOT, check=True, timeout=120)
+    assert sqlite3.connect(store).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
