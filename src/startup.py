@@ -41,6 +41,16 @@ def load_run_modules(deep: bool, sql_store: bool) -> None:
         if deep:
             import src.models.deep  # noqa: F401 -- torch and Lightning
     finally:
+        resume_collector()
+
+
+def resume_collector() -> None:
+    """Freeze what exists and turn the collector back on (once per process).
+
+    Also called by the sweep callback when the launcher runs the jobs in other
+    processes (joblib, submitit): the launching process never trains, and it
+    must not wait out a long sweep with its collector off."""
+    if _paused[0]:
         _paused[0] = False
         gc.freeze()
         gc.enable()

@@ -34,3 +34,29 @@ def test_load_run_modules_leaves_a_running_collector_alone():
     frozen = gc.get_freeze_count()
     load_run_modules(deep=True, sql_store=True)  # never paused in this process: nothing to do
     assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
+SWEEP_PROBE = """
+import gc, json, sys
+from omegaconf import OmegaConf
+from src.startup import pause_collector
+pause_collector()
+from src.tracking.sweep import MLflowSweepCallback, close_parent
+enabled = {}
+for launcher in ("hydra._internal.core_plugins.basic_launcher.BasicLauncher",
+                 "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"):
+    config = OmegaConf.create({"tracking": {"uri": sys.argv[1], "experiment": "x"}, "dataset": {"name": "d"},
+                               "study": None, "hydra": {"overrides": {"task": []}, "launcher": {"_target_": launcher}}})
+    MLflowSweepCallback().on_multirun_start(config)
+    enabled[launcher.rsplit(".", 1)[-1]] = gc.isenabled()
+    close_parent("FINISHED")
+print(json.dumps(enabled))
+"""
+
+
+def test_sweep_launcher_process_resumes_the_collector_when_jobs_run_elsewhere(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    out = subprocess.run([sys.executable, "-c", SWEEP_PROBE, uri], cwd=ROOT, capture_output=True, text=True, check=True)
+    enabled = json.loads(out.stdout.strip().splitlines()[-1])
+    # In-process jobs resume it themselves after their imports; joblib/submitit jobs never run here.
+    assert enabled == {"BasicLauncher": False, "JoblibLauncher": True}

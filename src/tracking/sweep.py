@@ -57,6 +57,10 @@ class MLflowSweepCallback(Callback):
             experiment_id, run_name=name, tags={k: str(v) for k, v in tags.items() if v is not None}
         )
         os.environ[PARENT_RUN_ENV] = run.info.run_id
+        if not str(config.hydra.launcher.get("_target_", "")).endswith("BasicLauncher"):
+            from src.startup import resume_collector
+
+            resume_collector()  # the jobs run (and resume theirs) in other processes
         self.parent_run_id = run.info.run_id
         ACTIVE_PARENT.update(client=client, run_id=run.info.run_id, experiment_id=experiment_id)
 
