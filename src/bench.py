@@ -172,11 +172,15 @@ def bench_per_epoch(name: str, n_rows: int, epochs: int, reps: int, accuracy_see
                 if seed < accuracy_seeds:
                     accuracies[key].append(_accuracy(model, Xt, yt))
     for key in fits:
-        out[f"{key}_epoch_s"] = max(statistics.median(full[key]) - statistics.median(one[key]), 1e-9) / (epochs - 1)
+        # Not clamped: a difference <= 0 means the noise swamped the epochs, and the
+        # row is reported as invalid rather than as an impossibly fast epoch.
+        out[f"{key}_epoch_s"] = (statistics.median(full[key]) - statistics.median(one[key])) / (epochs - 1)
         out[f"{key}_accuracy"] = float(np.mean(accuracies[key]))
         out[f"{key}_accuracy_std"] = float(np.std(accuracies[key]))
-    out["ratio_pipeline_vs_hand_loop"] = out["pipeline_epoch_s"] / out["hand_loop_epoch_s"]
-    out["ratio_pipeline_vs_sklearn"] = out["pipeline_epoch_s"] / out["sklearn_epoch_s"]
+    out["valid"] = all(out[f"{key}_epoch_s"] > 0 for key in fits)
+    nan = float("nan")
+    out["ratio_pipeline_vs_hand_loop"] = out["pipeline_epoch_s"] / out["hand_loop_epoch_s"] if out["valid"] else nan
+    out["ratio_pipeline_vs_sklearn"] = out["pipeline_epoch_s"] / out["sklearn_epoch_s"] if out["valid"] else nan
     return out
 
 
@@ -250,9 +254,20 @@ def bench_overhead(n_runs: int, *extra: str) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- 3. whole process
 
 
-def _wall(args: list[str], env: dict[str, str], reps: int) -> tuple[float, subprocess.CompletedProcess]:
+class BenchError(RuntimeError):
+    """A measured command did not do what it is measured doing."""
+
+
+def _wall(args: list[str], env: dict[str, str], reps: int,
+          expect_failure: bool = False) -> tuple[float, subprocess.CompletedProcess]:
+    """Median wall time of `python <args>`; a command that fails (or, for a config
+    error, succeeds) stops the benchmark: a crash is fast, not a measurement."""
     def once():
-        return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True)
+        done = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True)
+        if (done.returncode != 0) != expect_failure:
+            last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+            raise BenchError(f"`python {' '.join(args)}` exited {done.returncode}: {last}")
+        return done
 
     return _median_time(once, reps)
 
@@ -287,18 +302,16 @@ def bench_processes(reps: int) -> dict[str, Any]:
         seeds_cfg = ["-m", "src.train", "dataset=mnist1d", "model.hidden_sizes=[100,100]", "optimizer=adam",
                      "optimizer.batch_size=100", "trainer=cpu", "trainer.max_epochs=20"]
         out["seed_one_process_s"], _ = _wall([*seeds_cfg, "seed=0"], env, reps)
-        out["seeds_five_process_s"], five = _wall([*seeds_cfg, "seeds=[0,1,2,3,4]"], env, reps)
-        out["seeds_five_process_ok"] = five.returncode == 0
+        out["seeds_five_process_s"], _ = _wall([*seeds_cfg, "seeds=[0,1,2,3,4]"], env, reps)
         out["imports_with_collector_s"], _ = _wall(
             ["-c", "import torch, pytorch_lightning, mlflow, sklearn, pandas"], env, reps)
         out["classical_run_s"], classical = _wall(
             ["-X", "importtime", "-m", "src.train", "dataset=workshop_circles", "model=svm"], env, reps)
-        out["classical_run_ok"] = classical.returncode == 0
         imported = classical.stderr
         out["classical_imports_torch"] = "| torch\n" in imported or " torch\n" in imported
         out["classical_imports_lightning"] = "pytorch_lightning" in imported
         out["help_s"], _ = _wall(["-m", "src.train", "--help"], env, reps)
-        out["config_error_s"], _ = _wall(["-m", "src.train", "model.no_such_key=1"], env, reps)
+        out["config_error_s"], _ = _wall(["-m", "src.train", "model.no_such_key=1"], env, reps, expect_failure=True)
     return out
 
 
@@ -330,8 +343,12 @@ RUN_TARGETS = [
     ("overhead growth over the runs (last/first fifth)",
      lambda r: r["overhead"]["overhead_last_fifth_median_s"] / r["overhead"]["overhead_first_fifth_median_s"],
      "<=", 1.2),
+    # "A run's wall time" read two ways: the whole command a user types, and one run
+    # inside a long sweep process (no imports or start-up in the denominator).
     ("MLflow share of a deep run's wall time (python -m src.train)",
      lambda r: r["processes"]["deep_run_mlflow_share"], "<=", 0.05),
+    ("MLflow share of a run's wall time inside the 50-run loop (no imports, no start-up)",
+     lambda r: r["overhead"]["mlflow_share_median"], "<=", 0.05),
     ("--help (s)", lambda r: r["processes"]["help_s"], "<=", 1.5),
     ("config error (s)", lambda r: r["processes"]["config_error_s"], "<=", 1.5),
     ("deep run beyond imports (s)", lambda r: r["processes"]["deep_beyond_imports_s"], "<=", 1.5),
@@ -341,8 +358,6 @@ RUN_TARGETS = [
 # Measured and shown, without a target.
 INFO = [
     ("fixed overhead per run with tracking.plots=true (s)", lambda r: r["overhead_plots"]["overhead_median_s"]),
-    ("MLflow share of a run's wall time inside the 50-run loop (no imports, no start-up)",
-     lambda r: r["overhead"]["mlflow_share_median"]),
     ("MLflow seconds per run inside the loop", lambda r: r["overhead"]["mlflow_median_s"]),
     ("MLflow seconds of a deep run's process", lambda r: r["processes"]["deep_run_mlflow_s"]),
     ("K=5 seeds together / one seed, whole `python -m src.train` (mnist1d, 100-100, 20 epochs)",
@@ -360,9 +375,10 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, float, str, float, bool]]:
     for key, r in results.get("seeds_together", {}).items():
         rows.append((f"K={r['k']} seeds together / one seed, {key}", r["ratio"], "<=", 1.5, r["ratio"] <= 1.5))
     for label, get, op, bound in TARGETS:
-        for dataset in results.get("per_epoch", {}):
+        for dataset, measured in results.get("per_epoch", {}).items():
             value = get(results, dataset)
-            rows.append((label.format(d=dataset), value, op, bound, value <= bound))
+            note = "" if measured.get("valid", True) else " (invalid: T(epochs) <= T(1), noise swamped the epochs)"
+            rows.append((label.format(d=dataset) + note, value, op, bound, value <= bound))
     for label, get, op, bound in RUN_TARGETS:
         try:
             value = get(results)
@@ -435,7 +451,11 @@ def main(argv: list[str] | None = None) -> int:
         results["overhead"] = bench_overhead(args.runs)
         results["overhead_plots"] = bench_overhead(args.runs, "tracking.plots=true")
     if "processes" in args.only:
-        results["processes"] = bench_processes(args.reps)
+        try:
+            results["processes"] = bench_processes(args.reps)
+        except BenchError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     results["targets"] = [
         {"target": label, "value": value, "bound": f"{op} {bound}", "met": ok}
         for label, value, op, bound, ok in _rows(results)
