@@ -41,12 +41,13 @@ def train(cfg: DictConfig) -> Optional[float]:
     from src.tracking.mlflow_run import resolve_tracking_uri
     from src.training.runner import model_family, record_failure, run, run_name_for
 
-    tracking_uri = resolve_tracking_uri(cfg.tracking.uri)
-    load_run_modules(deep=model_family(cfg.model) == "deep", sql_store=not tracking_uri.startswith(("http:", "https:")))
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     if multirun and not cfg.tracking.run_name:
         cfg.tracking.run_name = f"{run_name_for(cfg)}-j{HydraConfig.get().job.num}"
     try:
+        tracking_uri = resolve_tracking_uri(cfg.tracking.uri)
+        load_run_modules(deep=model_family(cfg.model) == "deep",
+                         sql_store=not tracking_uri.startswith(("http:", "https:")))
         # Under SLURM (submitit) each task is one device and nothing is relaunched.
         if multirun and cfg.trainer.strategy == "ddp" and "SLURM_JOB_ID" not in os.environ:
             raise ConfigError(

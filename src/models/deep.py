@@ -14,7 +14,7 @@ import logging
 import signal
 import sys
 import warnings
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import numpy as np
 import pytorch_lightning as pl
@@ -143,7 +143,7 @@ class EpochLoop(pl.LightningModule):
 
             plain = (
                 isinstance(self.trainer.strategy, SingleDeviceStrategy)
-                and "16-mixed" not in str(self.trainer.precision)
+                and str(self.trainer.precision) != "16-mixed"  # bf16-mixed needs no scaler
                 # Lightning counts optimizer steps through its wrapper, and its checkpoints
                 # are taken by that count: a checkpointed run goes through Lightning.
                 and self.trainer.checkpoint_callback is None
@@ -151,13 +151,24 @@ class EpochLoop(pl.LightningModule):
             self._direct = DirectStep(self.optimizers().optimizer, self.params) if plain else False
         return self._direct or None
 
-    def _shuffled(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """This epoch's training split in a fresh seeded order, gathered once.
+    def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, int]]:
+        """This epoch's batches in a fresh seeded order: (X, y, global batch size).
 
-        One gather per epoch and contiguous slices per batch (as scikit-learn
-        does) cost less than indexing every batch; the batches are the same rows."""
+        On one process the split is gathered once in the new order and cut
+        into contiguous slices (as scikit-learn does), which costs less than
+        indexing every batch; the batches are the same rows. Under DDP each
+        process gathers only its interleaved share of every global batch, so
+        no rank holds a second copy of the split."""
         order = torch.randperm(len(self.y_train), generator=self.shuffle).to(self.device)  # the same on every rank
-        return self.X_train[order], self.y_train[order]
+        world, rank, bs, n = self.trainer.world_size, self.trainer.global_rank, self.batch_size, len(order)
+        if world == 1:
+            X, y = self.X_train[order], self.y_train[order]
+            for start in range(0, n, bs):
+                yield X[start : start + bs], y[start : start + bs], min(bs, n - start)
+            return
+        for start in range(0, n, bs):
+            rows = order[start : start + bs][rank::world]
+            yield self.X_train[rows], self.y_train[rows], min(bs, n - start)
 
     def _reduce_sum(self, value: torch.Tensor) -> torch.Tensor:
         if self.trainer.world_size == 1:
@@ -166,26 +177,18 @@ class EpochLoop(pl.LightningModule):
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
         direct = self._direct_step()
-        X, y = self._shuffled()
-        world, rank, bs, n = self.trainer.world_size, self.trainer.global_rank, self.batch_size, len(y)
+        world, bs, n = self.trainer.world_size, self.batch_size, len(self.y_train)
         grad_norms = torch.zeros(len(self.weight_index), device=self.device) if self.log_grad_norms else None
         # Per-batch values are only collected here; they are reduced once at the end of the epoch.
         losses: list[torch.Tensor] = []
         outputs: list[torch.Tensor] = []
         targets: list[torch.Tensor] = []
-        for start in range(0, n, bs):
-            xb, yb = X[start : start + bs], y[start : start + bs]
-            if world > 1:
-                # Under DDP each process takes an interleaved share of every global batch
-                # (the split is sharded, not copied) and the loss is scaled so that the
-                # all-reduced gradient equals the single-process one.
-                global_size = len(yb)
-                xb, yb = xb[rank::world], yb[rank::world]
+        for xb, yb, global_size in self._batches():
             out = self.net(xb)
             if world == 1:
                 loss = self.loss_fn(out, yb)
                 losses.append(loss.detach())  # a batch mean: weighted by batch size below
-            else:
+            else:  # scaled so that the all-reduced gradient equals the single-process one
                 loss_sum = self.loss_fn(out, yb, reduction="sum")
                 loss = loss_sum * (world / global_size)
                 losses.append(loss_sum.detach())

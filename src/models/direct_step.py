@@ -39,6 +39,12 @@ class DirectStep:
         self.params = list(params)
         self._update: Optional[Update] = None
         self._bound = False
+        # Loading a state dict (a resumed checkpoint) replaces the state tensors the
+        # update holds: bind again, through one normal step, after any load.
+        optimizer.register_load_state_dict_post_hook(lambda _optimizer: self._unbind())
+
+    def _unbind(self) -> None:
+        self._update, self._bound = None, False
 
     def __call__(self, grads: Sequence[Tensor]) -> None:
         if self._update is not None:
@@ -57,7 +63,8 @@ class DirectStep:
 
 def _bind(optimizer: torch.optim.Optimizer, params: list[Tensor]) -> Optional[Update]:
     """The functional update over `optimizer`'s own state, or None where unsupported."""
-    if len(optimizer.param_groups) != 1 or list(optimizer.param_groups[0]["params"]) != params:
+    if len(optimizer.param_groups) != 1 or [id(p) for p in optimizer.param_groups[0]["params"]] != [
+            id(p) for p in params]:
         return None
     group = optimizer.param_groups[0]
     state = [optimizer.state[p] for p in params]

@@ -63,3 +63,31 @@ def test_several_parameter_groups_fall_back_to_optimizer_step():
     assert step._update is None
     assert all(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
     assert float(opt.state_dict()["state"][0]["step"]) == 2
+
+
+def test_loading_a_state_dict_rebinds_the_update():
+    X, y = torch.randn(48, 6, generator=torch.Generator().manual_seed(1)), torch.arange(48) % 3
+    reference, direct_net = _net(), _net()
+    ref_opt, opt = torch.optim.Adam(reference.parameters(), lr=0.01), torch.optim.Adam(direct_net.parameters(), lr=0.01)
+    params = list(direct_net.parameters())
+    step = DirectStep(opt, params)
+
+    def both_step():
+        ref_opt.zero_grad()
+        nn.functional.cross_entropy(reference(X), y).backward()
+        ref_opt.step()
+        step(torch.autograd.grad(nn.functional.cross_entropy(direct_net(X), y), params))
+
+    for _ in range(3):
+        both_step()
+    import copy
+
+    saved = copy.deepcopy(ref_opt.state_dict())  # a checkpoint: new state tensors once loaded
+    ref_opt.load_state_dict(saved)
+    opt.load_state_dict(copy.deepcopy(saved))
+    assert step._update is None  # the held state tensors are stale: bind again
+    for _ in range(5):
+        both_step()
+    for a, b in zip(reference.parameters(), direct_net.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-7)
+    assert int(opt.state_dict()["state"][0]["step"]) == 8  # the loaded state is the one stepped
