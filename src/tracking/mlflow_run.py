@@ -28,6 +28,7 @@ PARENT_RUN_ENV = "MLFLOW_PARENT_RUN_ID"
 
 # Seconds spent in MLflow calls by this process (read by the benchmark).
 MLFLOW_SECONDS = [0.0]
+_TIMING = [False]  # a timed method is running (nested calls are not counted twice)
 
 _MAX_PARAM_CHARS = 6000
 _BATCH = 1000  # log_batch accepts up to 1000 metrics, 100 params, 100 tags per call
@@ -247,11 +248,15 @@ def _timed(method):
     """Count the wall time of an MLflow-writing method in MLFLOW_SECONDS."""
 
     def wrapper(*args, **kwargs):
+        if _TIMING[0]:  # inside another timed method (finish -> flush): counted there
+            return method(*args, **kwargs)
+        _TIMING[0] = True
         started = time.perf_counter()
         try:
             return method(*args, **kwargs)
         finally:
             MLFLOW_SECONDS[0] += time.perf_counter() - started
+            _TIMING[0] = False
 
     wrapper.__name__, wrapper.__doc__ = method.__name__, method.__doc__
     return wrapper
