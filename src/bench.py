@@ -319,9 +319,9 @@ def _fit_time_of(stdout: str, env: dict[str, str]) -> float | None:
     run_id = stdout.rsplit("mlflow run ", 1)[-1].strip(" ]\n") if "mlflow run " in stdout else None
     if not run_id:
         return None
-    from mlflow.tracking import MlflowClient
+    from src.tracking.mlflow_run import client_for
 
-    return MlflowClient(env["MLFLOW_TRACKING_URI"]).get_run(run_id).data.metrics.get("fit_time_s")
+    return client_for(env["MLFLOW_TRACKING_URI"]).get_run(run_id).data.metrics.get("fit_time_s")
 
 
 # ----------------------------------------------------------------------------- report

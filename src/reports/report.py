@@ -123,11 +123,11 @@ def _quote(value: str) -> str:
 def search_runs(tracking_uri: str, run_filter: RunFilter) -> pd.DataFrame:
     """The matching runs as `mlflow.search_runs` returns them, sweep parents and reports left out."""
     import mlflow
-    from mlflow.tracking import MlflowClient
 
     from src.errors import UserError
+    from src.tracking.mlflow_run import client_for
 
-    client = MlflowClient(tracking_uri=tracking_uri)
+    client = client_for(tracking_uri)
     if run_filter.experiments:
         known = {e.name for e in client.search_experiments()}
         missing = [e for e in run_filter.experiments if e not in known]
@@ -471,9 +471,9 @@ def paired_wilcoxon(runs: pd.DataFrame, summary: pd.DataFrame) -> Optional[str]:
 
 def fetch_histories(tracking_uri: str, runs: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """Per-epoch metric histories (step = epoch) of the runs: columns run_id, variant, key, step, value."""
-    from mlflow.tracking import MlflowClient
+    from src.tracking.mlflow_run import client_for
 
-    client = MlflowClient(tracking_uri=tracking_uri)
+    client = client_for(tracking_uri)
     rows = []
     for _, run in runs.head(MAX_HISTORIES).iterrows():
         for key in keys:
@@ -736,9 +736,9 @@ def _importance_section(report: Report, runs: pd.DataFrame, dataset: str, tracki
     done = runs[runs["finished"] & (flag.astype(str) == "True")]
     if done.empty:
         return
-    from mlflow.tracking import MlflowClient
+    from src.tracking.mlflow_run import client_for
 
-    client = MlflowClient(tracking_uri=tracking_uri)
+    client = client_for(tracking_uri)
     frames = []
     with tempfile.TemporaryDirectory(prefix="mlvsdl-report-") as tmp:
         for _, run in done.head(MAX_HISTORIES).iterrows():

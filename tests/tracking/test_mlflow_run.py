@@ -62,3 +62,15 @@ def test_mlflow_seconds_count_a_nested_write_once():
     before = mlflow_run.MLFLOW_SECONDS[0]
     tracked.finish()  # finish() flushes: the batch's 0.2 s is counted once, not twice
     assert 0.2 <= mlflow_run.MLFLOW_SECONDS[0] - before < 0.35
+
+
+def test_the_report_leaves_the_store_in_rollback_journal_mode(tmp_path):
+    # Regression: the report opened the store with a plain MlflowClient before
+    # client_for, and that untuned connection kept the reset from taking the file.
+    store = tmp_path / "mlflow.db"
+    env = {**__import__("os").environ, "MLFLOW_TRACKING_URI": f"sqlite:///{store}"}
+    subprocess.run([sys.executable, "-c", f"from src.tracking.mlflow_run import client_for, ensure_experiment; "
+                    f"ensure_experiment(client_for('sqlite:///{store}'), 'mlvsdl')"], cwd=ROOT, check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "src.report", "--study", "main"], cwd=ROOT, env=env,
+                   capture_output=True, timeout=300)
+    assert sqlite3.connect(store).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
