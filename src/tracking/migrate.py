@@ -48,12 +48,13 @@ class MigrationReport:
 
 
 def _clients(source: str, destination: str) -> tuple[Any, Any]:
-    from src.tracking.mlflow_run import client_for, resolve_tracking_uri
+    from src.tracking.mlflow_run import client_for, resolve_tracking_uri, sqlite_database
 
     source, destination = resolve_tracking_uri(source), resolve_tracking_uri(destination)
     if source == destination:
         raise UserError(f"--from and --to are the same store: {source}")
-    if source.startswith("sqlite:///") and not Path(source[len("sqlite:///"):]).exists():
+    database = sqlite_database(source)
+    if database is not None and not database.exists():
         raise UserError(f"no SQLite store at {source}")
     return client_for(source), client_for(destination)
 

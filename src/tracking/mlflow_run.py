@@ -61,10 +61,10 @@ _SQLITE_STORES: set[str] = set()
 _SQLITE_CONNECTIONS: list[Any] = []
 
 
-def _sqlite_store_path(uri: str) -> Optional[str]:
-    """The database file of a `sqlite:///...` URI (None for in-memory stores)."""
+def sqlite_database(uri: str) -> Optional[Path]:
+    """The database file of a `sqlite:///...` URI (None for other and in-memory stores)."""
     path = uri[len("sqlite:///"):].split("?", 1)[0] if uri.startswith("sqlite:///") else ""
-    return os.path.realpath(path) if path and path != ":memory:" else None
+    return Path(path) if path and path != ":memory:" else None
 
 
 def _tune_sqlite_connections(uri: str) -> None:
@@ -86,8 +86,11 @@ def _tune_sqlite_connections(uri: str) -> None:
     resets the store to rollback-journal mode (about 1 ms; when another
     process still has it open, the last one out does it). WAL needs the store
     on a local disk, not a network file system."""
-    path = _sqlite_store_path(uri)
-    if path is None or path in _SQLITE_STORES or not os.access(os.path.dirname(path), os.W_OK):
+    database = sqlite_database(uri)
+    if database is None:
+        return
+    path = os.path.realpath(database)
+    if path in _SQLITE_STORES or not os.access(os.path.dirname(path), os.W_OK):
         return
     if not _SQLITE_STORES:
         import atexit
@@ -186,11 +189,9 @@ def _artifact_location(client: Any, experiment: str) -> Optional[str]:
     MLflow's default is ./mlruns under whatever the working directory is when
     the experiment is created, which scatters artifacts (and puts a test's
     artifacts into the repository). Servers keep their own default."""
-    uri = str(getattr(client, "tracking_uri", ""))
-    prefix = "sqlite:///"
-    if not uri.startswith(prefix):
+    database = sqlite_database(str(getattr(client, "tracking_uri", "")))
+    if database is None:
         return None
-    database = Path(uri[len(prefix):])
     return str(database.parent / "mlartifacts" / experiment.replace("/", "_"))
 
 
