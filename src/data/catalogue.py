@@ -19,69 +19,17 @@ OpenML id, from a local cache or, with a network, from openml.org).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Optional
 
 import numpy as np
 import pandas as pd
 
+from src.data.types import Dataset, Task
 from src.errors import ConfigError, DataError
 
-REGRESSION, BINARY, MULTICLASS = "regression", "binary", "multiclass"
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """A supervised dataset before splitting.
-
-    `y` holds floats for regression and class indices 0..K-1 for
-    classification (`class_names[k]` is the original label of class k).
-    Features are float columns, except the `categorical` ones (object
-    columns, NaN where missing), which the shared preprocessing encodes.
-    """
-
-    name: str
-    task: str
-    X: pd.DataFrame
-    y: np.ndarray
-    source: str
-    class_names: Optional[list[str]] = None
-    # Boolean mask of rows that form the dataset's own, predefined test split.
-    test_mask: Optional[np.ndarray] = None
-    target_name: str = "target"
-    categorical: tuple[str, ...] = ()
-    # 'code' (generated or packaged), 'local' (a file) or 'http' (a URL).
-    source_kind: str = "code"
-    # The user's file, when the dataset is one: errors name it.
-    path: Optional[str] = None
-    # Rows dropped because their target was missing (counted, never silent).
-    n_dropped_rows: int = 0
-    # Cells of mostly-numeric columns that did not parse as numbers: read as missing.
-    n_unparseable_cells: int = 0
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.y)
-
-    @property
-    def feature_names(self) -> list[str]:
-        return [str(c) for c in self.X.columns]
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.class_names) if self.class_names is not None else 0
-
-    @property
-    def label(self) -> str:
-        """How error messages name the data: the file, else the catalogue entry."""
-        return self.path if self.path else f"dataset '{self.name}'"
-
-    def target_labels(self) -> np.ndarray:
-        """y in the target's own labels (class names for classification)."""
-        if self.class_names is None:
-            return self.y
-        return np.asarray(self.class_names, dtype=object)[self.y]
+# The task names, kept as module constants for the loaders below.
+REGRESSION, BINARY, MULTICLASS = Task.regression, Task.binary, Task.multiclass
 
 
 def _frame(X: np.ndarray, prefix: str = "x") -> pd.DataFrame:
@@ -108,8 +56,7 @@ def make_dataset(name: str, task: str, X: Any, y: Any, source: str, **kwargs: An
         raise DataError(f"{where}: the target has a single class ({class_names[0]}); nothing to classify")
     if task == BINARY and len(class_names) != 2:
         raise DataError(
-            f"{where} is declared binary but its target has {len(class_names)} classes; "
-            "set dataset.task=multiclass"
+            f"{where} is declared binary but its target has {len(class_names)} classes; set dataset.task=multiclass"
         )
     return Dataset(name, task, frame, codes, source, class_names=class_names, **kwargs)
 
@@ -161,9 +108,7 @@ def _seed_table(cfg: Any) -> Dataset:
 
     table, target = SEED_TABLES[cfg.name]
     X = table.drop(columns=[target]).astype(np.float64)
-    return make_dataset(
-        cfg.name, REGRESSION, X, table[target], "workshop slides (shared/seed)", target_name=target
-    )
+    return make_dataset(cfg.name, REGRESSION, X, table[target], "workshop slides (shared/seed)", target_name=target)
 
 
 def _seed_weather(cfg: Any) -> Dataset:
@@ -304,7 +249,8 @@ def _bundled(cfg: Any) -> Dataset:
 @lru_cache(maxsize=4)
 def _mnist1d_arrays(n_samples: Optional[int], seed: Optional[int]) -> dict[str, np.ndarray]:
     try:
-        from mnist1d.data import get_dataset_args, make_dataset as make_mnist1d
+        from mnist1d.data import get_dataset_args
+        from mnist1d.data import make_dataset as make_mnist1d
     except ImportError as exc:  # optional at run time, required by pyproject
         raise DataError("dataset 'mnist1d' needs the 'mnist1d' package: pip install mnist1d") from exc
 
@@ -387,9 +333,7 @@ def check_dataset_config(cfg: Any) -> None:
     """Config-level checks, before any run starts or any data is read."""
     for field, names in _ONLY_FOR.items():
         if cfg.get(field) is not None and cfg.name not in names:
-            raise ConfigError(
-                f"dataset.{field} is read only by dataset={'/'.join(names)}, not by dataset={cfg.name}"
-            )
+            raise ConfigError(f"dataset.{field} is read only by dataset={'/'.join(names)}, not by dataset={cfg.name}")
     if cfg.name == "table" and not cfg.get("path"):
         raise ConfigError("dataset=table needs dataset.path=<file.csv or file.parquet> and dataset.target=<column>")
     if cfg.name == "openml" and cfg.get("openml_id") is None:
@@ -410,7 +354,6 @@ def load_dataset(cfg: Any) -> Dataset:
     declared = str(getattr(cfg.task, "value", cfg.task))
     if declared != "auto" and declared != dataset.task:
         raise DataError(
-            f"{dataset.label} is declared {declared} but its target is {dataset.task}; "
-            f"set dataset.task={dataset.task}"
+            f"{dataset.label} is declared {declared} but its target is {dataset.task}; set dataset.task={dataset.task}"
         )
     return dataset

@@ -1,0 +1,185 @@
+"""Schemas of the `model` group: the MLP and one schema per classical option."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, List, Optional
+
+from omegaconf import MISSING
+
+
+class Init(str, Enum):
+    small = "small"  # the workshop's "small random numbers close to 0 (but not 0)"
+    xavier = "xavier"
+    kaiming = "kaiming"
+
+
+@dataclass
+class MLPConfig:
+    name: str = "mlp"
+    family: str = "deep"
+    hidden_sizes: List[int] = field(default_factory=lambda: [64, 64])
+    dropout: float = 0.0
+    batch_norm: bool = False
+    init: Init = Init.xavier
+
+
+# ---------------------------------------------------------------- classical models
+# One schema per classical option. Apart from `name` and `family`, the fields
+# are scikit-learn's own hyperparameter names and are passed to the estimator
+# as they are (src/models/classical.py); a field that only one of the
+# classifier / regressor pair takes (e.g. SVR's `epsilon`) is ignored by the other.
+
+
+@dataclass
+class ClassicalConfig:
+    name: str = MISSING
+    family: str = "classical"
+
+
+@dataclass
+class LinearRegressionConfig(ClassicalConfig):
+    name: str = "linear_regression"
+    fit_intercept: bool = True
+
+
+@dataclass
+class RidgeConfig(ClassicalConfig):
+    name: str = "ridge"
+    alpha: float = 1.0
+    fit_intercept: bool = True
+
+
+@dataclass
+class LogisticRegressionConfig(ClassicalConfig):
+    name: str = "logistic_regression"
+    C: float = 1.0
+    max_iter: int = 1000
+    fit_intercept: bool = True
+
+
+class Kernel(str, Enum):
+    linear = "linear"
+    poly = "poly"
+    rbf = "rbf"
+    sigmoid = "sigmoid"
+
+
+@dataclass
+class SVMConfig(ClassicalConfig):
+    name: str = "svm"
+    C: float = 1.0
+    kernel: Kernel = Kernel.rbf
+    gamma: Any = "scale"  # "scale", "auto" or a positive float
+    degree: int = 3  # poly kernel
+    epsilon: float = 0.1  # SVR only
+
+
+@dataclass
+class LinearSVMConfig(ClassicalConfig):
+    name: str = "linear_svm"
+    C: float = 1.0
+    max_iter: int = 1000
+    epsilon: float = 0.0  # LinearSVR only
+
+
+@dataclass
+class DecisionTreeConfig(ClassicalConfig):
+    name: str = "decision_tree"
+    max_depth: Optional[int] = None
+    min_samples_split: int = 2
+    min_samples_leaf: int = 1
+
+
+@dataclass
+class RandomForestConfig(ClassicalConfig):
+    name: str = "random_forest"
+    n_estimators: int = 100
+    max_depth: Optional[int] = None
+    min_samples_leaf: int = 1
+    n_jobs: Optional[int] = None
+
+
+@dataclass
+class GradientBoostingConfig(ClassicalConfig):
+    name: str = "gradient_boosting"
+    max_iter: int = 100  # boosting rounds (one tree per round and class)
+    learning_rate: float = 0.1
+    max_depth: Optional[int] = None
+    max_leaf_nodes: Optional[int] = 31
+    min_samples_leaf: int = 20
+    l2_regularization: float = 0.0
+    # Stop on the run's validation split (not scikit-learn's internal one).
+    early_stopping: bool = False
+
+
+class KNNWeights(str, Enum):
+    uniform = "uniform"
+    distance = "distance"
+
+
+@dataclass
+class KNNConfig(ClassicalConfig):
+    name: str = "knn"
+    n_neighbors: int = 5
+    weights: KNNWeights = KNNWeights.uniform
+    p: float = 2.0  # Minkowski power: 1 Manhattan, 2 Euclidean
+
+
+@dataclass
+class NaiveBayesConfig(ClassicalConfig):
+    name: str = "naive_bayes"
+    var_smoothing: float = 1e-9
+
+
+@dataclass
+class PerceptronConfig(ClassicalConfig):
+    name: str = "perceptron"
+    penalty: Optional[str] = None  # null | l2 | l1 | elasticnet
+    alpha: float = 1e-4
+    eta0: float = 1.0
+    max_iter: int = 1000
+    tol: Optional[float] = 1e-3
+
+
+class SklearnActivation(str, Enum):
+    identity = "identity"
+    logistic = "logistic"
+    tanh = "tanh"
+    relu = "relu"
+
+
+class SklearnSolver(str, Enum):
+    lbfgs = "lbfgs"
+    sgd = "sgd"
+    adam = "adam"
+
+
+@dataclass
+class SklearnMLPConfig(ClassicalConfig):
+    name: str = "sklearn_mlp"
+    hidden_layer_sizes: List[int] = field(default_factory=lambda: [100])
+    activation: SklearnActivation = SklearnActivation.relu
+    solver: SklearnSolver = SklearnSolver.adam
+    alpha: float = 1e-4
+    learning_rate_init: float = 1e-3
+    batch_size: Optional[int] = None  # null: scikit-learn's "auto", min(200, n)
+    max_iter: int = 200
+    early_stopping: bool = False
+
+
+CLASSICAL_SCHEMAS = {
+    "linear_regression": LinearRegressionConfig,
+    "ridge": RidgeConfig,
+    "logistic_regression": LogisticRegressionConfig,
+    "svm": SVMConfig,
+    "linear_svm": LinearSVMConfig,
+    "decision_tree": DecisionTreeConfig,
+    "random_forest": RandomForestConfig,
+    "gradient_boosting": GradientBoostingConfig,
+    "knn": KNNConfig,
+    "naive_bayes": NaiveBayesConfig,
+    "perceptron": PerceptronConfig,
+    "sklearn_mlp": SklearnMLPConfig,
+}

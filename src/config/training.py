@@ -1,0 +1,92 @@
+"""Schemas of the deep-training groups: `activation`, `loss`, `optimizer`, `trainer`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Optional
+
+from omegaconf import MISSING
+
+
+class ActivationName(str, Enum):
+    relu = "relu"
+    tanh = "tanh"
+    sigmoid = "sigmoid"
+    leaky_relu = "leaky_relu"
+    elu = "elu"
+    gelu = "gelu"
+    step = "step"
+
+
+@dataclass
+class ActivationConfig:
+    name: ActivationName = MISSING
+    negative_slope: float = 0.01  # leaky_relu
+    alpha: float = 1.0  # elu
+
+
+class LossName(str, Enum):
+    auto = "auto"
+    mse = "mse"
+    mae = "mae"
+    huber = "huber"
+    bce = "bce"
+    cross_entropy = "cross_entropy"
+
+
+@dataclass
+class LossConfig:
+    name: LossName = MISSING
+    huber_delta: float = 1.0
+
+
+class OptimizerName(str, Enum):
+    batch_gd = "batch_gd"
+    sgd = "sgd"
+    minibatch_sgd = "minibatch_sgd"
+    momentum = "momentum"
+    nesterov = "nesterov"
+    adagrad = "adagrad"
+    rmsprop = "rmsprop"
+    adam = "adam"
+    adamw = "adamw"
+
+
+@dataclass
+class OptimizerConfig:
+    name: OptimizerName = MISSING
+    lr: float = 1e-3
+    # Examples per update; null means the whole training set (batch gradient descent).
+    batch_size: Optional[int] = 32
+    weight_decay: float = 0.0
+    momentum: float = 0.0
+    nesterov: bool = False
+    # Multiplicative learning-rate decay applied after every epoch (1.0 = none).
+    lr_decay: float = 1.0
+
+
+@dataclass
+class TrainerConfig:
+    name: str = "default"
+    accelerator: str = "auto"  # auto | cpu | gpu
+    devices: Any = "auto"  # "auto", a count, or a list of device ids
+    strategy: str = "auto"  # auto | ddp | ddp_spawn
+    num_nodes: int = 1
+    max_epochs: int = 100
+    # Stop when val_loss has not improved for this many epochs (null = off).
+    early_stopping_patience: Optional[int] = None
+    deterministic: bool = False
+    precision: str = "32-true"
+    # null: show Lightning's progress bar only on a terminal.
+    progress_bar: Optional[bool] = None
+    # CPU threads for torch. Small tabular nets run fastest on one thread (and
+    # parallel sweep jobs should not oversubscribe the cores); null = torch's default.
+    cpu_threads: Optional[int] = 1
+    # Log each layer's mean gradient norm per epoch (grad_norm_layer_<i>), to see
+    # vanishing or exploding gradients; costs a little per step.
+    log_grad_norms: bool = False
+    # Save last.ckpt every N epochs (null = never), so that `resume=true`
+    # continues a killed run; under <checkpoint_dir or repo/checkpoints>/<config_hash>/.
+    checkpoint_every_n_epochs: Optional[int] = None
+    checkpoint_dir: Optional[str] = None
