@@ -11,7 +11,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet $(if $(WHEELS),--find-links $(WHEELS
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run report study test bench ui server install clean
+.PHONY: run report study test lint format bench ui server install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,16 @@ study: $(STAMP)
 ## The test suite (what CI runs).
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+## Lint and format checks (ruff, configured in pyproject.toml); CI runs them.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+
+## Apply ruff's fixes and formatting.
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix src tests
+	$(VENV)/bin/ruff format src tests
 
 ## The speed benchmark (README "Performance"): a table on stdout, JSON in bench_results/.
 bench: $(STAMP)

@@ -66,13 +66,21 @@ def _data(name: str, n_rows: int):
         X, Xt, y, yt = d["x"], d["x_test"], d["y"], d["y_test"]
     else:
         X_all, y_all = make_classification(
-            n_samples=int(n_rows * 1.25), n_features=40, n_informative=20, n_classes=10,
-            n_clusters_per_class=1, random_state=0,
+            n_samples=int(n_rows * 1.25),
+            n_features=40,
+            n_informative=20,
+            n_classes=10,
+            n_clusters_per_class=1,
+            random_state=0,
         )
         X, Xt, y, yt = train_test_split(X_all, y_all, test_size=0.2, random_state=0, stratify=y_all)
     scaler = StandardScaler().fit(X)
-    return (scaler.transform(X).astype(np.float32), y.astype(np.int64),
-            scaler.transform(Xt).astype(np.float32), yt.astype(np.int64))
+    return (
+        scaler.transform(X).astype(np.float32),
+        y.astype(np.int64),
+        scaler.transform(Xt).astype(np.float32),
+        yt.astype(np.int64),
+    )
 
 
 # ----------------------------------------------------------------------------- 1. per-epoch
@@ -81,10 +89,19 @@ def _data(name: str, n_rows: int):
 def _pipeline_fit(X, y, epochs: int, seed: int = 0):
     from src.models import build_estimator
 
-    cfg = _config("model=mlp", "model.hidden_sizes=[100,100]", "activation=relu", "optimizer=adam",
-                  "optimizer.lr=0.001", "optimizer.batch_size=100", "trainer=cpu",
-                  f"trainer.max_epochs={epochs}", "trainer.progress_bar=false", f"seed={seed}",
-                  "dataset=mnist1d")
+    cfg = _config(
+        "model=mlp",
+        "model.hidden_sizes=[100,100]",
+        "activation=relu",
+        "optimizer=adam",
+        "optimizer.lr=0.001",
+        "optimizer.batch_size=100",
+        "trainer=cpu",
+        f"trainer.max_epochs={epochs}",
+        "trainer.progress_bar=false",
+        f"seed={seed}",
+        "dataset=mnist1d",
+    )
     return build_estimator(cfg, "multiclass", 10).fit(X, y)
 
 
@@ -121,10 +138,18 @@ def _sklearn_fit(X, y, epochs: int, seed: int = 0):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return MLPClassifier((100, 100), activation="relu", solver="adam", learning_rate_init=1e-3,
-                             batch_size=100, max_iter=epochs, tol=0, n_iter_no_change=10**9,
-                             alpha=0.0,  # no L2 penalty: the same objective as the torch loops
-                             random_state=seed).fit(X, y)
+        return MLPClassifier(
+            (100, 100),
+            activation="relu",
+            solver="adam",
+            learning_rate_init=1e-3,
+            batch_size=100,
+            max_iter=epochs,
+            tol=0,
+            n_iter_no_change=10**9,
+            alpha=0.0,  # no L2 penalty: the same objective as the torch loops
+            random_state=seed,
+        ).fit(X, y)
 
 
 def _accuracy(model: Any, Xt, yt) -> float:
@@ -195,8 +220,15 @@ def bench_seeds_together(name: str, n_rows: int, hidden: str, epochs: int, reps:
     from src.models.stacked import StackedMLPEstimator
 
     X, y, _, _ = _data(name, n_rows)
-    cfg = _config(f"model.hidden_sizes={hidden}", "optimizer=adam", "optimizer.batch_size=100", "trainer=cpu",
-                  f"trainer.max_epochs={epochs}", "trainer.progress_bar=false", "dataset=mnist1d")
+    cfg = _config(
+        f"model.hidden_sizes={hidden}",
+        "optimizer=adam",
+        "optimizer.batch_size=100",
+        "trainer=cpu",
+        f"trainer.max_epochs={epochs}",
+        "trainer.progress_bar=false",
+        "dataset=mnist1d",
+    )
     n_classes = int(y.max()) + 1
     with threadpool_limits(None):  # one run takes 1 thread; the stacked model its own budget
         build_estimator(cfg, "multiclass", n_classes).fit(X[:300], y[:300])  # warm-up
@@ -205,12 +237,23 @@ def bench_seeds_together(name: str, n_rows: int, hidden: str, epochs: int, reps:
             t_one, _ = _median_time(lambda: build_estimator(cfg, "multiclass", n_classes).fit(X, y), 1)
             t_together, _ = _median_time(
                 lambda: StackedMLPEstimator(build_estimator(cfg, "multiclass", n_classes), list(range(k))).fit(
-                    [X] * k, [y] * k), 1)
+                    [X] * k, [y] * k
+                ),
+                1,
+            )
             ones.append(t_one)
             togethers.append(t_together)
     one, together = statistics.median(ones), statistics.median(togethers)
-    return {"dataset": name, "hidden_sizes": hidden, "k": k, "epochs": epochs, "one_s": one,
-            "together_s": together, "ratio": together / one, "sequential_k_s": k * one}
+    return {
+        "dataset": name,
+        "hidden_sizes": hidden,
+        "k": k,
+        "epochs": epochs,
+        "one_s": one,
+        "together_s": together,
+        "ratio": together / one,
+        "sequential_k_s": k * one,
+    }
 
 
 # ----------------------------------------------------------------------------- 2. overhead per run
@@ -258,10 +301,12 @@ class BenchError(RuntimeError):
     """A measured command did not do what it is measured doing."""
 
 
-def _wall(args: list[str], env: dict[str, str], reps: int,
-          expect_failure: bool = False) -> tuple[float, subprocess.CompletedProcess]:
+def _wall(
+    args: list[str], env: dict[str, str], reps: int, expect_failure: bool = False
+) -> tuple[float, subprocess.CompletedProcess]:
     """Median wall time of `python <args>`; a command that fails (or, for a config
     error, succeeds) stops the benchmark: a crash is fast, not a measurement."""
+
     def once():
         done = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True)
         if (done.returncode != 0) != expect_failure:
@@ -282,8 +327,11 @@ def bench_processes(reps: int) -> dict[str, Any]:
         # src/startup.py), so that the difference is what the pipeline itself costs. The
         # import-only process and the run alternate, and the difference is taken per pair:
         # process start-up on this VM drifts by a second between minutes.
-        imports = ["-c", "from src.startup import pause_collector; pause_collector(); "
-                         "import torch, pytorch_lightning, mlflow, sklearn, pandas"]
+        imports = [
+            "-c",
+            "from src.startup import pause_collector; pause_collector(); "
+            "import torch, pytorch_lightning, mlflow, sklearn, pandas",
+        ]
         deep_run = ["-m", "src.train", "experiment=workshop_circles"]
         timings = Path(tmp) / "timings.json"
         pairs, mlflow_s, deep = [], [], None
@@ -299,14 +347,24 @@ def bench_processes(reps: int) -> dict[str, Any]:
         out["deep_run_mlflow_s"] = statistics.median(mlflow_s)
         out["deep_run_mlflow_share"] = statistics.median(m / p[1] for m, p in zip(mlflow_s, pairs))
         # The whole command: five seeds trained together against one seed.
-        seeds_cfg = ["-m", "src.train", "dataset=mnist1d", "model.hidden_sizes=[100,100]", "optimizer=adam",
-                     "optimizer.batch_size=100", "trainer=cpu", "trainer.max_epochs=20"]
+        seeds_cfg = [
+            "-m",
+            "src.train",
+            "dataset=mnist1d",
+            "model.hidden_sizes=[100,100]",
+            "optimizer=adam",
+            "optimizer.batch_size=100",
+            "trainer=cpu",
+            "trainer.max_epochs=20",
+        ]
         out["seed_one_process_s"], _ = _wall([*seeds_cfg, "seed=0"], env, reps)
         out["seeds_five_process_s"], _ = _wall([*seeds_cfg, "seeds=[0,1,2,3,4]"], env, reps)
         out["imports_with_collector_s"], _ = _wall(
-            ["-c", "import torch, pytorch_lightning, mlflow, sklearn, pandas"], env, reps)
+            ["-c", "import torch, pytorch_lightning, mlflow, sklearn, pandas"], env, reps
+        )
         out["classical_run_s"], classical = _wall(
-            ["-X", "importtime", "-m", "src.train", "dataset=workshop_circles", "model=svm"], env, reps)
+            ["-X", "importtime", "-m", "src.train", "dataset=workshop_circles", "model=svm"], env, reps
+        )
         imported = classical.stderr
         out["classical_imports_torch"] = "| torch\n" in imported or " torch\n" in imported
         out["classical_imports_lightning"] = "pytorch_lightning" in imported
@@ -330,25 +388,44 @@ def _fit_time_of(stdout: str, env: dict[str, str]) -> float | None:
 TARGETS = [
     ("per-epoch (a)/(b), {d}", lambda r, d: r["per_epoch"][d]["ratio_pipeline_vs_hand_loop"], "<=", 1.1),
     ("per-epoch (a)/(c), {d}", lambda r, d: r["per_epoch"][d]["ratio_pipeline_vs_sklearn"], "<=", 1.0),
-    ("accuracy |(a)-(b)|, {d}", lambda r, d: abs(r["per_epoch"][d]["pipeline_accuracy"]
-                                                - r["per_epoch"][d]["hand_loop_accuracy"]), "<=", 0.01),
+    (
+        "accuracy |(a)-(b)|, {d}",
+        lambda r, d: abs(r["per_epoch"][d]["pipeline_accuracy"] - r["per_epoch"][d]["hand_loop_accuracy"]),
+        "<=",
+        0.01,
+    ),
     # Speed must not be bought with quality: the pipeline may not trail scikit-learn by more
     # than a point. (They initialise differently, so they are not expected to agree exactly;
     # (a) and (b) share the initialisation and must.)
-    ("accuracy (c) - (a), {d}", lambda r, d: r["per_epoch"][d]["sklearn_accuracy"]
-     - r["per_epoch"][d]["pipeline_accuracy"], "<=", 0.01),
+    (
+        "accuracy (c) - (a), {d}",
+        lambda r, d: r["per_epoch"][d]["sklearn_accuracy"] - r["per_epoch"][d]["pipeline_accuracy"],
+        "<=",
+        0.01,
+    ),
 ]
 RUN_TARGETS = [
     ("fixed overhead per run (s)", lambda r: r["overhead"]["overhead_median_s"], "<=", 0.3),
-    ("overhead growth over the runs (last/first fifth)",
-     lambda r: r["overhead"]["overhead_last_fifth_median_s"] / r["overhead"]["overhead_first_fifth_median_s"],
-     "<=", 1.2),
+    (
+        "overhead growth over the runs (last/first fifth)",
+        lambda r: r["overhead"]["overhead_last_fifth_median_s"] / r["overhead"]["overhead_first_fifth_median_s"],
+        "<=",
+        1.2,
+    ),
     # "A run's wall time" read two ways: the whole command a user types, and one run
     # inside a long sweep process (no imports or start-up in the denominator).
-    ("MLflow share of a deep run's wall time (python -m src.train)",
-     lambda r: r["processes"]["deep_run_mlflow_share"], "<=", 0.05),
-    ("MLflow share of a run's wall time inside the 50-run loop (no imports, no start-up)",
-     lambda r: r["overhead"]["mlflow_share_median"], "<=", 0.05),
+    (
+        "MLflow share of a deep run's wall time (python -m src.train)",
+        lambda r: r["processes"]["deep_run_mlflow_share"],
+        "<=",
+        0.05,
+    ),
+    (
+        "MLflow share of a run's wall time inside the 50-run loop (no imports, no start-up)",
+        lambda r: r["overhead"]["mlflow_share_median"],
+        "<=",
+        0.05,
+    ),
     ("--help (s)", lambda r: r["processes"]["help_s"], "<=", 1.5),
     ("config error (s)", lambda r: r["processes"]["config_error_s"], "<=", 1.5),
     ("deep run beyond imports (s)", lambda r: r["processes"]["deep_beyond_imports_s"], "<=", 1.5),
@@ -360,10 +437,14 @@ INFO = [
     ("fixed overhead per run with tracking.plots=true (s)", lambda r: r["overhead_plots"]["overhead_median_s"]),
     ("MLflow seconds per run inside the loop", lambda r: r["overhead"]["mlflow_median_s"]),
     ("MLflow seconds of a deep run's process", lambda r: r["processes"]["deep_run_mlflow_s"]),
-    ("K=5 seeds together / one seed, whole `python -m src.train` (mnist1d, 100-100, 20 epochs)",
-     lambda r: r["processes"]["seeds_five_process_s"] / r["processes"]["seed_one_process_s"]),
-    ("imports torch, Lightning, MLflow, sklearn, pandas, as src.train loads them (s)",
-     lambda r: r["processes"]["imports_torch_lightning_mlflow_s"]),
+    (
+        "K=5 seeds together / one seed, whole `python -m src.train` (mnist1d, 100-100, 20 epochs)",
+        lambda r: r["processes"]["seeds_five_process_s"] / r["processes"]["seed_one_process_s"],
+    ),
+    (
+        "imports torch, Lightning, MLflow, sklearn, pandas, as src.train loads them (s)",
+        lambda r: r["processes"]["imports_torch_lightning_mlflow_s"],
+    ),
     ("the same imports with the garbage collector running (s)", lambda r: r["processes"]["imports_with_collector_s"]),
     ("deep run, whole process (s)", lambda r: r["processes"]["deep_run_s"]),
     ("classical run, whole process (s)", lambda r: r["processes"]["classical_run_s"]),
@@ -391,17 +472,28 @@ def _rows(results: dict[str, Any]) -> list[tuple[str, float, str, float, bool]]:
 def render(results: dict[str, Any]) -> str:
     lines = [f"# mlvsdl benchmark — {results['machine']}", ""]
     if results.get("per_epoch"):
-        lines += ["| dataset | n_train | (a) pipeline ms/epoch | (b) hand loop | (c) sklearn | (a)/(b) | (a)/(c) "
-                  "| acc (a) | acc (b) | acc (c) |", "|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "| dataset | n_train | (a) pipeline ms/epoch | (b) hand loop | (c) sklearn | (a)/(b) | (a)/(c) "
+            "| acc (a) | acc (b) | acc (c) |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for name, r in results["per_epoch"].items():
             lines.append(
                 f"| {name} | {r['n_train']} | {r['pipeline_epoch_s'] * 1e3:.1f} | {r['hand_loop_epoch_s'] * 1e3:.1f} "
                 f"| {r['sklearn_epoch_s'] * 1e3:.1f} | {r['ratio_pipeline_vs_hand_loop']:.2f} "
                 f"| {r['ratio_pipeline_vs_sklearn']:.2f} | {r['pipeline_accuracy']:.3f} "
-                f"| {r['hand_loop_accuracy']:.3f} | {r['sklearn_accuracy']:.3f} |")
-        lines += ["", "Times: median over the repetitions, one thread each. Accuracies: mean test accuracy over "
-                  + ", ".join(f"{r.get('accuracy_seeds', 1)} seeds after {r['epochs']} epochs ({name})"
-                              for name, r in results["per_epoch"].items()) + ".", ""]
+                f"| {r['hand_loop_accuracy']:.3f} | {r['sklearn_accuracy']:.3f} |"
+            )
+        lines += [
+            "",
+            "Times: median over the repetitions, one thread each. Accuracies: mean test accuracy over "
+            + ", ".join(
+                f"{r.get('accuracy_seeds', 1)} seeds after {r['epochs']} epochs ({name})"
+                for name, r in results["per_epoch"].items()
+            )
+            + ".",
+            "",
+        ]
     lines += ["| target | measured | bound | met |", "|---|---|---|---|"]
     for label, value, op, bound, ok in _rows(results):
         lines.append(f"| {label} | {value:.3f} | {op} {bound} | {'yes' if ok else 'NO'} |")
@@ -427,20 +519,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=50, help="runs in the fixed-overhead loop")
     parser.add_argument("--large-rows", type=int, default=100_000, help="rows of the make_classification set")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI: checks it runs, not speed")
-    parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS),
-                        help="measure only these parts (the table then shows only their targets)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=PARTS,
+        default=list(PARTS),
+        help="measure only these parts (the table then shows only their targets)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench_results" / "bench.json")
     args = parser.parse_args(argv)
     if args.smoke:
         args.reps, args.epochs, args.runs, args.large_rows, args.accuracy_seeds = 1, 2, 3, 2000, 1
 
-    results: dict[str, Any] = {"machine": f"{platform.node()} · {platform.processor() or platform.machine()} · "
-                                          f"{os.cpu_count()} CPUs · Python {platform.python_version()}"}
+    results: dict[str, Any] = {
+        "machine": f"{platform.node()} · {platform.processor() or platform.machine()} · "
+        f"{os.cpu_count()} CPUs · Python {platform.python_version()}"
+    }
     if "per_epoch" in args.only:
         results["per_epoch"] = {
             "mnist1d": bench_per_epoch("mnist1d", 4000, args.epochs, args.reps, args.accuracy_seeds),
             f"classification_{args.large_rows}": bench_per_epoch(
-                "classification", args.large_rows, max(2, args.epochs // 5), args.reps, args.accuracy_seeds),
+                "classification", args.large_rows, max(2, args.epochs // 5), args.reps, args.accuracy_seeds
+            ),
         }
     if "seeds" in args.only:
         results["seeds_together"] = {

@@ -24,8 +24,8 @@ import hydra
 from omegaconf import DictConfig
 
 from src.config import register_configs
-from src.tracking import sweep
 from src.errors import ConfigError, UserError, one_line
+from src.tracking import sweep
 
 register_configs()
 FAILED_JOBS: list[str] = []  # one-line errors of the failed jobs of this process's sweep
@@ -46,8 +46,9 @@ def train(cfg: DictConfig) -> Optional[float]:
         cfg.tracking.run_name = f"{run_name_for(cfg)}-j{HydraConfig.get().job.num}"
     try:
         tracking_uri = resolve_tracking_uri(cfg.tracking.uri)
-        load_run_modules(deep=model_family(cfg.model) == "deep",
-                         sql_store=not tracking_uri.startswith(("http:", "https:")))
+        load_run_modules(
+            deep=model_family(cfg.model) == "deep", sql_store=not tracking_uri.startswith(("http:", "https:"))
+        )
         # Under SLURM (submitit) each task is one device and nothing is relaunched.
         if multirun and cfg.trainer.strategy == "ddp" and "SLURM_JOB_ID" not in os.environ:
             raise ConfigError(
@@ -60,7 +61,7 @@ def train(cfg: DictConfig) -> Optional[float]:
             results = run_seeds(cfg)
         else:
             results = [run(cfg)]
-    except Exception as exc:  # noqa: BLE001 -- the run itself is already marked FAILED
+    except Exception as exc:
         message = one_line(exc)
         if not multirun:
             print(f"error: {message}", file=sys.stderr)
@@ -77,8 +78,9 @@ def train(cfg: DictConfig) -> Optional[float]:
 
     if is_global_zero():
         for result in results:
-            print(f"{result.run_name}: {result.main_metric}={result.value:.4f}  [mlflow run {result.run_id}]",
-                  flush=True)
+            print(
+                f"{result.run_name}: {result.main_metric}={result.value:.4f}  [mlflow run {result.run_id}]", flush=True
+            )
     try:  # optimized_metric, else the main metric; the mean over seeds trained together
         return sum(objective_value(cfg, result) for result in results) / len(results)
     except ConfigError as exc:  # a metric the runs do not log: stop loudly, in a sweep too
@@ -122,7 +124,7 @@ def main() -> None:
         sweep.abort_active_sweep("KILLED")
         print("interrupted: the run was marked KILLED", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 -- the command line's last line of defence
+    except Exception as exc:
         sweep.abort_active_sweep("FAILED")
         if debug:
             raise

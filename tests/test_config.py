@@ -1,7 +1,5 @@
 """Every option of every config group composes into the typed schema and instantiates."""
 
-from pathlib import Path
-
 import pytest
 import torch
 

@@ -1,7 +1,5 @@
 """Config files and user tables are data: nothing in them instantiates code."""
 
-from pathlib import Path
-
 import pytest
 import yaml
 
@@ -12,8 +10,7 @@ HYDRA_OWNED = ("hydra",)
 
 
 def _yaml_files():
-    for path in list(CONF_DIR.rglob("*.yaml")) + list((ROOT / "experiments").glob("*.yaml")):
-        yield path
+    yield from list(CONF_DIR.rglob("*.yaml")) + list((ROOT / "experiments").glob("*.yaml"))
 
 
 def _targets(node, trail=()):

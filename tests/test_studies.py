@@ -13,9 +13,22 @@ from src.training.objective import objective_value
 from src.training.runner import RunResult
 from tests.conftest import CONF_DIR, ROOT, run_cli, runs_of
 
-STUDIES = ["data_dependency", "data_dependency_digits", "data_dependency_happiness", "training_time", "optimizers",
-           "learning_rate", "activations", "depth_width", "interpretability", "main"]
-WORKSHOP = ["workshop_circles_vs_svm", "workshop_regression_vs_linear"]  # the workshop study (make study STUDY=workshop)
+STUDIES = [
+    "data_dependency",
+    "data_dependency_digits",
+    "data_dependency_happiness",
+    "training_time",
+    "optimizers",
+    "learning_rate",
+    "activations",
+    "depth_width",
+    "interpretability",
+    "main",
+]
+WORKSHOP = [
+    "workshop_circles_vs_svm",
+    "workshop_regression_vs_linear",
+]  # the workshop study (make study STUDY=workshop)
 SEARCHES = ["mlp", "logistic_regression", "svm", "random_forest", "gradient_boosting", "knn"]
 
 
@@ -67,7 +80,13 @@ def test_data_dependency_sizes_grow_by_sqrt_2_from_16_to_the_whole_pool():
         ratios = [b / a for a, b in zip(counts, counts[1:])]
         assert all(1.35 < r < 1.48 for r in ratios), ratios
         assert set(_sweep_values(cfg.hydra.sweeper.params)["model"]) == {
-            "mlp", "logistic_regression", "svm", "random_forest", "gradient_boosting", "knn"}
+            "mlp",
+            "logistic_regression",
+            "svm",
+            "random_forest",
+            "gradient_boosting",
+            "knn",
+        }
         assert _sweep_values(cfg.hydra.sweeper.params)["seed"] == ["0", "1", "2"]
 
 
@@ -99,8 +118,13 @@ def test_every_search_composes_with_the_same_trial_budget(search):
     distributions, fixed = create_params_from_overrides([f"{k}={v}" for k, v in sweeper.params.items()])
     assert distributions and not fixed
     if search == "mlp":
-        assert set(distributions) == {"optimizer.lr", "model.hidden_sizes", "optimizer.batch_size", "model.dropout",
-                                      "optimizer.weight_decay"}
+        assert set(distributions) == {
+            "optimizer.lr",
+            "model.hidden_sizes",
+            "optimizer.batch_size",
+            "model.dropout",
+            "optimizer.weight_decay",
+        }
     for key in distributions:  # every searched key exists in this model's schema
         _compose(f"hparams_search={search}", "dataset=digits", f"{key}={_sample(distributions[key])}")
 
@@ -122,9 +146,15 @@ def test_objective_is_the_optimized_metric_and_an_unknown_one_is_an_error():
 
 @pytest.mark.slow
 def test_a_three_trial_optuna_search_returns_the_optimized_metric(tracking_uri, mlflow_client, tmp_path):
-    proc = run_cli("-m", "hparams_search=mlp", "dataset=workshop_circles", "hydra.sweeper.n_trials=3",
-                   "hydra.sweeper.sampler.n_startup_trials=2", "trainer.max_epochs=5",
-                   f"hydra.sweep.dir={tmp_path / 'sweep'}")
+    proc = run_cli(
+        "-m",
+        "hparams_search=mlp",
+        "dataset=workshop_circles",
+        "hydra.sweeper.n_trials=3",
+        "hydra.sweeper.sampler.n_startup_trials=2",
+        "trainer.max_epochs=5",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     runs = [r for r in runs_of(mlflow_client) if r.data.tags.get("sweep") != "true"]
     assert len(runs) == 3 and all(r.info.status == "FINISHED" for r in runs)
@@ -134,14 +164,25 @@ def test_a_three_trial_optuna_search_returns_the_optimized_metric(tracking_uri, 
     # What the training function returned to Optuna is the validation metric, not the test one.
     best = max(r.data.metrics["final_val_accuracy"] for r in runs)
     assert results["best_value"] == pytest.approx(best)
-    assert set(results["best_params"]) == {"optimizer.lr", "model.hidden_sizes", "optimizer.batch_size",
-                                           "model.dropout", "optimizer.weight_decay"}
+    assert set(results["best_params"]) == {
+        "optimizer.lr",
+        "model.hidden_sizes",
+        "optimizer.batch_size",
+        "model.dropout",
+        "optimizer.weight_decay",
+    }
 
 
 @pytest.mark.slow
 def test_a_search_on_a_metric_that_does_not_exist_stops_loudly(tracking_uri, tmp_path):
-    proc = run_cli("-m", "hparams_search=knn", "dataset=workshop_circles", "hydra.sweeper.n_trials=3",
-                   "optimized_metric=val_nope", f"hydra.sweep.dir={tmp_path / 'sweep'}")
+    proc = run_cli(
+        "-m",
+        "hparams_search=knn",
+        "dataset=workshop_circles",
+        "hydra.sweeper.n_trials=3",
+        "optimized_metric=val_nope",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    )
     assert proc.returncode != 0
     assert "optimized_metric=val_nope is not a metric" in proc.stderr
     assert not (tmp_path / "sweep" / "optimization_results.yaml").exists()

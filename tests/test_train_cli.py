@@ -52,8 +52,13 @@ def test_the_workshop_experiment_prints_its_test_metric(tracking_uri, mlflow_cli
 
 
 def test_a_failing_run_exits_non_zero_with_one_line(tracking_uri, mlflow_client):
-    proc = run_cli("dataset=workshop_regression", "optimizer.lr=1e6", "optimizer=minibatch_sgd",
-                   "dataset.standardize=false", "trainer.max_epochs=20")
+    proc = run_cli(
+        "dataset=workshop_regression",
+        "optimizer.lr=1e6",
+        "optimizer=minibatch_sgd",
+        "dataset.standardize=false",
+        "trainer.max_epochs=20",
+    )
     assert proc.returncode != 0
     assert "diverged" in _one_line_error(proc)
     (record,) = runs_of(mlflow_client)

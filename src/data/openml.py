@@ -112,7 +112,7 @@ def load_openml(cfg: Any) -> Dataset:
             )  # fmt: skip
     except OSError as exc:  # URLError, timeouts
         raise DataError(f"{where}: download from openml.org failed ({exc}); cache folder {cache}") from None
-    except Exception as exc:  # noqa: BLE001 -- OpenML's own errors (unknown id, sparse data, ...)
+    except Exception as exc:
         detail = " ".join(str(exc).split())
         raise DataError(f"{where}: {detail}") from None
     finally:

@@ -33,7 +33,7 @@ class PreprocessOptions:
     max_categories: Optional[int] = None
 
     @classmethod
-    def from_config(cls, cfg: Any) -> "PreprocessOptions":
+    def from_config(cls, cfg: Any) -> PreprocessOptions:
         def plain(value: Any) -> Any:
             return getattr(value, "value", value)
 
@@ -77,8 +77,10 @@ def build_preprocessor(
             )
         categorical_pipeline = Pipeline(
             [
-                ("impute", SimpleImputer(strategy=options.impute_categorical, fill_value="missing",
-                                         keep_empty_features=True)),  # fmt: skip
+                (
+                    "impute",
+                    SimpleImputer(strategy=options.impute_categorical, fill_value="missing", keep_empty_features=True),
+                ),  # fmt: skip
                 ("encode", encoder),
             ]
         )
@@ -94,7 +96,7 @@ class TargetScaler:
     scale_: float = 1.0
 
     @classmethod
-    def fit(cls, y: np.ndarray, enabled: bool) -> "TargetScaler":
+    def fit(cls, y: np.ndarray, enabled: bool) -> TargetScaler:
         if not enabled or len(y) < 2:
             return cls()
         std = float(np.std(y))

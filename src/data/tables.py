@@ -68,7 +68,7 @@ class TableOptions:
     numeric_columns: tuple[str, ...] = ()
 
     @classmethod
-    def from_config(cls, cfg: Any) -> "TableOptions":
+    def from_config(cls, cfg: Any) -> TableOptions:
         def names(key: str) -> tuple[str, ...]:
             return tuple(str(v) for v in (cfg.get(key) or ()))
 

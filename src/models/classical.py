@@ -87,7 +87,7 @@ def _value(value: Any) -> Any:
     return value
 
 
-def build_classical(model_cfg: Any, task: str, seed: int) -> "ClassicalEstimator":
+def build_classical(model_cfg: Any, task: str, seed: int) -> ClassicalEstimator:
     """The scikit-learn estimator (unfitted) for this option and task."""
     name = str(model_cfg.name)
     if name not in ESTIMATORS:
@@ -148,7 +148,7 @@ class ClassicalEstimator:
         self.estimator = estimator
         self.task = task
 
-    def fit(self, X: np.ndarray, y: np.ndarray, X_val=None, y_val=None) -> "ClassicalEstimator":
+    def fit(self, X: np.ndarray, y: np.ndarray, X_val=None, y_val=None) -> ClassicalEstimator:
         from sklearn.base import clone
 
         model = clone(self.estimator)

@@ -329,8 +329,16 @@ class MLPEstimator:
             from pytorch_lightning.callbacks import ModelCheckpoint
 
             # save_top_k=1 without a monitor keeps the latest epoch; save_last adds last.ckpt.
-            callbacks.append(ModelCheckpoint(dirpath=self.checkpoint_dir, filename="latest", save_last=True,
-                                             save_top_k=1, every_n_epochs=every, save_on_train_epoch_end=True))
+            callbacks.append(
+                ModelCheckpoint(
+                    dirpath=self.checkpoint_dir,
+                    filename="latest",
+                    save_last=True,
+                    save_top_k=1,
+                    every_n_epochs=every,
+                    save_on_train_epoch_end=True,
+                )
+            )
         progress = cfg.progress_bar if cfg.progress_bar is not None else sys.stderr.isatty()
         return pl.Trainer(
             accelerator=cfg.accelerator,
@@ -349,7 +357,7 @@ class MLPEstimator:
             limit_val_batches=1 if has_val else 0,
         )
 
-    def fit(self, X: np.ndarray, y: np.ndarray, X_val=None, y_val=None) -> "MLPEstimator":
+    def fit(self, X: np.ndarray, y: np.ndarray, X_val=None, y_val=None) -> MLPEstimator:
         if self.trainer.get("cpu_threads"):
             torch.set_num_threads(self.trainer.cpu_threads)
         torch.manual_seed(self.seed)  # dropout draws from the global generator
@@ -369,8 +377,9 @@ class MLPEstimator:
         )
         trainer = self._trainer(has_val)
         try:
-            trainer.fit(loop, train_dataloaders=[0], val_dataloaders=[0] if has_val else None,
-                        ckpt_path=self.resume_from)
+            trainer.fit(
+                loop, train_dataloaders=[0], val_dataloaders=[0] if has_val else None, ckpt_path=self.resume_from
+            )
         except SystemExit:
             # Lightning turns Ctrl-C into sys.exit(1) after ignoring SIGINT; turn it
             # back into an interrupt so the run is recorded as KILLED.

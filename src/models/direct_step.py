@@ -64,7 +64,8 @@ class DirectStep:
 def _bind(optimizer: torch.optim.Optimizer, params: list[Tensor]) -> Optional[Update]:
     """The functional update over `optimizer`'s own state, or None where unsupported."""
     if len(optimizer.param_groups) != 1 or [id(p) for p in optimizer.param_groups[0]["params"]] != [
-            id(p) for p in params]:
+        id(p) for p in params
+    ]:
         return None
     group = optimizer.param_groups[0]
     state = [optimizer.state[p] for p in params]
@@ -89,11 +90,27 @@ def _adam(group: dict, params: list[Tensor], state: list[dict]) -> Update:
 
     def update(grads: Sequence[Tensor]) -> None:
         beta1, beta2 = group["betas"]
-        adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, amsgrad=group["amsgrad"],
-             has_complex=False, beta1=beta1, beta2=beta2, lr=group["lr"], weight_decay=group["weight_decay"],
-             eps=group["eps"], maximize=group["maximize"], foreach=group["foreach"],
-             capturable=group["capturable"], differentiable=group["differentiable"], fused=group["fused"],
-             decoupled_weight_decay=group.get("decoupled_weight_decay", False))
+        adam(
+            params,
+            grads,
+            exp_avgs,
+            exp_avg_sqs,
+            max_exp_avg_sqs,
+            steps,
+            amsgrad=group["amsgrad"],
+            has_complex=False,
+            beta1=beta1,
+            beta2=beta2,
+            lr=group["lr"],
+            weight_decay=group["weight_decay"],
+            eps=group["eps"],
+            maximize=group["maximize"],
+            foreach=group["foreach"],
+            capturable=group["capturable"],
+            differentiable=group["differentiable"],
+            fused=group["fused"],
+            decoupled_weight_decay=group.get("decoupled_weight_decay", False),
+        )
 
     return update
 
@@ -105,9 +122,20 @@ def _sgd(group: dict, params: list[Tensor], state: list[dict]) -> Update:
     buffers = [s.get("momentum_buffer") for s in state] if group["momentum"] != 0 else [None] * len(params)
 
     def update(grads: Sequence[Tensor]) -> None:
-        sgd(params, grads, buffers, weight_decay=group["weight_decay"], momentum=group["momentum"],
-            lr=group["lr"], dampening=group["dampening"], nesterov=group["nesterov"],
-            maximize=group["maximize"], has_sparse_grad=False, foreach=group["foreach"], fused=group["fused"])
+        sgd(
+            params,
+            grads,
+            buffers,
+            weight_decay=group["weight_decay"],
+            momentum=group["momentum"],
+            lr=group["lr"],
+            dampening=group["dampening"],
+            nesterov=group["nesterov"],
+            maximize=group["maximize"],
+            has_sparse_grad=False,
+            foreach=group["foreach"],
+            fused=group["fused"],
+        )
 
     return update
 
@@ -119,10 +147,22 @@ def _adagrad(group: dict, params: list[Tensor], state: list[dict]) -> Update:
     steps = [s["step"] for s in state]
 
     def update(grads: Sequence[Tensor]) -> None:
-        adagrad(params, grads, sums, steps, lr=group["lr"], weight_decay=group["weight_decay"],
-                lr_decay=group["lr_decay"], eps=group["eps"], has_sparse_grad=False, foreach=group["foreach"],
-                maximize=group["maximize"], differentiable=group["differentiable"], has_complex=False,
-                fused=group["fused"])
+        adagrad(
+            params,
+            grads,
+            sums,
+            steps,
+            lr=group["lr"],
+            weight_decay=group["weight_decay"],
+            lr_decay=group["lr_decay"],
+            eps=group["eps"],
+            has_sparse_grad=False,
+            foreach=group["foreach"],
+            maximize=group["maximize"],
+            differentiable=group["differentiable"],
+            has_complex=False,
+            fused=group["fused"],
+        )
 
     return update
 
@@ -136,10 +176,24 @@ def _rmsprop(group: dict, params: list[Tensor], state: list[dict]) -> Update:
     steps = [s["step"] for s in state]
 
     def update(grads: Sequence[Tensor]) -> None:
-        rmsprop(params, grads, square_avgs, grad_avgs, momentum_buffers, steps, lr=group["lr"],
-                alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
-                momentum=group["momentum"], centered=group["centered"], foreach=group["foreach"],
-                maximize=group["maximize"], differentiable=group["differentiable"],
-                capturable=group["capturable"], has_complex=False)
+        rmsprop(
+            params,
+            grads,
+            square_avgs,
+            grad_avgs,
+            momentum_buffers,
+            steps,
+            lr=group["lr"],
+            alpha=group["alpha"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            momentum=group["momentum"],
+            centered=group["centered"],
+            foreach=group["foreach"],
+            maximize=group["maximize"],
+            differentiable=group["differentiable"],
+            capturable=group["capturable"],
+            has_complex=False,
+        )
 
     return update

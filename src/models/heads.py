@@ -28,9 +28,7 @@ def resolve_loss(loss: str, task: str) -> str:
         return DEFAULT_LOSS[task]
     fitting = LOSSES_FOR_TASK[task]
     if loss not in fitting:
-        raise ConfigError(
-            f"loss={loss} does not fit a {task} task; losses that fit: {', '.join(fitting)} (or auto)"
-        )
+        raise ConfigError(f"loss={loss} does not fit a {task} task; losses that fit: {', '.join(fitting)} (or auto)")
     return loss
 
 

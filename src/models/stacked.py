@@ -87,8 +87,16 @@ def _per_replica_loss(name: str, out: torch.Tensor, y: torch.Tensor, huber_delta
 class StackedEpochLoop(pl.LightningModule):
     """One Lightning step = one epoch of all K replicas, each on its own data."""
 
-    def __init__(self, net: StackedMLP, loss: str, optimizer_cfg: Any, train: tuple[torch.Tensor, torch.Tensor],
-                 val: Optional[tuple[torch.Tensor, torch.Tensor]], seeds: Sequence[int], huber_delta: float):
+    def __init__(
+        self,
+        net: StackedMLP,
+        loss: str,
+        optimizer_cfg: Any,
+        train: tuple[torch.Tensor, torch.Tensor],
+        val: Optional[tuple[torch.Tensor, torch.Tensor]],
+        seeds: Sequence[int],
+        huber_delta: float,
+    ):
         super().__init__()
         self.net = net
         self.automatic_optimization = False
@@ -184,7 +192,7 @@ class StackedMLPEstimator:
         self.template = template
         self.seeds = list(seeds)
 
-    def fit(self, Xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], X_vals=None, y_vals=None) -> "StackedMLPEstimator":
+    def fit(self, Xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], X_vals=None, y_vals=None) -> StackedMLPEstimator:
         t = self.template
         cfg = t.trainer
         if cfg.get("cpu_threads"):
@@ -205,10 +213,17 @@ class StackedMLPEstimator:
             val = (torch.as_tensor(np.stack(X_vals), dtype=torch.float32), torch.stack([t._targets(v) for v in y_vals]))
         loop = StackedEpochLoop(net, t.loss, t.optimizer, (X, y), val, self.seeds, t.huber_delta)
         trainer = pl.Trainer(
-            accelerator=cfg.accelerator, devices=1, precision=cfg.precision, max_epochs=cfg.max_epochs,
-            deterministic=cfg.deterministic, logger=False, enable_checkpointing=False, enable_model_summary=False,
+            accelerator=cfg.accelerator,
+            devices=1,
+            precision=cfg.precision,
+            max_epochs=cfg.max_epochs,
+            deterministic=cfg.deterministic,
+            logger=False,
+            enable_checkpointing=False,
+            enable_model_summary=False,
             enable_progress_bar=cfg.progress_bar if cfg.progress_bar is not None else sys.stderr.isatty(),
-            num_sanity_val_steps=0, limit_val_batches=1 if has_val else 0,
+            num_sanity_val_steps=0,
+            limit_val_batches=1 if has_val else 0,
         )
         try:
             trainer.fit(loop, train_dataloaders=[0], val_dataloaders=[0] if has_val else None)
@@ -222,8 +237,18 @@ class StackedMLPEstimator:
     def replica(self, k: int) -> MLPEstimator:
         """Replica k as an ordinary fitted MLPEstimator."""
         t = self.template
-        single = MLPEstimator(t.task, t.loss, t.hidden_sizes, t.activation, t.optimizer, t.trainer,
-                              seed=self.seeds[k], n_classes=t.n_classes, init=t.init, huber_delta=t.huber_delta)
+        single = MLPEstimator(
+            t.task,
+            t.loss,
+            t.hidden_sizes,
+            t.activation,
+            t.optimizer,
+            t.trainer,
+            seed=self.seeds[k],
+            n_classes=t.n_classes,
+            init=t.init,
+            huber_delta=t.huber_delta,
+        )
         single.net_ = self.net_.replica(k).to(self.device_)
         single.device_ = self.device_
         single.train_device_ = self.train_device_
@@ -232,4 +257,3 @@ class StackedMLPEstimator:
         single.n_features_in_ = self.net_.weights[0].shape[1]
         single.n_params_ = sum(p[k].numel() for p in self.net_.parameters())
         return single
-

@@ -52,7 +52,11 @@ def learning_curves(
     for variant in variants:
         part = curves[curves["variant"] == variant].sort_values("n_train")
         style = _style(part["family"].iloc[0])
-        x, mean, std = part["n_train"].to_numpy(float), part["mean"].to_numpy(float), part["std"].fillna(0).to_numpy(float)
+        x, mean, std = (
+            part["n_train"].to_numpy(float),
+            part["mean"].to_numpy(float),
+            part["std"].fillna(0).to_numpy(float),
+        )
         ax.plot(x, mean, marker="o", markersize=3, color=colors[variant], label=variant, **style)
         if (part["n"] > 1).any():
             ax.fill_between(x, mean - std, mean + std, color=colors[variant], alpha=0.15, linewidth=0)
@@ -79,8 +83,15 @@ def fit_times(curves: pd.DataFrame, title: str) -> Optional[Figure]:
     for variant in variants:
         part = curves[curves["variant"] == variant].sort_values("n_train")
         style = _style(part["family"].iloc[0])
-        ax.plot(part["n_train"], np.maximum(part["fit"], 1e-5), marker="o", markersize=3, color=colors[variant],
-                label=variant, **style)
+        ax.plot(
+            part["n_train"],
+            np.maximum(part["fit"], 1e-5),
+            marker="o",
+            markersize=3,
+            color=colors[variant],
+            label=variant,
+            **style,
+        )
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("training-set size n_train (log scale)")
@@ -104,7 +115,9 @@ def pareto_scatter(points: pd.DataFrame, metric: str, title: str) -> Optional[Fi
     x = np.maximum(points["fit"].to_numpy(float), 1e-5)
     for variant in variants:
         mask = (points["variant"] == variant).to_numpy()
-        ax.scatter(x[mask], points["mean"].to_numpy(float)[mask], s=22, color=colors[variant], label=variant, alpha=0.85)
+        ax.scatter(
+            x[mask], points["mean"].to_numpy(float)[mask], s=22, color=colors[variant], label=variant, alpha=0.85
+        )
     front = points[points["pareto"]].sort_values("fit")
     if not front.empty:
         fx = np.maximum(front["fit"].to_numpy(float), 1e-5)
@@ -155,8 +168,16 @@ def lr_sweep(points: pd.DataFrame, diverged: pd.DataFrame, metric: str, title: s
             ax.plot(part["lr"], part["mean"], marker="o", markersize=4, color=colors[group], label=group)
     if not diverged.empty:
         low, high = ax.get_ylim() if not points.empty else (0.0, 1.0)
-        ax.scatter(diverged["lr"], np.full(len(diverged), low), marker="x", s=70, color="red", zorder=5,
-                   label="diverged (loss NaN/inf)", clip_on=False)
+        ax.scatter(
+            diverged["lr"],
+            np.full(len(diverged), low),
+            marker="x",
+            s=70,
+            color="red",
+            zorder=5,
+            label="diverged (loss NaN/inf)",
+            clip_on=False,
+        )
         ax.set_ylim(low, high)
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")
@@ -167,9 +188,7 @@ def lr_sweep(points: pd.DataFrame, diverged: pd.DataFrame, metric: str, title: s
     return fig
 
 
-def grad_norms(
-    histories: pd.DataFrame, panels: list[tuple[str, str, str]], title: str
-) -> Optional[Figure]:
+def grad_norms(histories: pd.DataFrame, panels: list[tuple[str, str, str]], title: str) -> Optional[Figure]:
     """Per-layer gradient norm per epoch, one panel per variant (rows x columns when two keys vary).
 
     `histories`: variant, layer, step, value; `panels`: (variant, row label, column label)."""
@@ -178,8 +197,9 @@ def grad_norms(
     rows = list(dict.fromkeys(r for _, r, _ in panels))
     cols = list(dict.fromkeys(c for _, _, c in panels))
     fig = Figure(figsize=(3.2 * len(cols) + 1, 2.5 * len(rows) + 0.8))
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.08, top=1 - 0.5 / (2.5 * len(rows) + 0.8) - 0.04,
-                        hspace=0.55, wspace=0.3)
+    fig.subplots_adjust(
+        left=0.08, right=0.98, bottom=0.08, top=1 - 0.5 / (2.5 * len(rows) + 0.8) - 0.04, hspace=0.55, wspace=0.3
+    )
     fig.suptitle(title, fontsize=10)
     from matplotlib import colormaps
 
@@ -194,8 +214,13 @@ def grad_norms(
         for layer in layers:
             series = part[part["layer"] == layer].groupby("step")["value"].mean()
             color = cmap(0.0 if len(layers) == 1 else (layer - 1) / (len(layers) - 1))
-            ax.plot(series.index, np.maximum(series.to_numpy(float), 1e-12), color=color, linewidth=1,
-                    label=f"layer {layer}" if layer in (layers[0], layers[-1]) else None)
+            ax.plot(
+                series.index,
+                np.maximum(series.to_numpy(float), 1e-12),
+                color=color,
+                linewidth=1,
+                label=f"layer {layer}" if layer in (layers[0], layers[-1]) else None,
+            )
         ax.set_yscale("log")
         if ylim:
             ax.set_ylim(*ylim)

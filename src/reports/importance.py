@@ -37,7 +37,7 @@ class _RawRowsModel:
     def __init__(self, predict: Callable[[pd.DataFrame], np.ndarray]):
         self._predict = predict
 
-    def fit(self, X: Any, y: Any) -> "_RawRowsModel":  # already fitted
+    def fit(self, X: Any, y: Any) -> _RawRowsModel:  # already fitted
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:

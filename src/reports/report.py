@@ -43,8 +43,10 @@ REPORTS_DIR = PROJECT_ROOT / "reports"
 DEFAULT_EXPERIMENT = "mlvsdl"  # where the report run goes when no experiment is named
 REPORT_NAME = "report.md"
 # Files this module writes (a rerun into the same folder removes its own stale ones only).
-OWN_FILES = re.compile(r"^(report\.md|summary\.txt|(learning_curve|fit_time|pareto|loss_curves|lr_sweep|grad_norms|"
-                       r"importance)_.*\.png)$")
+OWN_FILES = re.compile(
+    r"^(report\.md|summary\.txt|(learning_curve|fit_time|pareto|loss_curves|lr_sweep|grad_norms|"
+    r"importance)_.*\.png)$"
+)
 LOWER_IS_BETTER = {"mse", "rmse", "mae", "loss"}
 # Config keys that never tell two variants of a model apart.
 NOT_A_VARIANT = ("tracking.", "dataset.train_size", "hydra.")
@@ -65,10 +67,17 @@ TAG_COLUMNS = {
     "run_name": "tags.mlflow.runName",
     "parent": "tags.mlflow.parentRunId",
 }
-PARAM_COLUMNS = {"n_train": "params.n_train", "n_params": "params.n_params", "train_size": "params.dataset.train_size",
-                 "optimized_metric": "params.optimized_metric"}
-METRIC_COLUMNS = {"fit_time_s": "metrics.fit_time_s", "predict_time_s": "metrics.predict_time_s",
-                  "diverged_epoch": "metrics.diverged_epoch"}
+PARAM_COLUMNS = {
+    "n_train": "params.n_train",
+    "n_params": "params.n_params",
+    "train_size": "params.dataset.train_size",
+    "optimized_metric": "params.optimized_metric",
+}
+METRIC_COLUMNS = {
+    "fit_time_s": "metrics.fit_time_s",
+    "predict_time_s": "metrics.predict_time_s",
+    "diverged_epoch": "metrics.diverged_epoch",
+}
 
 
 def lower_is_better(metric: str) -> bool:
@@ -132,8 +141,10 @@ def search_runs(tracking_uri: str, run_filter: RunFilter) -> pd.DataFrame:
         known = {e.name for e in client.search_experiments()}
         missing = [e for e in run_filter.experiments if e not in known]
         if missing:
-            raise UserError(f"no experiment named {', '.join(missing)} in {tracking_uri}; "
-                            f"experiments there: {', '.join(sorted(known)) or 'none'}")
+            raise UserError(
+                f"no experiment named {', '.join(missing)} in {tracking_uri}; "
+                f"experiments there: {', '.join(sorted(known)) or 'none'}"
+            )
     from src.tracking.mlflow_run import fluent_tracking_uri
 
     # search_runs is fluent-only; point it at the store and restore exactly what was
@@ -175,20 +186,38 @@ def _with_columns(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
 
 def tidy(raw: pd.DataFrame) -> pd.DataFrame:
     """One row per run with typed columns (params are strings in MLflow); raw columns kept."""
-    frame = _with_columns(raw, ["run_id", "status", "start_time", "experiment_id", *TAG_COLUMNS.values(),
-                                *PARAM_COLUMNS.values(), *METRIC_COLUMNS.values()])
+    frame = _with_columns(
+        raw,
+        [
+            "run_id",
+            "status",
+            "start_time",
+            "experiment_id",
+            *TAG_COLUMNS.values(),
+            *PARAM_COLUMNS.values(),
+            *METRIC_COLUMNS.values(),
+        ],
+    )
     for name, column in {**TAG_COLUMNS, **PARAM_COLUMNS, **METRIC_COLUMNS}.items():
         frame[name] = frame[column]
-    for name in ("n_train", "n_params", "train_size", "fit_time_s", "predict_time_s", "epochs_trained",
-                 "diverged_epoch"):
+    for name in (
+        "n_train",
+        "n_params",
+        "train_size",
+        "fit_time_s",
+        "predict_time_s",
+        "epochs_trained",
+        "diverged_epoch",
+    ):
         frame[name] = pd.to_numeric(frame[name], errors="coerce")  # "undefined", "None" -> NaN
     frame["seed"] = pd.to_numeric(frame["seed"], errors="coerce")
     frame["family"] = frame["family"].fillna("deep").where(frame["model"].notna(), None)
     frame["model"] = frame["model"].fillna("?")
     frame["dataset"] = frame["dataset"].fillna("?")
     frame["optimized_metric"] = frame["optimized_metric"].where(frame["optimized_metric"] != "None", None)
-    frame["main_metric"] = [m if isinstance(m, str) and m else default_metric(t)
-                            for m, t in zip(frame["main_metric"], frame["task"])]
+    frame["main_metric"] = [
+        m if isinstance(m, str) and m else default_metric(t) for m, t in zip(frame["main_metric"], frame["task"])
+    ]
     frame["value"] = [_metric(row, m) for (_, row), m in zip(frame.iterrows(), frame["main_metric"])]
     frame["finished"] = frame["status"] == "FINISHED"
     frame["outcome"] = [_outcome(s, r) for s, r in zip(frame["status"], frame["status_reason"])]
@@ -234,15 +263,21 @@ def variant_labels(frame: pd.DataFrame) -> list[str]:
     """The model's name, plus the config values that differ between runs of that model on
     that dataset (seed and training size aside): 'mlp (optimizer=adam, lr=0.001)'."""
     labels = pd.Series(frame["model"].astype(str), index=frame.index)
-    params = [c for c in frame.columns if c.startswith("params.") and "." in c[len("params."):]
-              and not c[len("params."):].startswith(NOT_A_VARIANT)]
+    params = [
+        c
+        for c in frame.columns
+        if c.startswith("params.") and "." in c[len("params.") :] and not c[len("params.") :].startswith(NOT_A_VARIANT)
+    ]
     for _, group in frame.groupby(["dataset", "model"], dropna=False):
         varying = [c for c in params if group[c].dropna().nunique() > 1]
         if not varying:
             continue
         for index, row in group.iterrows():
-            parts = [f"{_short_key(c[len('params.'):])}={_param_text(row[c])}" for c in varying if row[c] is not None
-                     and not pd.isna(row[c])]
+            parts = [
+                f"{_short_key(c[len('params.') :])}={_param_text(row[c])}"
+                for c in varying
+                if row[c] is not None and not pd.isna(row[c])
+            ]
             if parts:
                 labels[index] = f"{row['model']} ({', '.join(parts)})"
     return labels.tolist()
@@ -293,26 +328,40 @@ def model_table(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
         done = group[group["finished"]]
         failed = int((~group["finished"]).sum())
         if done.empty:
-            rows.append({"variant": variant, "family": group["family"].iloc[0], "n_train": np.nan, "seeds": 0,
-                         "mean": np.nan, "std": np.nan, "fit": np.nan, "predict": np.nan, "n_params": np.nan,
-                         "failed": failed})
+            rows.append(
+                {
+                    "variant": variant,
+                    "family": group["family"].iloc[0],
+                    "n_train": np.nan,
+                    "seeds": 0,
+                    "mean": np.nan,
+                    "std": np.nan,
+                    "fit": np.nan,
+                    "predict": np.nan,
+                    "n_params": np.nan,
+                    "failed": failed,
+                }
+            )
             continue
         size = done["n_train"].max()
         at = done[done["n_train"] == size] if not pd.isna(size) else done
-        rows.append({
-            "variant": variant,
-            "family": group["family"].iloc[0],
-            "n_train": size,
-            "seeds": int(at["value"].notna().sum()),
-            "mean": at["value"].mean(),
-            "std": at["value"].std(ddof=1) if at["value"].notna().sum() > 1 else np.nan,
-            "fit": at["fit_time_s"].median(),
-            "predict": at["predict_time_s"].median(),
-            "n_params": at["n_params"].median(),
-            "failed": failed,
-        })
-    table = pd.DataFrame(rows, columns=["variant", "family", "n_train", "seeds", "mean", "std", "fit", "predict",
-                                        "n_params", "failed"])
+        rows.append(
+            {
+                "variant": variant,
+                "family": group["family"].iloc[0],
+                "n_train": size,
+                "seeds": int(at["value"].notna().sum()),
+                "mean": at["value"].mean(),
+                "std": at["value"].std(ddof=1) if at["value"].notna().sum() > 1 else np.nan,
+                "fit": at["fit_time_s"].median(),
+                "predict": at["predict_time_s"].median(),
+                "n_params": at["n_params"].median(),
+                "failed": failed,
+            }
+        )
+    table = pd.DataFrame(
+        rows, columns=["variant", "family", "n_train", "seeds", "mean", "std", "fit", "predict", "n_params", "failed"]
+    )
     if table.empty:
         return table
     key = table["mean"] if lower else -table["mean"]
@@ -325,8 +374,13 @@ def curves_of(runs: pd.DataFrame) -> pd.DataFrame:
     if done.empty:
         return pd.DataFrame(columns=["variant", "family", "n_train", "mean", "std", "n", "fit"])
     grouped = done.groupby(["variant", "n_train"], sort=False)
-    curves = grouped.agg(family=("family", "first"), mean=("value", "mean"), std=("value", "std"),
-                         n=("value", "count"), fit=("fit_time_s", "median")).reset_index()
+    curves = grouped.agg(
+        family=("family", "first"),
+        mean=("value", "mean"),
+        std=("value", "std"),
+        n=("value", "count"),
+        fit=("fit_time_s", "median"),
+    ).reset_index()
     return curves
 
 
@@ -343,8 +397,12 @@ def crossover(curves: pd.DataFrame, metric: str, dataset: str) -> Crossover:
     lower = lower_is_better(metric)
     families = set(curves["family"].dropna()) if not curves.empty else set()
     if not {"deep", "classical"} <= families:
-        return Crossover(None, None, f"{dataset}: crossover not computed: it needs both a deep and a classical "
-                                     f"model (have: {', '.join(sorted(families)) or 'none'}).")
+        return Crossover(
+            None,
+            None,
+            f"{dataset}: crossover not computed: it needs both a deep and a classical "
+            f"model (have: {', '.join(sorted(families)) or 'none'}).",
+        )
     best: list[tuple[float, str, float, str, float]] = []  # size, deep variant, value, classical variant, value
     for size, group in curves.dropna(subset=["mean"]).groupby("n_train"):
         picks = []
@@ -357,8 +415,9 @@ def crossover(curves: pd.DataFrame, metric: str, dataset: str) -> Crossover:
         if len(picks) == 4:
             best.append((float(size), *picks))
     if not best:
-        return Crossover(None, None, f"{dataset}: crossover not computed: no training size has both a deep and a "
-                                     "classical result.")
+        return Crossover(
+            None, None, f"{dataset}: crossover not computed: no training size has both a deep and a classical result."
+        )
     best.sort()
     ahead = [better(d, c, lower) for _, _, d, _, c in best]
     largest = best[-1][0]
@@ -370,12 +429,20 @@ def crossover(curves: pd.DataFrame, metric: str, dataset: str) -> Crossover:
     size, deep, dv, classical, cv = best[-1]
     at_largest = f"{metric} at n_train = {size:g}: {deep} {dv:.4g} vs {classical} {cv:.4g}"
     if first is None:
-        return Crossover(None, largest, f"{dataset}: no crossover up to {largest:g} training rows: at the largest "
-                                        f"size the best classical model is not behind ({at_largest}).")
+        return Crossover(
+            None,
+            largest,
+            f"{dataset}: no crossover up to {largest:g} training rows: at the largest "
+            f"size the best classical model is not behind ({at_largest}).",
+        )
     start = best[first][0]
     where = f"from n_train = {start:g} on" + (" (every size tried)" if first == 0 else "")
-    return Crossover(start, largest, f"{dataset}: crossover at n_train = {start:g}: the best deep model stays ahead "
-                                     f"of the best classical model {where} ({at_largest}).")
+    return Crossover(
+        start,
+        largest,
+        f"{dataset}: crossover at n_train = {start:g}: the best deep model stays ahead "
+        f"of the best classical model {where} ({at_largest}).",
+    )
 
 
 def pareto_points(curves: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -413,15 +480,19 @@ def ranks_across_datasets(tables: dict[str, tuple[pd.DataFrame, str]]) -> tuple[
     complete = matrix.dropna()
     n_variants, n_datasets = complete.shape
     if n_datasets < 2 or n_variants < 3:
-        notes.append(f"Friedman test not computed: it needs at least 3 models and 2 datasets with results for "
-                     f"every model; here {n_variants} model(s) on {n_datasets} dataset(s) qualify.")
+        notes.append(
+            f"Friedman test not computed: it needs at least 3 models and 2 datasets with results for "
+            f"every model; here {n_variants} model(s) on {n_datasets} dataset(s) qualify."
+        )
     else:
         values = [complete.loc[v].to_numpy(float) for v in complete.index]
         statistic, p = stats.friedmanchisquare(*values)
         verdict = "the models' ranks differ" if p < 0.05 else "no significant difference between the models' ranks"
-        notes.append(f"Friedman test over {n_variants} models x {n_datasets} datasets: chi2 = {statistic:.3g}, "
-                     f"p = {p:.3g} ({verdict} at the 5% level"
-                     + ("; with so few datasets the test has little power)." if n_datasets < 5 else ")."))
+        notes.append(
+            f"Friedman test over {n_variants} models x {n_datasets} datasets: chi2 = {statistic:.3g}, "
+            f"p = {p:.3g} ({verdict} at the 5% level"
+            + ("; with so few datasets the test has little power)." if n_datasets < 5 else ").")
+        )
     return summary, notes
 
 
@@ -445,8 +516,9 @@ def paired_wilcoxon(runs: pd.DataFrame, summary: pd.DataFrame) -> Optional[str]:
     table = table.dropna(subset=[deep, classical])
     if table.empty:
         return None
-    lower = np.array([lower_is_better(dataset_metric(runs[runs["dataset"] == d])) for d in
-                      table.index.get_level_values(0)])
+    lower = np.array(
+        [lower_is_better(dataset_metric(runs[runs["dataset"] == d])) for d in table.index.get_level_values(0)]
+    )
     diff = (table[deep] - table[classical]).to_numpy(float)
     diff = np.where(lower, -diff, diff)  # > 0: deep better
     metrics = {dataset_metric(runs[runs["dataset"] == d]) for d in table.index.get_level_values(0)}
@@ -454,8 +526,10 @@ def paired_wilcoxon(runs: pd.DataFrame, summary: pd.DataFrame) -> Optional[str]:
         scale = np.abs(table[[deep, classical]].to_numpy(float)).mean(axis=1)
         diff = diff / np.where(scale > 0, scale, 1)
     wins, losses = int((diff > 0).sum()), int((diff < 0).sum())
-    head = (f"Wilcoxon signed-rank test, {deep} against {classical}, paired over {len(diff)} (dataset, n_train, "
-            f"seed) results: {deep} better in {wins}, worse in {losses}")
+    head = (
+        f"Wilcoxon signed-rank test, {deep} against {classical}, paired over {len(diff)} (dataset, n_train, "
+        f"seed) results: {deep} better in {wins}, worse in {losses}"
+    )
     if np.count_nonzero(diff) < 2:
         return head + "; too few non-tied pairs for the test."
     try:
@@ -539,10 +613,30 @@ def model_table_markdown(table: pd.DataFrame, metric: str) -> str:
         for key, flags in marks.items():
             if flags[i]:
                 cells[key] = f"**{cells[key]}**"
-        rows.append([row["variant"], row["family"], _fmt(row["n_train"]), row["seeds"], cells["mean"],
-                     cells["fit"], cells["predict"], cells["n_params"], row["failed"] or ""])
-    header = ["model", "family", "n_train", "seeds", f"{metric} (mean ± std)", "median fit_time_s",
-              "median predict_time_s", "n_params", "failed"]
+        rows.append(
+            [
+                row["variant"],
+                row["family"],
+                _fmt(row["n_train"]),
+                row["seeds"],
+                cells["mean"],
+                cells["fit"],
+                cells["predict"],
+                cells["n_params"],
+                row["failed"] or "",
+            ]
+        )
+    header = [
+        "model",
+        "family",
+        "n_train",
+        "seeds",
+        f"{metric} (mean ± std)",
+        "median fit_time_s",
+        "median predict_time_s",
+        "n_params",
+        "failed",
+    ]
     return markdown_table(header, rows)
 
 
@@ -583,10 +677,14 @@ def build_report(runs: pd.DataFrame, out: Path, name: str, description: str, tra
             old.unlink()
     report = Report(name=name, out=out, n_runs=len(runs), n_failed=int((~runs["finished"]).sum()) if len(runs) else 0)
     n_diverged = int((runs["outcome"] == "diverged").sum()) if len(runs) else 0
-    report.add(f"# Report: {name}", "",
-               f"Runs: {description} ({len(runs)} runs: {len(runs) - report.n_failed} finished, "
-               f"{report.n_failed} failed, diverged or killed, of which {n_diverged} diverged). "
-               f"Store: `{tracking_uri}`. Generated {time.strftime('%Y-%m-%d %H:%M:%S')}.", "")
+    report.add(
+        f"# Report: {name}",
+        "",
+        f"Runs: {description} ({len(runs)} runs: {len(runs) - report.n_failed} finished, "
+        f"{report.n_failed} failed, diverged or killed, of which {n_diverged} diverged). "
+        f"Store: `{tracking_uri}`. Generated {time.strftime('%Y-%m-%d %H:%M:%S')}.",
+        "",
+    )
     if runs.empty:
         report.add("No runs matched.", "")
         report.summary.append(f"No runs matched ({description}).")
@@ -602,8 +700,9 @@ def build_report(runs: pd.DataFrame, out: Path, name: str, description: str, tra
     return report
 
 
-def _dataset_section(report: Report, runs: pd.DataFrame, dataset: str,
-                     tables: dict[str, tuple[pd.DataFrame, str]], tracking_uri: str) -> None:
+def _dataset_section(
+    report: Report, runs: pd.DataFrame, dataset: str, tables: dict[str, tuple[pd.DataFrame, str]], tracking_uri: str
+) -> None:
     metric = dataset_metric(runs)
     task = runs["task"].dropna().iloc[0] if runs["task"].notna().any() else "?"
     direction = "lower is better" if lower_is_better(metric) else "higher is better"
@@ -611,10 +710,15 @@ def _dataset_section(report: Report, runs: pd.DataFrame, dataset: str,
     chosen = select_tuned(runs)
     table = model_table(chosen, metric)
     tables[dataset] = (table, metric)
-    report.add("### Models", "",
-               "Each model at its largest training size; mean ± std over seeds; median times; best of each column "
-               "in bold; `failed`: runs that failed or diverged (listed at the end).", "",
-               model_table_markdown(table, metric), "")
+    report.add(
+        "### Models",
+        "",
+        "Each model at its largest training size; mean ± std over seeds; median times; best of each column "
+        "in bold; `failed`: runs that failed or diverged (listed at the end).",
+        "",
+        model_table_markdown(table, metric),
+        "",
+    )
     report.summary += [f"== {dataset} ({metric}, {direction})", model_table_markdown(table, metric), ""]
 
     curves = curves_of(chosen)
@@ -622,25 +726,40 @@ def _dataset_section(report: Report, runs: pd.DataFrame, dataset: str,
     if curves["n_train"].nunique() >= 2:
         cross = crossover(curves, metric, dataset)
         report.add("### Learning curves", "")
-        report.figure(figures.learning_curves(curves, metric, f"{dataset}: {metric} against training-set size",
-                                              cross.size), f"learning_curve_{slug}.png", f"learning curves {dataset}")
+        report.figure(
+            figures.learning_curves(curves, metric, f"{dataset}: {metric} against training-set size", cross.size),
+            f"learning_curve_{slug}.png",
+            f"learning curves {dataset}",
+        )
         report.add(f"**Crossover.** {cross.sentence}", "")
         report.sentences.append(cross.sentence)
         report.summary.append(cross.sentence)
         report.summary.append("")
         report.add("### Training time", "")
-        report.figure(figures.fit_times(curves, f"{dataset}: fit time against training-set size"),
-                      f"fit_time_{slug}.png", f"fit time {dataset}")
+        report.figure(
+            figures.fit_times(curves, f"{dataset}: fit time against training-set size"),
+            f"fit_time_{slug}.png",
+            f"fit time {dataset}",
+        )
     _epoch_time_table(report, chosen)
     points = pareto_points(curves, metric)
     if len(points) >= 2:
         report.add(f"### Time against {metric}", "")
-        report.figure(figures.pareto_scatter(points, metric, f"{dataset}: {metric} against fit time"),
-                      f"pareto_{slug}.png", f"time against {metric} {dataset}")
+        report.figure(
+            figures.pareto_scatter(points, metric, f"{dataset}: {metric} against fit time"),
+            f"pareto_{slug}.png",
+            f"time against {metric} {dataset}",
+        )
         front = points[points["pareto"]].sort_values("fit")
-        report.add("Pareto front (no other point is both faster and better): "
-                   + "; ".join(f"{r.variant} at n_train = {_fmt(r.n_train)} ({_fmt(r.fit, 3)} s, {_fmt(r.mean)})"
-                               for r in front.itertuples()) + ".", "")
+        report.add(
+            "Pareto front (no other point is both faster and better): "
+            + "; ".join(
+                f"{r.variant} at n_train = {_fmt(r.n_train)} ({_fmt(r.fit, 3)} s, {_fmt(r.mean)})"
+                for r in front.itertuples()
+            )
+            + ".",
+            "",
+        )
     _optimizer_section(report, runs, dataset, metric, tracking_uri)
     _grad_norm_section(report, runs, dataset, tracking_uri)
     _importance_section(report, runs, dataset, tracking_uri)
@@ -650,16 +769,28 @@ def _epoch_time_table(report: Report, runs: pd.DataFrame) -> None:
     deep = runs[runs["finished"] & (runs["family"] == "deep") & (runs["epochs_trained"] > 0)]
     if deep.empty:
         return
-    deep = deep.assign(per_epoch=deep["fit_time_s"] / deep["epochs_trained"],
-                       accelerator=deep["accelerator"].fillna("?"))
+    deep = deep.assign(
+        per_epoch=deep["fit_time_s"] / deep["epochs_trained"], accelerator=deep["accelerator"].fillna("?")
+    )
     largest = deep.groupby("variant")["n_train"].transform("max")
     at = deep[deep["n_train"] == largest]
-    rows = [[v, acc, _fmt(n), _fmt(g["epochs_trained"].median()), _fmt(g["per_epoch"].median(), 3),
-             _fmt(g["fit_time_s"].median(), 3)]
-            for (v, acc, n), g in at.groupby(["variant", "accelerator", "n_train"], sort=False)]
-    report.add("Deep models' time per epoch (at each one's largest training size):", "",
-               markdown_table(["model", "accelerator", "n_train", "epochs", "median s / epoch", "median fit_time_s"],
-                              rows), "")
+    rows = [
+        [
+            v,
+            acc,
+            _fmt(n),
+            _fmt(g["epochs_trained"].median()),
+            _fmt(g["per_epoch"].median(), 3),
+            _fmt(g["fit_time_s"].median(), 3),
+        ]
+        for (v, acc, n), g in at.groupby(["variant", "accelerator", "n_train"], sort=False)
+    ]
+    report.add(
+        "Deep models' time per epoch (at each one's largest training size):",
+        "",
+        markdown_table(["model", "accelerator", "n_train", "epochs", "median s / epoch", "median fit_time_s"], rows),
+        "",
+    )
 
 
 def _optimizer_section(report: Report, runs: pd.DataFrame, dataset: str, metric: str, tracking_uri: str) -> None:
@@ -672,8 +803,11 @@ def _optimizer_section(report: Report, runs: pd.DataFrame, dataset: str, metric:
     report.add(f"### Loss curves: {what}", "")
     done = _history_runs(deep[deep["finished"]], "train_loss")
     histories = fetch_histories(tracking_uri, done, ["train_loss"])
-    report.figure(figures.loss_curves(histories, f"{dataset}: training loss per epoch"),
-                  f"loss_curves_{slug}.png", f"loss curves {dataset}")
+    report.figure(
+        figures.loss_curves(histories, f"{dataset}: training loss per epoch"),
+        f"loss_curves_{slug}.png",
+        f"loss curves {dataset}",
+    )
     if "params.optimizer.lr" in keys:
         lr = pd.to_numeric(deep["params.optimizer.lr"], errors="coerce")
         group_key = "params.optimizer.name" if "params.optimizer.name" in deep else None
@@ -682,22 +816,30 @@ def _optimizer_section(report: Report, runs: pd.DataFrame, dataset: str, metric:
         points = frame[deep["finished"]].groupby(["group", "lr"], as_index=False)["value"].mean()
         points = points.rename(columns={"value": "mean"})
         diverged = frame[frame["outcome"] == "diverged"][["group", "lr"]].drop_duplicates()
-        report.figure(figures.lr_sweep(points, diverged, metric, f"{dataset}: {metric} against the learning rate"),
-                      f"lr_sweep_{slug}.png", f"learning-rate sweep {dataset}")
+        report.figure(
+            figures.lr_sweep(points, diverged, metric, f"{dataset}: {metric} against the learning rate"),
+            f"lr_sweep_{slug}.png",
+            f"learning-rate sweep {dataset}",
+        )
         if diverged.empty:
             report.add("No run diverged.", "")
         else:
             lines = []
             for (g, rate), part in deep[deep["outcome"] == "diverged"].groupby([group, lr]):
                 epochs = ", ".join(_fmt(e) for e in part["diverged_epoch"].dropna().unique())
-                lines.append(f"- {g}, lr = {rate:g}: {len(part)} run(s) diverged (the loss became NaN or inf"
-                             + (f", at epoch {epochs}" if epochs else "") + ")")
+                lines.append(
+                    f"- {g}, lr = {rate:g}: {len(part)} run(s) diverged (the loss became NaN or inf"
+                    + (f", at epoch {epochs}" if epochs else "")
+                    + ")"
+                )
             report.add("Diverged (listed, not dropped):", "", *lines, "")
 
 
 def _grad_norm_section(report: Report, runs: pd.DataFrame, dataset: str, tracking_uri: str) -> None:
-    columns = sorted((c for c in runs.columns if re.fullmatch(r"metrics\.grad_norm_layer_\d+", c)),
-                     key=lambda c: int(c.rsplit("_", 1)[-1]))
+    columns = sorted(
+        (c for c in runs.columns if re.fullmatch(r"metrics\.grad_norm_layer_\d+", c)),
+        key=lambda c: int(c.rsplit("_", 1)[-1]),
+    )
     done = runs[runs["finished"]]
     if not columns or done[columns].notna().to_numpy().sum() == 0:
         return
@@ -711,11 +853,18 @@ def _grad_norm_section(report: Report, runs: pd.DataFrame, dataset: str, trackin
     depth = done.get("params.model.hidden_sizes", pd.Series("", index=done.index)).fillna("")
     depth = depth.map(lambda s: f"depth {len(re.findall(r'[0-9]+', s))}" if s else "")
     panels = list(dict.fromkeys(zip(done["variant"], activation, depth)))
-    report.add("### Gradient norms per layer", "",
-               "Mean gradient norm of each layer's weights per epoch (layer 1 = nearest the input), averaged over "
-               "seeds. Norms that shrink towards the input layers are vanishing gradients.", "")
-    report.figure(figures.grad_norms(histories, panels, f"{dataset}: gradient norm per layer and epoch"),
-                  f"grad_norms_{_slug(dataset)}.png", f"gradient norms {dataset}")
+    report.add(
+        "### Gradient norms per layer",
+        "",
+        "Mean gradient norm of each layer's weights per epoch (layer 1 = nearest the input), averaged over "
+        "seeds. Norms that shrink towards the input layers are vanishing gradients.",
+        "",
+    )
+    report.figure(
+        figures.grad_norms(histories, panels, f"{dataset}: gradient norm per layer and epoch"),
+        f"grad_norms_{_slug(dataset)}.png",
+        f"gradient norms {dataset}",
+    )
     first = histories[histories["step"] == histories.groupby("run_id")["step"].transform("min")]
     rows = []
     for variant, part in first.groupby("variant", sort=False):
@@ -723,8 +872,12 @@ def _grad_norm_section(report: Report, runs: pd.DataFrame, dataset: str, trackin
         input_layer, output_layer = by_layer.iloc[0], by_layer.iloc[-1]
         ratio = input_layer / output_layer if output_layer > 0 else math.nan
         rows.append([variant, len(by_layer), _fmt(input_layer, 3), _fmt(output_layer, 3), _fmt(ratio, 3)])
-    report.add("At the first epoch:", "", markdown_table(
-        ["model", "layers", "grad norm, layer 1", "grad norm, last layer", "layer 1 / last"], rows), "")
+    report.add(
+        "At the first epoch:",
+        "",
+        markdown_table(["model", "layers", "grad norm, layer 1", "grad norm, last layer", "layer 1 / last"], rows),
+        "",
+    )
 
 
 def _importance_section(report: Report, runs: pd.DataFrame, dataset: str, tracking_uri: str) -> None:
@@ -744,7 +897,7 @@ def _importance_section(report: Report, runs: pd.DataFrame, dataset: str, tracki
         for _, run in done.head(MAX_HISTORIES).iterrows():
             try:
                 path = client.download_artifacts(run["run_id"], CSV_NAME, tmp)
-            except Exception:  # noqa: BLE001 -- a run without the file is skipped, and said so below
+            except Exception:
                 continue
             frame = pd.read_csv(path).assign(variant=run["variant"], run_id=run["run_id"])
             frames.append(frame)
@@ -757,27 +910,43 @@ def _importance_section(report: Report, runs: pd.DataFrame, dataset: str, tracki
     matrix = perm.pivot_table(index="feature", columns="variant", values="importance_mean", aggfunc="mean")
     scaled = matrix / matrix.abs().max().replace(0, 1)
     top = scaled.mean(axis=1).sort_values(ascending=False).head(15).index
-    report.add("### Feature importance", "",
-               "Permutation importance on the test split (how much the main metric worsens when one raw column is "
-               "shuffled; mean over 5 shuffles and over seeds), every model through the same predict wrapper. "
-               "Columns scaled to each model's largest importance.", "")
-    report.figure(figures.importance_heatmap(matrix.loc[top], f"{dataset}: permutation importance, side by side"),
-                  f"importance_{_slug(dataset)}.png", f"feature importance {dataset}")
+    report.add(
+        "### Feature importance",
+        "",
+        "Permutation importance on the test split (how much the main metric worsens when one raw column is "
+        "shuffled; mean over 5 shuffles and over seeds), every model through the same predict wrapper. "
+        "Columns scaled to each model's largest importance.",
+        "",
+    )
+    report.figure(
+        figures.importance_heatmap(matrix.loc[top], f"{dataset}: permutation importance, side by side"),
+        f"importance_{_slug(dataset)}.png",
+        f"feature importance {dataset}",
+    )
     rows = [[v, ", ".join(matrix[v].sort_values(ascending=False).head(5).index)] for v in matrix.columns]
     if len(matrix.columns) >= 2:
         agreement = matrix.corr(method="spearman")
-        pairs = [(a, b, agreement.loc[a, b]) for i, a in enumerate(matrix.columns) for b in matrix.columns[i + 1:]]
+        pairs = [(a, b, agreement.loc[a, b]) for i, a in enumerate(matrix.columns) for b in matrix.columns[i + 1 :]]
         mean_rho = np.nanmean([p[2] for p in pairs]) if pairs else math.nan
-        report.add(f"Mean Spearman correlation of the models' importances: {_fmt(mean_rho, 3)} "
-                   "(1: they agree on the order of the features).", "")
+        report.add(
+            f"Mean Spearman correlation of the models' importances: {_fmt(mean_rho, 3)} "
+            "(1: they agree on the order of the features).",
+            "",
+        )
     report.add(markdown_table(["model", "five most important columns (permutation)"], rows), "")
     tree = table[table["kind"] == "tree"]
     if not tree.empty:
         tree_top = tree.groupby(["variant", "feature"])["importance_mean"].mean().reset_index()
-        rows = [[v, ", ".join(g.sort_values("importance_mean", ascending=False)["feature"].head(5))]
-                for v, g in tree_top.groupby("variant")]
-        report.add("Tree importances (impurity decrease, on the preprocessed columns):", "",
-                   markdown_table(["model", "five most important columns (tree)"], rows), "")
+        rows = [
+            [v, ", ".join(g.sort_values("importance_mean", ascending=False)["feature"].head(5))]
+            for v, g in tree_top.groupby("variant")
+        ]
+        report.add(
+            "Tree importances (impurity decrease, on the preprocessed columns):",
+            "",
+            markdown_table(["model", "five most important columns (tree)"], rows),
+            "",
+        )
 
 
 def _ranks_section(report: Report, runs: pd.DataFrame, tables: dict[str, tuple[pd.DataFrame, str]]) -> None:
@@ -786,10 +955,15 @@ def _ranks_section(report: Report, runs: pd.DataFrame, tables: dict[str, tuple[p
     if summary.empty:
         report.add(*notes, "")
         return
-    report.add("Rank of each model on each dataset (1 = best, at its largest training size), averaged:", "",
-               markdown_table(["model", "mean rank", "datasets"],
-                              [[v, _fmt(r["mean rank"], 3), int(r["datasets"])] for v, r in summary.iterrows()]),
-               "")
+    report.add(
+        "Rank of each model on each dataset (1 = best, at its largest training size), averaged:",
+        "",
+        markdown_table(
+            ["model", "mean rank", "datasets"],
+            [[v, _fmt(r["mean rank"], 3), int(r["datasets"])] for v, r in summary.iterrows()],
+        ),
+        "",
+    )
     for note in notes:
         report.add(f"- {note}")
     chosen = pd.concat([select_tuned(runs[runs["dataset"] == d]) for d in runs["dataset"].unique()])
@@ -803,9 +977,13 @@ def _search_section(report: Report, runs: pd.DataFrame) -> None:
     searched = runs[runs["optimized_metric"].notna()]
     if searched.empty:
         return
-    report.add("## Hyperparameter search", "",
-               "Per model, the best trial chosen on the optimized metric (validation split), and its test metric: "
-               "the same trial budget for every model makes tuned against tuned fair.", "")
+    report.add(
+        "## Hyperparameter search",
+        "",
+        "Per model, the best trial chosen on the optimized metric (validation split), and its test metric: "
+        "the same trial budget for every model makes tuned against tuned fair.",
+        "",
+    )
     rows = []
     params = [c for c in runs.columns if c.startswith("params.model.") or c.startswith("params.optimizer.")]
     for (dataset, model), group in searched.groupby(["dataset", "model"]):
@@ -819,11 +997,26 @@ def _search_section(report: Report, runs: pd.DataFrame) -> None:
         best = values.idxmin() if lower_is_better(metric) else values.idxmax()
         row = done.loc[best]
         varying = [c for c in params if group[c].dropna().nunique() > 1]
-        chosen = ", ".join(f"{_short_key(c[len('params.'):])}={_param_text(row[c])}" for c in varying)
-        rows.append([dataset, model, len(group), len(group) - len(done), metric, _fmt(values[best]),
-                     f"{_fmt(row['value'])} ({row['main_metric']})", chosen])
-    report.add(markdown_table(["dataset", "model", "trials", "failed", "optimized", "best value", "its test metric",
-                               "best parameters"], rows), "")
+        chosen = ", ".join(f"{_short_key(c[len('params.') :])}={_param_text(row[c])}" for c in varying)
+        rows.append(
+            [
+                dataset,
+                model,
+                len(group),
+                len(group) - len(done),
+                metric,
+                _fmt(values[best]),
+                f"{_fmt(row['value'])} ({row['main_metric']})",
+                chosen,
+            ]
+        )
+    report.add(
+        markdown_table(
+            ["dataset", "model", "trials", "failed", "optimized", "best value", "its test metric", "best parameters"],
+            rows,
+        ),
+        "",
+    )
 
 
 def _failures_section(report: Report, runs: pd.DataFrame) -> None:
@@ -832,14 +1025,28 @@ def _failures_section(report: Report, runs: pd.DataFrame) -> None:
     if failed.empty:
         report.add("None: every run finished.", "")
         return
-    rows = [[r.run_name, r.dataset, r.variant, _fmt(r.n_train), _fmt(r.seed), r.outcome,
-             (str(r.error)[:160] if isinstance(r.error, str) else "")]
-            for r in failed.sort_values(["dataset", "variant", "n_train", "seed"]).itertuples()]
-    report.add(f"{len(failed)} run(s) did not finish; they count in the `failed` columns above.", "",
-               markdown_table(["run", "dataset", "model", "n_train", "seed", "outcome", "error"], rows), "")
+    rows = [
+        [
+            r.run_name,
+            r.dataset,
+            r.variant,
+            _fmt(r.n_train),
+            _fmt(r.seed),
+            r.outcome,
+            (str(r.error)[:160] if isinstance(r.error, str) else ""),
+        ]
+        for r in failed.sort_values(["dataset", "variant", "n_train", "seed"]).itertuples()
+    ]
+    report.add(
+        f"{len(failed)} run(s) did not finish; they count in the `failed` columns above.",
+        "",
+        markdown_table(["run", "dataset", "model", "n_train", "seed", "outcome", "error"], rows),
+        "",
+    )
     counts = failed["outcome"].value_counts()
-    report.summary.append("Runs that did not finish: " + ", ".join(f"{n} {o}" for o, n in counts.items())
-                          + " (listed in the report).")
+    report.summary.append(
+        "Runs that did not finish: " + ", ".join(f"{n} {o}" for o, n in counts.items()) + " (listed in the report)."
+    )
 
 
 # =============================================================================== entry point
@@ -851,15 +1058,21 @@ def log_report(tracking_uri: str, experiment: str, report: Report, run_filter: R
 
     client = client_for(tracking_uri)
     experiment_id = ensure_experiment(client, experiment)
-    tags = {"report": "true", "study": run_filter.study, "report_filter": run_filter.describe(),
-            "git_commit": git_commit()}
-    run = client.create_run(experiment_id, run_name=f"report-{report.name}",
-                            tags={k: str(v) for k, v in tags.items() if v is not None})
+    tags = {
+        "report": "true",
+        "study": run_filter.study,
+        "report_filter": run_filter.describe(),
+        "git_commit": git_commit(),
+    }
+    run = client.create_run(
+        experiment_id, run_name=f"report-{report.name}", tags={k: str(v) for k, v in tags.items() if v is not None}
+    )
     from mlflow.entities import Metric
 
     now = int(time.time() * 1000)
-    client.log_batch(run.info.run_id, metrics=[Metric("n_runs", report.n_runs, now, 0),
-                                               Metric("n_failed", report.n_failed, now, 0)])
+    client.log_batch(
+        run.info.run_id, metrics=[Metric("n_runs", report.n_runs, now, 0), Metric("n_failed", report.n_failed, now, 0)]
+    )
     client.log_artifacts(run.info.run_id, str(report.out))
     client.set_terminated(run.info.run_id, "FINISHED")
     return run.info.run_id
@@ -898,18 +1111,28 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m src.report",
         description="Write a Markdown report (tables, learning curves, crossover, Pareto front, ranks, failed runs) "
-                    "of MLflow runs, and log it as a report run.",
+        "of MLflow runs, and log it as a report run.",
     )
-    parser.add_argument("--experiment", action="append", default=[], help="MLflow experiment (repeatable; "
-                        "default: every experiment)")
+    parser.add_argument(
+        "--experiment", action="append", default=[], help="MLflow experiment (repeatable; default: every experiment)"
+    )
     parser.add_argument("--study", help="only runs tagged study=<name>")
-    parser.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
-                        help="only runs with this tag (repeatable), e.g. --tag dataset=digits")
-    parser.add_argument("--sweep", metavar="latest|RUN_ID", help="only the jobs of one sweep: the latest one "
-                        "among the matching runs, or the sweep's parent run id")
+    parser.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="only runs with this tag (repeatable), e.g. --tag dataset=digits",
+    )
+    parser.add_argument(
+        "--sweep",
+        metavar="latest|RUN_ID",
+        help="only the jobs of one sweep: the latest one among the matching runs, or the sweep's parent run id",
+    )
     parser.add_argument("--tracking-uri", help="MLflow store (default: $MLFLOW_TRACKING_URI, else ./mlflow.db)")
-    parser.add_argument("--out", type=Path, help="folder for report.md and its PNGs (default: reports/<study or "
-                        "experiment>/)")
+    parser.add_argument(
+        "--out", type=Path, help="folder for report.md and its PNGs (default: reports/<study or experiment>/)"
+    )
     parser.add_argument("--no-log", action="store_true", help="do not log the report as an MLflow run")
     parser.add_argument("--quiet", action="store_true", help="print only where the report is")
     return parser.parse_args(argv)

@@ -62,7 +62,9 @@ def _clients(source: str, destination: str) -> tuple[Any, Any]:
 def _all_runs(client: Any, experiment_id: str) -> Iterator[Any]:
     token = None
     while True:
-        page = client.search_runs([experiment_id], max_results=_PAGE, page_token=token, order_by=["attributes.start_time ASC"])
+        page = client.search_runs(
+            [experiment_id], max_results=_PAGE, page_token=token, order_by=["attributes.start_time ASC"]
+        )
         yield from page
         token = page.token
         if not token:
@@ -164,8 +166,10 @@ def migrate(
         report.id_map.update({source_id: copy.info.run_id for source_id, copy in done.items()})
         todo = [r for r in runs if r.info.run_id not in done]
         report.skipped += len(runs) - len(todo)
-        log(f"experiment {experiment.name}: {len(todo)} run(s) to copy, {len(runs) - len(todo)} already there"
-            + (" (dry run)" if dry_run else ""))
+        log(
+            f"experiment {experiment.name}: {len(todo)} run(s) to copy, {len(runs) - len(todo)} already there"
+            + (" (dry run)" if dry_run else "")
+        )
         if dry_run:
             continue
         for run in todo:
@@ -190,8 +194,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         description="Copy MLflow experiments and runs (params, tags, full metric histories, status, times, "
         "artifacts) from one tracking store to another, e.g. the embedded SQLite store to a tracking server.",
     )
-    parser.add_argument("--from", dest="source", required=True, help="source tracking URI, e.g. sqlite:///path/mlflow.db")
-    parser.add_argument("--to", dest="destination", required=True, help="destination tracking URI, e.g. http://127.0.0.1:5001")
+    parser.add_argument(
+        "--from", dest="source", required=True, help="source tracking URI, e.g. sqlite:///path/mlflow.db"
+    )
+    parser.add_argument(
+        "--to", dest="destination", required=True, help="destination tracking URI, e.g. http://127.0.0.1:5001"
+    )
     parser.add_argument("--experiment", action="append", default=[], help="only this experiment (repeatable)")
     parser.add_argument("--dry-run", action="store_true", help="say what would be copied, copy nothing")
     args = parser.parse_args(argv)
@@ -202,11 +210,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except Exception as exc:  # noqa: BLE001 -- a one-line error; runs copied so far are marked and not copied twice
+    except Exception as exc:
         print(f"error: {one_line(exc)} (rerun the command to resume: copied runs are skipped)", file=sys.stderr)
         return 1
-    print(f"{report.copied} run(s) copied ({report.metrics} metric points, {report.artifacts} artifact files) "
-          f"from {report.experiments} experiment(s); {report.skipped} already there")
+    print(
+        f"{report.copied} run(s) copied ({report.metrics} metric points, {report.artifacts} artifact files) "
+        f"from {report.experiments} experiment(s); {report.skipped} already there"
+    )
     return 0
 
 

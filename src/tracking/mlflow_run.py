@@ -13,7 +13,7 @@ import signal
 import subprocess
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Optional
@@ -63,7 +63,7 @@ _SQLITE_CONNECTIONS: list[Any] = []
 
 def sqlite_database(uri: str) -> Optional[Path]:
     """The database file of a `sqlite:///...` URI (None for other and in-memory stores)."""
-    path = uri[len("sqlite:///"):].split("?", 1)[0] if uri.startswith("sqlite:///") else ""
+    path = uri[len("sqlite:///") :].split("?", 1)[0] if uri.startswith("sqlite:///") else ""
     return Path(path) if path and path != ":memory:" else None
 
 
@@ -132,10 +132,8 @@ def _reset_sqlite_journals() -> None:
     if event.contains(Engine, "connect", _on_sqlite_connect):
         event.remove(Engine, "connect", _on_sqlite_connect)  # later connections (other exit hooks) stay plain
     for connection in _SQLITE_CONNECTIONS:
-        try:
+        with suppress(sqlite3.Error):
             connection.close()
-        except sqlite3.Error:
-            pass
     _SQLITE_CONNECTIONS.clear()
     for path in _SQLITE_STORES:
         try:
@@ -218,9 +216,7 @@ def fluent_tracking_uri(uri: str) -> Iterator[None]:
 @lru_cache(maxsize=1)
 def git_commit() -> Optional[str]:
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5
-        )
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
@@ -296,8 +292,7 @@ class TrackedRun:
         run_name: str,
         tags: Mapping[str, Any],
         parent_run_id: Optional[str] = None,
-    ) -> "TrackedRun":
-        from mlflow.exceptions import MlflowException
+    ) -> TrackedRun:
 
         try:
             client = client_for(tracking_uri)
@@ -309,13 +304,13 @@ class TrackedRun:
             run = client.create_run(experiment_id, run_name=run_name, tags=all_tags)
         except UserError:
             raise
-        except Exception as exc:  # noqa: BLE001 -- MLflow, SQLAlchemy and OS errors alike
+        except Exception as exc:
             raise UserError(f"cannot write to the MLflow store at {tracking_uri}: {_short(exc)}") from None
         return cls(client, run.info.run_id, experiment_id)
 
     @classmethod
     @_timed
-    def reopen(cls, tracking_uri: str, run_id: str, experiment_id: str) -> "TrackedRun":
+    def reopen(cls, tracking_uri: str, run_id: str, experiment_id: str) -> TrackedRun:
         """Continue an existing run (resume from a checkpoint): RUNNING again."""
         client = client_for(tracking_uri)
         client.update_run(run_id, status="RUNNING")
@@ -385,26 +380,22 @@ class TrackedRun:
             except Exception as exc:
                 # The run's record is incomplete: it must not read as FINISHED.
                 status = "FAILED"
-                try:
+                with suppress(Exception):
                     self.client.set_tag(self.run_id, "error", f"writing the run's results failed: {_short(exc)}")
-                except Exception:  # noqa: BLE001 -- the store may be what broke
-                    pass
                 raise
             finally:
                 self.client.set_terminated(self.run_id, status)
 
     # ------------------------------------------------------------------ lifecycle
-    def __enter__(self) -> "TrackedRun":
+    def __enter__(self) -> TrackedRun:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc is None:
             self.finish("FINISHED")
             return False
-        try:
+        with suppress(AttributeError):
             exc.mlflow_run_id = self.run_id  # lets a sweep tell recorded failures from unrecorded ones
-        except AttributeError:
-            pass
         with _sigint_deferred():
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 status, reason = "KILLED", "interrupted"
@@ -425,10 +416,10 @@ class TrackedRun:
 class _Nothing:
     """Any attribute, any call: nothing happens."""
 
-    def __getattr__(self, name: str) -> "_Nothing":
+    def __getattr__(self, name: str) -> _Nothing:
         return self
 
-    def __call__(self, *args: Any, **kwargs: Any) -> "_Nothing":
+    def __call__(self, *args: Any, **kwargs: Any) -> _Nothing:
         return self
 
 
@@ -438,7 +429,7 @@ class NullTrackedRun(_Nothing):
     run_id = "rank-nonzero"
     experiment_id = ""
 
-    def __enter__(self) -> "NullTrackedRun":
+    def __enter__(self) -> NullTrackedRun:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:

@@ -102,7 +102,12 @@ def _truthy(value: Optional[str]) -> bool:
 def _reason(exc: BaseException) -> str:
     """The innermost reason of a requests/urllib3 error, short."""
     text = str(exc)
-    for pattern in (r"\[Errno -?\d+\] ([^'\")\]]+)", r"(timed out)", r"(Connection refused)", r"(Name or service not known)"):
+    for pattern in (
+        r"\[Errno -?\d+\] ([^'\")\]]+)",
+        r"(timed out)",
+        r"(Connection refused)",
+        r"(Name or service not known)",
+    ):
         match = re.search(pattern, text)
         if match:
             return match.group(1).strip()
@@ -185,8 +190,17 @@ class LocalPostgres:
         if os.geteuid() == 0:
             shutil.chown(self.datadir, "postgres", "postgres")
         self.datadir.chmod(0o700)
-        self._run("initdb", "-D", str(self.datadir), "-U", self.user, "--auth=trust",
-                  "--encoding=UTF8", "--locale=C", "--no-sync")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.datadir),
+            "-U",
+            self.user,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
         settings = [
             "listen_addresses = '127.0.0.1'",  # loopback only
             "unix_socket_directories = ''",  # no socket in /var/run/postgresql
@@ -200,11 +214,22 @@ class LocalPostgres:
     def running(self) -> bool:
         return self.initialized and self._run("pg_ctl", "-D", str(self.datadir), "status", check=False).returncode == 0
 
-    def start(self) -> "LocalPostgres":
+    def start(self) -> LocalPostgres:
         self.init()
         if not self.running():
-            self._run("pg_ctl", "-D", str(self.datadir), "-l", str(self.datadir / "server.log"),
-                      "-o", f"-p {int(self.port)}", "-w", "-t", "60", "start")
+            self._run(
+                "pg_ctl",
+                "-D",
+                str(self.datadir),
+                "-l",
+                str(self.datadir / "server.log"),
+                "-o",
+                f"-p {int(self.port)}",
+                "-w",
+                "-t",
+                "60",
+                "start",
+            )
         self._wait_ready()
         return self
 
@@ -237,7 +262,7 @@ def sqlalchemy_uri(uri: str) -> str:
     store needs it: plain postgresql:// means psycopg2 to SQLAlchemy < 2.1."""
     for prefix in ("postgresql://", "postgres://"):
         if uri.startswith(prefix):
-            return "postgresql+psycopg://" + uri[len(prefix):]
+            return "postgresql+psycopg://" + uri[len(prefix) :]
     return uri
 
 
@@ -273,10 +298,19 @@ def server_command(
     """`mlflow server` with `store` as backend and artifacts proxied to `artifacts`
     (a local folder here; an object store such as s3://bucket/prefix in production)."""
     mlflow = Path(sys.executable).with_name("mlflow")
-    command = [str(mlflow) if mlflow.exists() else "mlflow", "server",
-               "--backend-store-uri", sqlalchemy_uri(store),
-               "--serve-artifacts", "--artifacts-destination", str(artifacts),
-               "--host", host, "--port", str(port)]
+    command = [
+        str(mlflow) if mlflow.exists() else "mlflow",
+        "server",
+        "--backend-store-uri",
+        sqlalchemy_uri(store),
+        "--serve-artifacts",
+        "--artifacts-destination",
+        str(artifacts),
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
     if workers:
         command += ["--workers", str(workers)]
     return command + list(extra)
@@ -315,8 +349,11 @@ def serve(args: argparse.Namespace) -> int:
     if "://" not in str(args.artifacts):
         Path(args.artifacts).mkdir(parents=True, exist_ok=True)
     command = server_command(store, args.artifacts, args.host, args.port, args.workers)
-    print(f"MLflow tracking server on http://{args.host}:{args.port}  (runs: tracking=server "
-          f"MLFLOW_SERVER_URI=http://{args.host}:{args.port})", flush=True)
+    print(
+        f"MLflow tracking server on http://{args.host}:{args.port}  (runs: tracking=server "
+        f"MLFLOW_SERVER_URI=http://{args.host}:{args.port})",
+        flush=True,
+    )
     process = subprocess.Popen(command)
     try:
         return process.wait()
@@ -352,11 +389,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     run.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback only)")
     run.add_argument("--port", type=int, default=5001)
     run.add_argument("--store", default="", help="backend store URI (default: a local PostgreSQL cluster)")
-    run.add_argument("--artifacts", default=str(PROJECT_ROOT / "mlartifacts"),
-                     help="artifact destination: a folder, or an object store URI such as s3://bucket/mlflow")
+    run.add_argument(
+        "--artifacts",
+        default=str(PROJECT_ROOT / "mlartifacts"),
+        help="artifact destination: a folder, or an object store URI such as s3://bucket/mlflow",
+    )
     run.add_argument("--workers", type=int, default=None)
-    run.add_argument("--pgdata", default=str(PROJECT_ROOT / ".mlflow-server" / "pgdata"),
-                     help="data directory of the local PostgreSQL cluster (when --store is not given)")
+    run.add_argument(
+        "--pgdata",
+        default=str(PROJECT_ROOT / ".mlflow-server" / "pgdata"),
+        help="data directory of the local PostgreSQL cluster (when --store is not given)",
+    )
     run.add_argument("--pg-port", type=int, default=5433)
 
     pg = commands.add_parser("postgres", help="a local PostgreSQL cluster on 127.0.0.1")

@@ -85,12 +85,16 @@ def close_parent(status: str) -> None:
     client, run_id = ACTIVE_PARENT["client"], ACTIVE_PARENT["run_id"]
     try:
         children = client.search_runs(
-            [ACTIVE_PARENT["experiment_id"]], filter_string=f"tags.`mlflow.parentRunId` = '{run_id}'",
+            [ACTIVE_PARENT["experiment_id"]],
+            filter_string=f"tags.`mlflow.parentRunId` = '{run_id}'",
             max_results=50000,
         )
         table = sweep_summary(children)
-        failures = [f"{r.info.run_name}: {r.data.tags.get('error', r.info.status)}"
-                    for r in children if r.info.status in ("FAILED", "KILLED")]
+        failures = [
+            f"{r.info.run_name}: {r.data.tags.get('error', r.info.status)}"
+            for r in children
+            if r.info.status in ("FAILED", "KILLED")
+        ]
         LAST_SWEEP_FAILURES[:] = failures
         print("\n" + _markdown(table, failures), flush=True)
         with tempfile.TemporaryDirectory(prefix="mlvsdl-sweep-") as tmp:
@@ -99,8 +103,9 @@ def close_parent(status: str) -> None:
             client.log_artifacts(run_id, tmp)
         from mlflow.entities import Metric
 
-        client.log_batch(run_id, metrics=[Metric("n_jobs", len(children), 0, 0),
-                                          Metric("n_failed", len(failures), 0, 0)])
+        client.log_batch(
+            run_id, metrics=[Metric("n_jobs", len(children), 0, 0), Metric("n_failed", len(failures), 0, 0)]
+        )
         if failures:
             client.set_tag(run_id, "failed_jobs", str(len(failures)))
     finally:

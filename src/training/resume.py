@@ -56,8 +56,10 @@ def find_previous(cfg: DictConfig, digest: str) -> Previous:
     if experiment is None:
         return Previous()
     runs = client.search_runs(
-        [experiment.experiment_id], filter_string=f"tags.config_hash = '{digest}'",
-        order_by=["attributes.start_time DESC"], max_results=100,
+        [experiment.experiment_id],
+        filter_string=f"tags.config_hash = '{digest}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=100,
     )
     for run in runs:
         # A FINISHED run whose final write did not complete lacks its main metric.

@@ -140,8 +140,13 @@ def run(cfg: DictConfig) -> RunResult:
         done = previous.finished
         log.info("resume: %s already has a FINISHED run %s; skipped", name, done.info.run_id)
         print(f"{name}: skipped, already FINISHED as mlflow run {done.info.run_id}", flush=True)
-        return RunResult(done.info.run_id, done.info.run_name, dict(done.data.metrics),
-                         done.data.tags.get("main_metric", ""), skipped=True)
+        return RunResult(
+            done.info.run_id,
+            done.info.run_name,
+            dict(done.data.metrics),
+            done.data.tags.get("main_metric", ""),
+            skipped=True,
+        )
     with _start_run(cfg, reopen=previous.resumable) as tracked:
         if previous.resumable is None:
             tracked.log_params(flatten(OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)))
@@ -247,8 +252,17 @@ def evaluate_and_record(
 
     with tempfile.TemporaryDirectory(prefix="mlvsdl-") as tmp:
         _write_artifacts(
-            Path(tmp), cfg, name, dataset, split, data, estimator, history,
-            y_test_true, y_test_pred, evaluated_split,
+            Path(tmp),
+            cfg,
+            name,
+            dataset,
+            split,
+            data,
+            estimator,
+            history,
+            y_test_true,
+            y_test_pred,
+            evaluated_split,
         )
         tracked.log_artifacts(tmp)
 

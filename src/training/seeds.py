@@ -52,8 +52,10 @@ def run_seeds(cfg: DictConfig) -> list[RunResult]:
     }
     for key, used in unsupported.items():
         if used:  # each would make a replica differ from the single run with its seed
-            raise ConfigError(f"seeds=[...] trains replicas together and does not support {key}; "
-                              f"drop it, or sweep the seeds with -m seed=...")
+            raise ConfigError(
+                f"seeds=[...] trains replicas together and does not support {key}; "
+                f"drop it, or sweep the seeds with -m seed=..."
+            )
     configs = [config_for_seed(cfg, seed) for seed in seeds]
     for one in configs:
         validate(one)
@@ -72,8 +74,12 @@ def run_seeds(cfg: DictConfig) -> list[RunResult]:
         with threadpool_limits(None):  # the stacked model sets its own thread budget
             started = time.perf_counter()
             try:
-                estimator.fit([p.data.X_train for p in prepared], [p.data.y_train for p in prepared],
-                              [p.data.X_val for p in prepared], [p.data.y_val for p in prepared])
+                estimator.fit(
+                    [p.data.X_train for p in prepared],
+                    [p.data.y_train for p in prepared],
+                    [p.data.X_val for p in prepared],
+                    [p.data.y_val for p in prepared],
+                )
             finally:
                 for k, tracked in enumerate(runs):
                     tracked.add_history(getattr(estimator, "histories_", [[]] * len(runs))[k])

@@ -163,9 +163,10 @@ def _bad_tables(tmp_path):
 
     rows = "".join(f"{i},{i % 2}\n" for i in range(20))
     case("missing_file", None, "no such file")
-    case("unreadable_binary", b"PK\x03\x04\x00\x00garbage\xff\xfe\x00", "cannot be read as parquet",
-         filename="t.parquet")
-    case("not_utf8", "x,y\n".encode() + "caf\xe9,1\n".encode("latin-1") * 10, "is not utf-8 text")
+    case(
+        "unreadable_binary", b"PK\x03\x04\x00\x00garbage\xff\xfe\x00", "cannot be read as parquet", filename="t.parquet"
+    )
+    case("not_utf8", b"x,y\n" + "caf\xe9,1\n".encode("latin-1") * 10, "is not utf-8 text")
     case("malformed", "x,y\n1,0\n2,1,3,4\n", "cannot be parsed as CSV")
     case("unsupported_type", "x,y\n1,0\n", "unsupported file type", filename="t.xlsx")
     case("empty_file", "", "the file is empty")
@@ -173,13 +174,21 @@ def _bad_tables(tmp_path):
     case("target_missing", "a,b\n" + rows, "the target column 'y' is missing; columns: 'a', 'b'")
     case("single_class", "x,y\n" + "".join(f"{i},1\n" for i in range(20)), "single class")
     case("all_nan_column", "x,empty,y\n" + "".join(f"{i},,{i % 2}\n" for i in range(20)), "'empty' is all missing")
-    case("duplicated_names", "x,x,y\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(20)),
-         "duplicated column names: 'x'")
-    case("mostly_unparseable", "price,y\n" + "".join(f'"${i},{i % 10}00",{i % 2}\n' for i in range(20)),
-         "column 'price' looks numeric but 20 of its 20 values do not parse")
+    case(
+        "duplicated_names", "x,x,y\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(20)), "duplicated column names: 'x'"
+    )
+    case(
+        "mostly_unparseable",
+        "price,y\n" + "".join(f'"${i},{i % 10}00",{i % 2}\n' for i in range(20)),
+        "column 'price' looks numeric but 20 of its 20 values do not parse",
+    )
     case("too_few_rows", "x,y\n1,0\n2,1\n", "fewer than the split needs")
-    case("more_classes_than_test_rows", "x,y\n" + "".join(f"{i},{i % 6}\n" for i in range(12)),
-         "6 classes but the test split only 2 rows", "dataset.task=multiclass")
+    case(
+        "more_classes_than_test_rows",
+        "x,y\n" + "".join(f"{i},{i % 6}\n" for i in range(12)),
+        "6 classes but the test split only 2 rows",
+        "dataset.task=multiclass",
+    )
     case("no_target_given", "x,y\n" + rows, "no target column given; set dataset.target to one of: 'x', 'y'")
     return cases
 

@@ -155,4 +155,6 @@ def test_a_single_output_linear_model_reports_its_weights_like_the_single_neuron
     split = make_split(dataset, seed=0, test_size=0, val_size=0, fit_only=True)
     data = prepare(dataset, split, standardize=False)
     weights = build_estimator(cfg, dataset.task, 0).fit(data.X_train, data.y_train).learned_weights()
-    assert weights["weight_1"] == pytest.approx(5, abs=1e-4) and weights["bias"] == pytest.approx(-1, abs=1e-4)  # the slides' w, b
+    assert weights["weight_1"] == pytest.approx(5, abs=1e-4) and weights["bias"] == pytest.approx(
+        -1, abs=1e-4
+    )  # the slides' w, b

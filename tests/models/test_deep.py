@@ -18,8 +18,15 @@ def _data(n=300, d=5, seed=0):
 def test_pipeline_training_matches_a_hand_written_loop():
     """Same init, same batch order, same optimizer: same weights after 3 epochs."""
     X, y = _data()
-    cfg = make_config("model.hidden_sizes=[16]", "optimizer=adam", "optimizer.batch_size=32",
-                      "trainer=cpu", "trainer.max_epochs=3", "seed=7", "dataset=workshop_circles")
+    cfg = make_config(
+        "model.hidden_sizes=[16]",
+        "optimizer=adam",
+        "optimizer.batch_size=32",
+        "trainer=cpu",
+        "trainer.max_epochs=3",
+        "seed=7",
+        "dataset=workshop_circles",
+    )
     estimator = build_estimator(cfg, "binary", 2).fit(X, y)
 
     torch.manual_seed(7)
@@ -43,8 +50,14 @@ def test_pipeline_training_matches_a_hand_written_loop():
 
 def test_gradient_norms_are_logged_per_layer_and_vanish_with_deep_sigmoid_nets():
     X, y = _data()
-    cfg = make_config("model.hidden_sizes=[16,16,16,16,16,16,16,16]", "activation=sigmoid", "trainer=cpu",
-                      "trainer.max_epochs=2", "trainer.log_grad_norms=true", "dataset=workshop_circles")
+    cfg = make_config(
+        "model.hidden_sizes=[16,16,16,16,16,16,16,16]",
+        "activation=sigmoid",
+        "trainer=cpu",
+        "trainer.max_epochs=2",
+        "trainer.log_grad_norms=true",
+        "dataset=workshop_circles",
+    )
     history = build_estimator(cfg, "binary", 2).fit(X, y).history_
     norms = [history[0][f"grad_norm_layer_{i}"] for i in range(1, 10)]
     assert all(n > 0 for n in norms)

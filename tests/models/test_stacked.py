@@ -20,11 +20,18 @@ def _data(seed):
 
 @pytest.mark.parametrize("optimizer", ["adam", "momentum"])
 def test_replicas_match_single_runs(optimizer):
-    cfg = make_config("dataset=digits", "model.hidden_sizes=[16,8]", f"optimizer={optimizer}",
-                      "optimizer.batch_size=32", "trainer=cpu", "trainer.max_epochs=3")
+    cfg = make_config(
+        "dataset=digits",
+        "model.hidden_sizes=[16,8]",
+        f"optimizer={optimizer}",
+        "optimizer.batch_size=32",
+        "trainer=cpu",
+        "trainer.max_epochs=3",
+    )
     data = [_data(s) for s in SEEDS]  # each replica its own training rows, as its own split would give
     stacked = StackedMLPEstimator(build_estimator(cfg, "multiclass", 3), SEEDS).fit(
-        [X for X, _ in data], [y for _, y in data])
+        [X for X, _ in data], [y for _, y in data]
+    )
     for k, seed in enumerate(SEEDS):
         cfg.seed = seed
         single = build_estimator(cfg, "multiclass", 3).fit(*data[k])

@@ -24,8 +24,16 @@ def miniature(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("miniature")
     uri = f"sqlite:///{tmp / 'mlflow.db'}"
     env = {"MLFLOW_TRACKING_URI": uri}
-    proc = run_cli("-m", "experiment=data_dependency_digits", "model=mlp,logistic_regression", "seed=0",
-                   "dataset.train_size=32,1.0", "trainer.max_epochs=15", f"hydra.sweep.dir={tmp / 'sweep'}", env=env)
+    proc = run_cli(
+        "-m",
+        "experiment=data_dependency_digits",
+        "model=mlp,logistic_regression",
+        "seed=0",
+        "dataset.train_size=32,1.0",
+        "trainer.max_epochs=15",
+        f"hydra.sweep.dir={tmp / 'sweep'}",
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = tmp / "report"
     with pytest.MonkeyPatch.context() as mp:
@@ -104,8 +112,15 @@ def test_feature_importance_is_logged_per_run_and_compared_in_the_report(trackin
     from mlflow.tracking import MlflowClient
 
     for model in ("random_forest", "mlp"):
-        runner.run(make_config("dataset=workshop_circles", f"model={model}", "trainer.max_epochs=3",
-                               "tracking.log_importance=true", "study=interpretability"))
+        runner.run(
+            make_config(
+                "dataset=workshop_circles",
+                f"model={model}",
+                "trainer.max_epochs=3",
+                "tracking.log_importance=true",
+                "study=interpretability",
+            )
+        )
     client = MlflowClient(tracking_uri=tracking_uri)
     for run in client.search_runs([client.get_experiment_by_name("mlvsdl").experiment_id]):
         names = {a.path for a in client.list_artifacts(run.info.run_id)}
@@ -143,8 +158,12 @@ def test_no_crossover_up_to_the_largest_size():
 
 
 def test_crossover_with_a_metric_where_lower_is_better():
-    rows = [("mlp", "deep", 16, 0, 5.0), ("ridge", "classical", 16, 0, 4.0),
-            ("mlp", "deep", 64, 0, 2.0), ("ridge", "classical", 64, 0, 3.0)]
+    rows = [
+        ("mlp", "deep", 16, 0, 5.0),
+        ("ridge", "classical", 16, 0, 4.0),
+        ("mlp", "deep", 64, 0, 2.0),
+        ("ridge", "classical", 64, 0, 3.0),
+    ]
     assert rep.crossover(rep.curves_of(_runs(rows)), "test_mse", "d").size == 64
 
 
@@ -154,8 +173,9 @@ def test_crossover_needs_both_families():
 
 
 def test_the_pareto_front_keeps_only_undominated_points():
-    curves = pd.DataFrame({"variant": ["a", "b", "c"], "n_train": [1, 1, 1], "fit": [1.0, 2.0, 3.0],
-                           "mean": [0.5, 0.9, 0.8]})
+    curves = pd.DataFrame(
+        {"variant": ["a", "b", "c"], "n_train": [1, 1, 1], "fit": [1.0, 2.0, 3.0], "mean": [0.5, 0.9, 0.8]}
+    )
     assert rep.pareto_points(curves, "test_accuracy")["pareto"].tolist() == [True, True, False]
 
 
@@ -172,13 +192,20 @@ def test_ranks_and_friedman_need_three_models_and_two_datasets():
 
 
 def test_tidy_handles_string_params_and_a_result_without_params():
-    raw = pd.DataFrame({
-        "run_id": ["r1", "r2"], "status": ["FINISHED", "FAILED"],
-        "tags.model": ["knn", "knn"], "tags.dataset": ["d", "d"], "tags.seed": ["0", "1"],
-        "tags.main_metric": ["test_accuracy", None], "tags.task": ["binary", "binary"],
-        "params.n_train": ["64", "64"], "params.n_params": ["undefined", None],
-        "metrics.test_accuracy": [0.75, np.nan],
-    })
+    raw = pd.DataFrame(
+        {
+            "run_id": ["r1", "r2"],
+            "status": ["FINISHED", "FAILED"],
+            "tags.model": ["knn", "knn"],
+            "tags.dataset": ["d", "d"],
+            "tags.seed": ["0", "1"],
+            "tags.main_metric": ["test_accuracy", None],
+            "tags.task": ["binary", "binary"],
+            "params.n_train": ["64", "64"],
+            "params.n_params": ["undefined", None],
+            "metrics.test_accuracy": [0.75, np.nan],
+        }
+    )
     frame = rep.tidy(raw)
     assert frame["n_train"].tolist() == [64, 64] and frame["n_params"].isna().all()
     assert frame["value"].iloc[0] == 0.75 and frame["main_metric"].iloc[1] == "test_accuracy"
@@ -188,10 +215,16 @@ def test_tidy_handles_string_params_and_a_result_without_params():
 
 
 def test_variants_are_named_after_the_config_values_that_differ():
-    raw = pd.DataFrame({
-        "run_id": list("abcd"), "status": ["FINISHED"] * 4, "tags.model": ["mlp", "mlp", "svm", "svm"],
-        "tags.dataset": ["d"] * 4, "tags.seed": ["0", "1", "0", "1"],
-        "params.optimizer.name": ["adam", "sgd", "adam", "adam"], "params.seed": ["0", "1", "0", "1"],
-        "params.dataset.train_size": ["16", "16", "16", "32"],
-    })
+    raw = pd.DataFrame(
+        {
+            "run_id": list("abcd"),
+            "status": ["FINISHED"] * 4,
+            "tags.model": ["mlp", "mlp", "svm", "svm"],
+            "tags.dataset": ["d"] * 4,
+            "tags.seed": ["0", "1", "0", "1"],
+            "params.optimizer.name": ["adam", "sgd", "adam", "adam"],
+            "params.seed": ["0", "1", "0", "1"],
+            "params.dataset.train_size": ["16", "16", "16", "32"],
+        }
+    )
     assert rep.tidy(raw)["variant"].tolist() == ["mlp (optimizer=adam)", "mlp (optimizer=sgd)", "svm", "svm"]

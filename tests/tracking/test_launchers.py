@@ -12,8 +12,13 @@ from omegaconf import OmegaConf
 
 from tests.conftest import CONF_DIR, run_cli, runs_of
 
-REGRESSION = ("dataset=workshop_regression", "optimizer=minibatch_sgd", "dataset.standardize=false",
-              "trainer.max_epochs=3", "model.hidden_sizes=[4]")
+REGRESSION = (
+    "dataset=workshop_regression",
+    "optimizer=minibatch_sgd",
+    "dataset.standardize=false",
+    "trainer.max_epochs=3",
+    "model.hidden_sizes=[4]",
+)
 
 
 def parent_and_children(client, experiment: str = "mlvsdl"):
@@ -48,8 +53,15 @@ def test_four_parallel_joblib_jobs_on_a_fresh_store_record_everything_and_a_fail
 ):
     # Two of the four jobs diverge; the sweep must say so in its exit code even
     # though the jobs ran in joblib's worker processes, not in this one.
-    proc = run_cli("-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=4", f"hydra.sweep.dir={tmp_path / 'm'}",
-                   *REGRESSION, "optimizer.lr=1e6,0.01", "seed=0,1")
+    proc = run_cli(
+        "-m",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=4",
+        f"hydra.sweep.dir={tmp_path / 'm'}",
+        *REGRESSION,
+        "optimizer.lr=1e6,0.01",
+        "seed=0,1",
+    )
     assert proc.returncode == 1, proc.stderr[-3000:]
     assert "2 job(s) of the sweep failed" in proc.stderr
     parent, children = parent_and_children(mlflow_client)
@@ -64,8 +76,14 @@ def test_four_parallel_joblib_jobs_on_a_fresh_store_record_everything_and_a_fail
 
 
 def test_a_submitit_local_sweep_of_two_jobs_records_under_one_parent(mlflow_client, tracking_uri, tmp_path):
-    proc = run_cli("-m", "hydra/launcher=submitit_local", f"hydra.sweep.dir={tmp_path / 'm'}",
-                   "hydra.launcher.timeout_min=10", *REGRESSION, "seed=0,1")
+    proc = run_cli(
+        "-m",
+        "hydra/launcher=submitit_local",
+        f"hydra.sweep.dir={tmp_path / 'm'}",
+        "hydra.launcher.timeout_min=10",
+        *REGRESSION,
+        "seed=0,1",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     parent, children = parent_and_children(mlflow_client)
     assert parent.data.tags["launcher"] == "LocalLauncher" and parent.info.status == "FINISHED"
@@ -100,10 +118,18 @@ def test_the_slurm_launcher_asks_for_one_task_per_device(tmp_path, monkeypatch):
     from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("config", return_hydra_config=True, overrides=[
-            "hydra/launcher=slurm", "hydra.launcher.partition=gpu", "hydra.launcher.timeout_min=90",
-            "trainer=ddp", "trainer.devices=4", "trainer.num_nodes=2",
-        ])
+        cfg = compose(
+            "config",
+            return_hydra_config=True,
+            overrides=[
+                "hydra/launcher=slurm",
+                "hydra.launcher.partition=gpu",
+                "hydra.launcher.timeout_min=90",
+                "trainer=ddp",
+                "trainer.devices=4",
+                "trainer.num_nodes=2",
+            ],
+        )
     HydraConfig.instance().set_config(cfg)
     launcher = instantiate(cfg.hydra.launcher)
     params = launcher.params
@@ -118,10 +144,13 @@ def test_the_slurm_launcher_asks_for_one_task_per_device(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{srun.parent}{os.pathsep}{os.environ['PATH']}")
     executor = submitit.AutoExecutor(cluster="slurm", folder=str(tmp_path / "submitit"))
     generic = set(OmegaConf.structured(BaseQueueConf).keys())
-    executor.update_parameters(**{
-        (key if key in generic else f"slurm_{key}"): value
-        for key, value in params.items() if key not in ("submitit_folder", "max_num_timeout")
-    })
+    executor.update_parameters(
+        **{
+            (key if key in generic else f"slurm_{key}"): value
+            for key, value in params.items()
+            if key not in ("submitit_folder", "max_num_timeout")
+        }
+    )
     sbatch = executor._executor._make_submission_file_text("python -m submitit.core._submit", "0")
     for line in ("--ntasks-per-node=4", "--nodes=2", "--gpus-per-task=1", "--partition=gpu", "--time=90"):
         assert f"#SBATCH {line}" in sbatch, sbatch
@@ -133,8 +162,11 @@ def test_a_non_integer_device_count_is_refused_by_the_slurm_launcher():
     from hydra.utils import instantiate
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("config", return_hydra_config=True,
-                      overrides=["hydra/launcher=slurm", "trainer=ddp", "trainer.devices=auto"])
+        cfg = compose(
+            "config",
+            return_hydra_config=True,
+            overrides=["hydra/launcher=slurm", "trainer=ddp", "trainer.devices=auto"],
+        )
     HydraConfig.instance().set_config(cfg)
     with pytest.raises(Exception, match="tasks_per_node"):
         instantiate(cfg.hydra.launcher)

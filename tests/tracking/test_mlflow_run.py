@@ -36,11 +36,27 @@ def test_wal_only_for_the_store_and_reset_at_exit(tmp_path):
 
 def test_store_left_in_wal_by_another_process_is_reset(tmp_path):
     store = tmp_path / "mlflow.db"
-    subprocess.run([sys.executable, "-c", f"from src.tracking.mlflow_run import client_for; "
-                    f"client_for('sqlite:///{store}').search_experiments()"], cwd=ROOT, check=True, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from src.tracking.mlflow_run import client_for; client_for('sqlite:///{store}').search_experiments()",
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+    )
     sqlite3.connect(store).execute("PRAGMA journal_mode=WAL").fetchone()  # as if a process had been SIGKILLed
-    subprocess.run([sys.executable, "-c", f"from src.tracking.mlflow_run import client_for; "
-                    f"client_for('sqlite:///{store}').search_experiments()"], cwd=ROOT, check=True, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from src.tracking.mlflow_run import client_for; client_for('sqlite:///{store}').search_experiments()",
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+    )
     assert sqlite3.connect(store).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
@@ -69,8 +85,18 @@ def test_the_report_leaves_the_store_in_rollback_journal_mode(tmp_path):
     # client_for, and that untuned connection kept the reset from taking the file.
     store = tmp_path / "mlflow.db"
     env = {**__import__("os").environ, "MLFLOW_TRACKING_URI": f"sqlite:///{store}"}
-    subprocess.run([sys.executable, "-c", f"from src.tracking.mlflow_run import client_for, ensure_experiment; "
-                    f"ensure_experiment(client_for('sqlite:///{store}'), 'mlvsdl')"], cwd=ROOT, check=True, timeout=120)
-    subprocess.run([sys.executable, "-m", "src.report", "--study", "main"], cwd=ROOT, env=env,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from src.tracking.mlflow_run import client_for, ensure_experiment; "
+            f"ensure_experiment(client_for('sqlite:///{store}'), 'mlvsdl')",
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+    )
+    subprocess.run(
+        [sys.executable, "-m", "src.report", "--study", "main"], cwd=ROOT, env=env, capture_output=True, timeout=300
+    )
     assert sqlite3.connect(store).execute("PRAGMA journal_mode").fetchone()[0] == "delete"

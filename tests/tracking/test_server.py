@@ -64,8 +64,14 @@ def _one_line_error(proc) -> str:
 def test_an_unreachable_server_fails_fast_naming_its_url(sweep, tmp_path):
     url = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
     started = time.monotonic()
-    proc = run_cli(*sweep, "tracking=server", *TINY, f"hydra.sweep.dir={tmp_path / 'multirun'}",
-                   env={"MLFLOW_SERVER_URI": url}, timeout=120)
+    proc = run_cli(
+        *sweep,
+        "tracking=server",
+        *TINY,
+        f"hydra.sweep.dir={tmp_path / 'multirun'}",
+        env={"MLFLOW_SERVER_URI": url},
+        timeout=120,
+    )
     elapsed = time.monotonic() - started
     assert proc.returncode == 2, proc.stderr
     line = _one_line_error(proc)
@@ -102,14 +108,21 @@ def _populate(uri: str, artifact_dir: Path) -> dict[str, str]:
     client = MlflowClient(uri)
     exp = client.create_experiment("legacy", artifact_location=str(artifact_dir), tags={"team": "ml"})
     parent = client.create_run(exp, run_name="sweep", start_time=1_700_000_000_000, tags={"sweep": "true"})
-    child = client.create_run(exp, run_name="mlp-s0", start_time=1_700_000_001_000,
-                              tags={"mlflow.parentRunId": parent.info.run_id, "model": "mlp"})
+    child = client.create_run(
+        exp,
+        run_name="mlp-s0",
+        start_time=1_700_000_001_000,
+        tags={"mlflow.parentRunId": parent.info.run_id, "model": "mlp"},
+    )
     failed = client.create_run(exp, run_name="bad", start_time=1_700_000_002_000)
     history = [Metric("train_loss", 1.0 / (step + 1), 1_700_000_001_000 + step, step) for step in range(1500)]
     client.log_batch(child.info.run_id, metrics=history[:1000])
-    client.log_batch(child.info.run_id, metrics=history[1000:] + [Metric("test_accuracy", 0.875, 1_700_000_009_000, 0)],
-                     params=[Param("optimizer.lr", "0.01"), Param("model.hidden_sizes", "[4]")],
-                     tags=[RunTag("status_reason", "ok")])
+    client.log_batch(
+        child.info.run_id,
+        metrics=history[1000:] + [Metric("test_accuracy", 0.875, 1_700_000_009_000, 0)],
+        params=[Param("optimizer.lr", "0.01"), Param("model.hidden_sizes", "[4]")],
+        tags=[RunTag("status_reason", "ok")],
+    )
     files = tempfile.mkdtemp()
     Path(files, "plots").mkdir()
     Path(files, "config.yaml").write_text("model: mlp\n")
@@ -239,8 +252,12 @@ def server(postgres, tmp_path_factory):
     uri = f"http://127.0.0.1:{port}"
     log = workdir / "server.log"
     with open(log, "w") as out:
-        process = subprocess.Popen(server_command(store, workdir / "artifacts", port=port, workers=2),
-                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            server_command(store, workdir / "artifacts", port=port, workers=2),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         try:
             wait_for_server(uri, process, timeout=240)
@@ -254,9 +271,17 @@ def server(postgres, tmp_path_factory):
 
 
 def _sweep(server: Server, experiment: str, sweep_dir: Path, *overrides: str, n_jobs: int):
-    proc = run_cli("-m", "tracking=server", f"tracking.experiment={experiment}", "hydra/launcher=joblib",
-                   f"hydra.launcher.n_jobs={n_jobs}", f"hydra.sweep.dir={sweep_dir}", *overrides,
-                   env={"MLFLOW_SERVER_URI": server.uri, **SECRETS}, timeout=600)
+    proc = run_cli(
+        "-m",
+        "tracking=server",
+        f"tracking.experiment={experiment}",
+        "hydra/launcher=joblib",
+        f"hydra.launcher.n_jobs={n_jobs}",
+        f"hydra.sweep.dir={sweep_dir}",
+        *overrides,
+        env={"MLFLOW_SERVER_URI": server.uri, **SECRETS},
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     from mlflow.tracking import MlflowClient
 
@@ -274,8 +299,9 @@ def _rows_in_postgres(store: str, experiment_id: str) -> int:
     import psycopg
 
     with psycopg.connect(store) as connection:
-        return connection.execute("SELECT count(*) FROM runs WHERE experiment_id = %s",
-                                  (int(experiment_id),)).fetchone()[0]
+        return connection.execute(
+            "SELECT count(*) FROM runs WHERE experiment_id = %s", (int(experiment_id),)
+        ).fetchone()[0]
 
 
 def _assert_no_secret(client, runs, tmp_path: Path) -> None:
@@ -291,8 +317,15 @@ def _assert_no_secret(client, runs, tmp_path: Path) -> None:
 
 
 def test_a_parallel_sweep_of_a_deep_and_a_classical_model_records_on_the_server(server, tmp_path):
-    client, exp, parent, children = _sweep(server, "server-sweep", tmp_path / "multirun",
-                                           *TINY, "model=mlp,logistic_regression", "tracking.plots=true", n_jobs=2)
+    client, exp, parent, children = _sweep(
+        server,
+        "server-sweep",
+        tmp_path / "multirun",
+        *TINY,
+        "model=mlp,logistic_regression",
+        "tracking.plots=true",
+        n_jobs=2,
+    )
     assert parent.data.tags["launcher"] == "JoblibLauncher"
     by_family = {c.data.tags["model_family"]: c for c in children}
     assert set(by_family) == {"deep", "classical"} and len(children) == 2
@@ -318,13 +351,21 @@ def test_a_parallel_sweep_of_a_deep_and_a_classical_model_records_on_the_server(
 
 
 def test_four_parallel_jobs_record_every_run_and_metric_on_the_server(server, tmp_path):
-    client, _, parent, children = _sweep(server, "server-concurrency", tmp_path / "multirun", *TINY,
-                                         "trainer.max_epochs=3", "model.hidden_sizes=[4]", "seed=0,1,2,3",
-                                         n_jobs=4)
+    client, _, parent, children = _sweep(
+        server,
+        "server-concurrency",
+        tmp_path / "multirun",
+        *TINY,
+        "trainer.max_epochs=3",
+        "model.hidden_sizes=[4]",
+        "seed=0,1,2,3",
+        n_jobs=4,
+    )
     assert sorted(c.data.tags["seed"] for c in children) == ["0", "1", "2", "3"]
     assert parent.data.metrics["n_jobs"] == 4
-    assert_every_metric_arrived(client, children, epochs=3,
-                                keys=("train_loss", "val_loss", "val_accuracy", "test_accuracy", "fit_time_s"))
+    assert_every_metric_arrived(
+        client, children, epochs=3, keys=("train_loss", "val_loss", "val_accuracy", "test_accuracy", "fit_time_s")
+    )
 
 
 def test_runs_move_from_the_sqlite_store_to_the_server(server, tmp_path, capsys):

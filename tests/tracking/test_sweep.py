@@ -1,9 +1,16 @@
 """A -m sweep is one parent MLflow run with one child per job and a summary."""
 
+from pathlib import Path
+
 from tests.conftest import run_cli, runs_of
 
-FAST = ("dataset=workshop_regression", "optimizer=minibatch_sgd", "dataset.standardize=false",
-        "trainer.max_epochs=3", "model.hidden_sizes=[4]")
+FAST = (
+    "dataset=workshop_regression",
+    "optimizer=minibatch_sgd",
+    "dataset.standardize=false",
+    "trainer.max_epochs=3",
+    "model.hidden_sizes=[4]",
+)
 
 
 def _parent_and_children(client):
@@ -30,7 +37,7 @@ def test_a_failing_job_is_recorded_and_the_others_still_run(mlflow_client):
     artifacts = {a.path for a in mlflow_client.list_artifacts(parent.info.run_id)}
     assert {"summary.md", "summary.csv"} <= artifacts
     summary = mlflow_client.download_artifacts(parent.info.run_id, "summary.md")
-    text = open(summary).read()
+    text = Path(summary).read_text()
     assert "test_mse" in text and "FAILED (diverged)" in text and "fit_time_s" in text
     assert "# Sweep summary" in proc.stdout and "| test_mse |" in proc.stdout
 

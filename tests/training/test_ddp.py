@@ -23,5 +23,6 @@ def test_ddp_cpu_makes_one_run_with_the_single_process_numbers(mlflow_client):
         assert ddp_run.data.metrics[key] == pytest.approx(single_run.data.metrics[key], abs=1e-4), key
     history = mlflow_client.get_metric_history(ddp_run.info.run_id, "train_loss")
     reference = mlflow_client.get_metric_history(single_run.info.run_id, "train_loss")
-    assert [round(m.value, 4) for m in sorted(history, key=lambda m: m.step)] == \
-        [round(m.value, 4) for m in sorted(reference, key=lambda m: m.step)]
+    assert [round(m.value, 4) for m in sorted(history, key=lambda m: m.step)] == [
+        round(m.value, 4) for m in sorted(reference, key=lambda m: m.step)
+    ]

@@ -38,8 +38,13 @@ def test_resume_skips_a_finished_configuration_and_reruns_a_failed_one(mlflow_cl
 
 
 def test_a_killed_run_continues_from_its_checkpoint_into_the_same_run(mlflow_client, monkeypatch, tmp_path):
-    args = ("experiment=workshop_circles", "trainer.max_epochs=6", "model.hidden_sizes=[8]",
-            "trainer.checkpoint_every_n_epochs=1", f"trainer.checkpoint_dir={tmp_path}")
+    args = (
+        "experiment=workshop_circles",
+        "trainer.max_epochs=6",
+        "model.hidden_sizes=[8]",
+        "trainer.checkpoint_every_n_epochs=1",
+        f"trainer.checkpoint_dir={tmp_path}",
+    )
     reference = run(make_config(*args, "tracking.experiment=reference"))
 
     from src.models import deep
@@ -68,7 +73,8 @@ def test_a_killed_run_continues_from_its_checkpoint_into_the_same_run(mlflow_cli
     # The continued training is the uninterrupted one.
     assert resumed.metrics["train_accuracy"] == pytest.approx(reference.metrics["train_accuracy"])
     assert record.data.metrics["train_loss"] == pytest.approx(
-        mlflow_client.get_run(reference.run_id).data.metrics["train_loss"], abs=1e-6)
+        mlflow_client.get_run(reference.run_id).data.metrics["train_loss"], abs=1e-6
+    )
 
 
 @pytest.mark.parametrize("model", ["mlp", "random_forest"])
@@ -86,7 +92,11 @@ def test_a_signal_marks_the_run_killed(signum, mlflow_client, tracking_uri):
     env.pop("HYDRA_FULL_ERROR", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "src.train", "dataset=mnist1d", "trainer.max_epochs=100000"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.time() + 120
     while time.time() < deadline and not runs_of(mlflow_client):  # wait until the run exists

@@ -19,8 +19,17 @@ def _only_run(client):
 
 
 @pytest.mark.parametrize(
-    "dataset", ["workshop_regression", "workshop_circles", "seed_table1", "seed_table2",
-                "seed_noisy_table", "seed_study_hours", "digits", "mnist1d"],
+    "dataset",
+    [
+        "workshop_regression",
+        "workshop_circles",
+        "seed_table1",
+        "seed_table2",
+        "seed_noisy_table",
+        "seed_study_hours",
+        "digits",
+        "mnist1d",
+    ],
 )
 def test_short_run_records_metrics_params_tags_and_artifacts(dataset, mlflow_client):
     result = run(make_config(f"dataset={dataset}", *FAST, PLOTS))
@@ -91,16 +100,30 @@ def test_workshop_regression_logs_the_fitted_curve(mlflow_client):
 
 
 def test_single_neuron_finds_table1_w5_bminus1(mlflow_client):
-    result = run(make_config("dataset=seed_table1", "model.hidden_sizes=[]", "optimizer=batch_gd",
-                             "optimizer.lr=0.04", "trainer.max_epochs=2000"))
+    result = run(
+        make_config(
+            "dataset=seed_table1",
+            "model.hidden_sizes=[]",
+            "optimizer=batch_gd",
+            "optimizer.lr=0.04",
+            "trainer.max_epochs=2000",
+        )
+    )
     assert result.metrics["weight_1"] == pytest.approx(5, abs=0.05)
     assert result.metrics["bias"] == pytest.approx(-1, abs=0.05)
     assert _only_run(mlflow_client).data.metrics["weight_1"] == pytest.approx(5, abs=0.05)
 
 
 def test_single_neuron_finds_table2_all_ones(tracking_uri):
-    result = run(make_config("dataset=seed_table2", "model.hidden_sizes=[]", "optimizer=batch_gd",
-                             "optimizer.lr=0.05", "trainer.max_epochs=3000"))
+    result = run(
+        make_config(
+            "dataset=seed_table2",
+            "model.hidden_sizes=[]",
+            "optimizer=batch_gd",
+            "optimizer.lr=0.05",
+            "trainer.max_epochs=3000",
+        )
+    )
     for key in ("weight_1", "weight_2", "bias"):
         assert result.metrics[key] == pytest.approx(1, abs=0.05), key
 
@@ -121,8 +144,15 @@ def test_an_exception_inside_training_marks_the_run_failed(mlflow_client, monkey
 
 def test_a_diverging_learning_rate_marks_the_run_failed_as_diverged(mlflow_client):
     with pytest.raises(DivergedError):
-        run(make_config("dataset=workshop_regression", "optimizer=minibatch_sgd", "optimizer.lr=1e6",
-                        "trainer.max_epochs=20", "dataset.standardize=false"))
+        run(
+            make_config(
+                "dataset=workshop_regression",
+                "optimizer=minibatch_sgd",
+                "optimizer.lr=1e6",
+                "trainer.max_epochs=20",
+                "dataset.standardize=false",
+            )
+        )
     record = _only_run(mlflow_client)
     assert record.info.status == "FAILED"
     assert record.data.tags["status_reason"] == "diverged"

@@ -3,6 +3,7 @@ footing: same split, same preprocessing, same MLflow record, same pictures."""
 
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,8 +36,16 @@ def footing(tmp_path_factory):
         mp.delenv("MLFLOW_PARENT_RUN_ID", raising=False)
         for dataset, classical in PAIRS.items():
             for model, extra in (("mlp", FAST_MLP), (classical, ())):
-                mp.setattr(runner, "prepare", lambda *a, **k: prepared.setdefault((dataset, model), real_prepare(*a, **k)))
-                runner.run(make_config(f"dataset={dataset}", f"model={model}", "tracking.log_model=true", "tracking.plots=true", *extra))
+                mp.setattr(
+                    runner,
+                    "prepare",
+                    lambda *a, key=(dataset, model), **k: prepared.setdefault(key, real_prepare(*a, **k)),
+                )
+                runner.run(
+                    make_config(
+                        f"dataset={dataset}", f"model={model}", "tracking.log_model=true", "tracking.plots=true", *extra
+                    )
+                )
     client = MlflowClient(tracking_uri=uri)
     runs = {(r.data.tags["dataset"], r.data.tags["model"]): r for r in runs_of(client)}
     assert len(runs) == 4 and all(r.info.status == "FINISHED" for r in runs.values())
@@ -82,12 +91,11 @@ def test_a_classical_run_records_what_a_deep_run_records(footing, dataset):
 def test_the_fitted_models_are_logged_and_load_back(footing, tmp_path):
     import mlflow.pytorch
     import mlflow.sklearn
-
     from mlflow.entities import LoggedModelStatus
 
     client, runs, prepared = footing
     X = prepared["workshop_circles", "svm"].X_test
-    for (dataset, model), record in runs.items():
+    for (_dataset, model), record in runs.items():
         assert len(record.outputs.model_outputs) == 1, model
         logged = client.get_logged_model(record.outputs.model_outputs[0].model_id)
         assert logged.status == LoggedModelStatus.READY and logged.name == "model"
@@ -97,8 +105,9 @@ def test_the_fitted_models_are_logged_and_load_back(footing, tmp_path):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", client.tracking_uri)
         svm = mlflow.sklearn.load_model(f"runs:/{uri}/model", dst_path=str(tmp_path / "svm"))
-        net = mlflow.pytorch.load_model(f"runs:/{runs['workshop_circles', 'mlp'].info.run_id}/model",
-                                        dst_path=str(tmp_path / "mlp"))
+        net = mlflow.pytorch.load_model(
+            f"runs:/{runs['workshop_circles', 'mlp'].info.run_id}/model", dst_path=str(tmp_path / "mlp")
+        )
     assert type(svm).__name__ == "SVC" and svm.predict(X).shape == (len(X),)
     import torch
 
@@ -125,7 +134,7 @@ def test_every_picture_is_a_readable_png_or_text(footing, dataset, family, tmp_p
     assert set(expected) <= listed
     for name in expected:
         local = client.download_artifacts(record.info.run_id, name, str(tmp_path))
-        content = open(local, "rb").read()
+        content = Path(local).read_bytes()
         if name.endswith(".png"):
             assert content.startswith(PNG_MAGIC), name
             image = imread(local)
@@ -144,7 +153,8 @@ def _imported_modules(stderr: str) -> set[str]:
 
 def test_a_classical_run_never_imports_torch(tmp_path):
     proc = run_cli(
-        "model=svm", "tracking.log_model=true",
+        "model=svm",
+        "tracking.log_model=true",
         env={"PYTHONPROFILEIMPORTTIME": "1", "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -159,8 +169,11 @@ def test_a_classical_run_never_imports_torch(tmp_path):
     "experiment, classical, mlp",
     [
         ("workshop_circles_vs_svm", "svm", {"activation": "relu", "loss": "bce", "optimizer": "adam"}),
-        ("workshop_regression_vs_linear", "linear_regression",
-         {"activation": "tanh", "loss": "mse", "optimizer": "minibatch_sgd"}),
+        (
+            "workshop_regression_vs_linear",
+            "linear_regression",
+            {"activation": "tanh", "loss": "mse", "optimizer": "minibatch_sgd"},
+        ),
     ],
 )
 def test_the_comparison_experiments_sweep_the_workshop_mlp_against_its_classical_model(experiment, classical, mlp):
@@ -187,7 +200,10 @@ def test_the_comparison_experiments_sweep_the_workshop_mlp_against_its_classical
 
 def test_one_command_runs_both_models_of_a_comparison(tmp_path):
     proc = run_cli(
-        "-m", "experiment=workshop_circles_vs_svm", "trainer.max_epochs=3", f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        "-m",
+        "experiment=workshop_circles_vs_svm",
+        "trainer.max_epochs=3",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
         env={"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]

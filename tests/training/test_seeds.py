@@ -17,11 +17,17 @@ def test_each_seed_gets_the_run_a_single_run_with_that_seed_gets(mlflow_client):
     assert len(records) == 3 and all(r.info.status == "FINISHED" for r in records.values())
     for seed, result in zip([0, 1, 2], together):
         single = run(make_config(*ARGS, f"seed={seed}"))
-        first = lambda run_id: min(mlflow_client.get_metric_history(run_id, "train_loss"), key=lambda m: m.step)
+
+        def first(run_id):
+            return min(mlflow_client.get_metric_history(run_id, "train_loss"), key=lambda m: m.step)
+
         assert first(result.run_id).value == pytest.approx(first(single.run_id).value, abs=1e-4)
         assert result.metrics["test_accuracy"] == pytest.approx(single.metrics["test_accuracy"], abs=0.01)
         together_record = mlflow_client.get_run(result.run_id)
-        assert together_record.data.params["split_digest"] == mlflow_client.get_run(single.run_id).data.params["split_digest"]
+        assert (
+            together_record.data.params["split_digest"]
+            == mlflow_client.get_run(single.run_id).data.params["split_digest"]
+        )
         assert together_record.data.tags["trained_together"] == "3"
 
 
