@@ -97,7 +97,7 @@ def _run_tags(cfg: DictConfig) -> dict[str, Any]:
     }
 
 
-def _start_run(cfg: DictConfig, reopen: Optional[Any] = None):
+def start_run(cfg: DictConfig, reopen: Optional[Any] = None):
     from src.tracking.mlflow_run import NullTrackedRun, TrackedRun, is_global_zero, resolve_tracking_uri
 
     if not is_global_zero():
@@ -113,7 +113,7 @@ def _start_run(cfg: DictConfig, reopen: Optional[Any] = None):
 def record_failure(cfg: DictConfig, exc: BaseException) -> str:
     """Record a job that failed before its run started (a sweep's config error)
     as a FAILED run, so that the sweep's summary lists it."""
-    tracked = _start_run(cfg)
+    tracked = start_run(cfg)
     tracked.__exit__(type(exc), exc, None)
     return tracked.run_id
 
@@ -147,10 +147,10 @@ def run(cfg: DictConfig) -> RunResult:
             done.data.tags.get("main_metric", ""),
             skipped=True,
         )
-    with _start_run(cfg, reopen=previous.resumable) as tracked:
+    with start_run(cfg, reopen=previous.resumable) as tracked:
         if previous.resumable is None:
             tracked.log_params(flatten(OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)))
-        prepared = _prepare(cfg, tracked)
+        prepared = prepare_data(cfg, tracked)
         estimator = build_estimator(cfg, prepared.dataset.task, prepared.dataset.n_classes)
         epochs_logged = 0
         if family == "deep":
@@ -174,7 +174,7 @@ def run(cfg: DictConfig) -> RunResult:
         return evaluate_and_record(cfg, tracked, prepared, estimator, fit_time)
 
 
-def _prepare(cfg: DictConfig, tracked: Any) -> Prepared:
+def prepare_data(cfg: DictConfig, tracked: Any) -> Prepared:
     """Load, split and preprocess the data; record its shape and digest."""
     from src.tracking.inputs import log_dataset
 

@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from src.errors import ConfigError
 from src.models import build_estimator, model_family
-from src.training.runner import RunResult, _prepare, _start_run, evaluate_and_record, validate
+from src.training.runner import RunResult, evaluate_and_record, prepare_data, start_run, validate
 
 
 def config_for_seed(cfg: DictConfig, seed: int) -> DictConfig:
@@ -60,12 +60,12 @@ def run_seeds(cfg: DictConfig) -> list[RunResult]:
     for one in configs:
         validate(one)
     with ExitStack() as stack:  # every run ends FAILED / KILLED if anything goes wrong
-        runs = [stack.enter_context(_start_run(one)) for one in configs]
+        runs = [stack.enter_context(start_run(one)) for one in configs]
         prepared = []
         for one, tracked in zip(configs, runs):
             tracked.log_params(flatten(OmegaConf.to_container(one, resolve=True, enum_to_str=True)))
             tracked.set_tags({"trained_together": len(seeds), "seeds": ",".join(map(str, seeds))})
-            prepared.append(_prepare(one, tracked))
+            prepared.append(prepare_data(one, tracked))
         sizes = {len(p.data.y_train) for p in prepared}
         if len(sizes) != 1:
             raise ConfigError(f"seeds={seeds}: the training splits differ in size ({sorted(sizes)})")
