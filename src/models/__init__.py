@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from src.config import option
-from src.models.heads import resolve_loss
-
 
 def model_family(model_cfg: Any) -> str:
     return str(model_cfg.get("family", "deep"))
@@ -30,20 +27,7 @@ def build_estimator(cfg: Any, task: str, n_classes: int) -> Any:
 
         return build_classical(cfg.model, task, seed=cfg.seed)
     if cfg.model.name == "mlp":
-        from src.models.deep import MLPEstimator
+        from src.models.deep import mlp_from_config
 
-        return MLPEstimator(
-            task=task,
-            loss=resolve_loss(option(cfg.loss.name), task),
-            hidden_sizes=list(cfg.model.hidden_sizes),
-            activation=cfg.activation,
-            optimizer=cfg.optimizer,
-            trainer=cfg.trainer,
-            seed=cfg.seed,
-            n_classes=n_classes,
-            dropout=cfg.model.dropout,
-            batch_norm=cfg.model.batch_norm,
-            init=option(cfg.model.init),
-            huber_delta=cfg.loss.huber_delta,
-        )
+        return mlp_from_config(cfg, task, n_classes)
     raise ValueError(f"unknown model '{cfg.model.name}'")

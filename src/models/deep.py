@@ -432,3 +432,23 @@ class MLPEstimator:
         weights = {f"weight_{i + 1}": float(w) for i, w in enumerate(layer.weight[0].detach().tolist())}
         weights["bias"] = float(layer.bias.detach()[0])
         return weights
+
+
+def mlp_from_config(cfg: Any, task: str, n_classes: int) -> MLPEstimator:
+    """The MLP that a composed config describes (model, activation, loss, optimizer, trainer groups)."""
+    from src.models.heads import resolve_loss
+
+    return MLPEstimator(
+        task=task,
+        loss=resolve_loss(option(cfg.loss.name), task),
+        hidden_sizes=list(cfg.model.hidden_sizes),
+        activation=cfg.activation,
+        optimizer=cfg.optimizer,
+        trainer=cfg.trainer,
+        seed=cfg.seed,
+        n_classes=n_classes,
+        dropout=cfg.model.dropout,
+        batch_norm=cfg.model.batch_norm,
+        init=option(cfg.model.init),
+        huber_delta=cfg.loss.huber_delta,
+    )
