@@ -21,7 +21,6 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from src.config.dataset import DatasetConfig
-from src.config.models import CLASSICAL_SCHEMAS, MLPConfig
 from src.config.tracking import TrackingConfig
 from src.config.training import (
     ActivationConfig,
@@ -57,9 +56,10 @@ class Config:
 def register_configs() -> None:
     cs = ConfigStore.instance()
     cs.store(name="config_schema", node=Config)
-    cs.store(group="schema/model", name="mlp", node=MLPConfig)
-    for name, node in CLASSICAL_SCHEMAS.items():
-        cs.store(group="schema/model", name=name, node=node)
+    from src.models.registry import REGISTRY  # light: names and schemas, no estimator library
+
+    for name, spec in REGISTRY.items():
+        cs.store(group="schema/model", name=name, node=spec.schema)
 
 
 def option(value: Any) -> str:

@@ -1,4 +1,7 @@
-"""Schemas of the `model` group: the MLP and one schema per classical option."""
+"""Schemas of the `model` group: the MLP and one schema per classical option.
+
+Which option uses which schema is declared in src/models/registry.py;
+src.config.register_configs stores each under schema/model/<name>."""
 
 from __future__ import annotations
 
@@ -169,17 +172,63 @@ class SklearnMLPConfig(ClassicalConfig):
     early_stopping: bool = False
 
 
-CLASSICAL_SCHEMAS = {
-    "linear_regression": LinearRegressionConfig,
-    "ridge": RidgeConfig,
-    "logistic_regression": LogisticRegressionConfig,
-    "svm": SVMConfig,
-    "linear_svm": LinearSVMConfig,
-    "decision_tree": DecisionTreeConfig,
-    "random_forest": RandomForestConfig,
-    "gradient_boosting": GradientBoostingConfig,
-    "knn": KNNConfig,
-    "naive_bayes": NaiveBayesConfig,
-    "perceptron": PerceptronConfig,
-    "sklearn_mlp": SklearnMLPConfig,
-}
+@dataclass
+class DummyConfig(ClassicalConfig):
+    """The constant baseline: the majority class, or the training mean."""
+
+    name: str = "dummy"
+
+
+# ------------------------------------------------------- gradient-boosting libraries
+# Each library's own scikit-learn API names. `n_estimators` / `iterations` is
+# the most rounds; with `early_stopping_rounds` set (the default) training
+# stops that many rounds after the best validation round and keeps the best.
+# null trains every round on the training split alone. Threads come from
+# trainer.cpu_threads, the seed from `seed` (src/models/boosting.py).
+
+
+@dataclass
+class XGBoostConfig(ClassicalConfig):
+    name: str = "xgboost"
+    n_estimators: int = 1000
+    learning_rate: float = 0.1
+    max_depth: int = 6
+    min_child_weight: float = 1.0
+    subsample: float = 1.0
+    colsample_bytree: float = 1.0
+    reg_lambda: float = 1.0
+    reg_alpha: float = 0.0
+    gamma: float = 0.0
+    max_bin: int = 256
+    early_stopping_rounds: Optional[int] = 50
+
+
+@dataclass
+class LightGBMConfig(ClassicalConfig):
+    name: str = "lightgbm"
+    n_estimators: int = 1000
+    learning_rate: float = 0.1
+    num_leaves: int = 31
+    max_depth: int = -1  # -1: no limit
+    min_child_samples: int = 20
+    subsample: float = 1.0
+    subsample_freq: int = 0  # 0: no bagging
+    colsample_bytree: float = 1.0
+    reg_lambda: float = 0.0
+    reg_alpha: float = 0.0
+    min_split_gain: float = 0.0
+    max_bin: int = 255
+    early_stopping_rounds: Optional[int] = 50
+
+
+@dataclass
+class CatBoostConfig(ClassicalConfig):
+    name: str = "catboost"
+    iterations: int = 1000
+    learning_rate: Optional[float] = None  # null: CatBoost picks it from the data size
+    depth: int = 6
+    l2_leaf_reg: float = 3.0
+    random_strength: float = 1.0
+    bagging_temperature: float = 1.0
+    border_count: int = 254
+    early_stopping_rounds: Optional[int] = 50

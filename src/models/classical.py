@@ -1,81 +1,33 @@
 """Classical baselines: scikit-learn estimators behind the same interface as the MLP.
 
-Each `model=` option names one family, with a classifier and/or a regressor;
-the dataset's task picks which. The hyperparameters are scikit-learn's own
-names, copied from the typed config (src/config.py) with `random_state` set
-from `seed` wherever the estimator has one.
+Each scikit-learn `model=` option wraps a classifier and/or a regressor
+(src/models/registry.py); the dataset's task picks which. The hyperparameters
+are scikit-learn's own names, copied from the typed config
+(src/config/models.py) with `random_state` set from `seed` wherever the
+estimator has one.
 
 The estimator receives exactly what the MLP receives -- the preprocessed
 float32 features of the shared split and, for regression, the standardized
 target (the runner maps predictions back) -- so it does no preprocessing of
 its own. It is fit on the training split only; the validation split is used
-only where the model stops early on it (gradient_boosting.early_stopping).
+only where the model stops early on it (gradient_boosting.early_stopping, and
+the gradient-boosting libraries of src/models/boosting.py), and the model kept
+is the one of the best validation round, not the last.
 
-Validating a config needs only the task table below: scikit-learn's estimator
-modules are imported when a model is built, and nothing here imports torch.
+Nothing here imports torch; scikit-learn's estimator modules are imported
+when a model is built.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from enum import Enum
 from typing import Any, Optional
 
 import numpy as np
 
-from src.errors import ConfigError, DataError
-
-REGRESSION, BINARY, MULTICLASS = "regression", "binary", "multiclass"
-
-# option -> (classifier, regressor) as "module:Class"; None where scikit-learn has none.
-ESTIMATORS: dict[str, tuple[Optional[str], Optional[str]]] = {
-    "linear_regression": (None, "sklearn.linear_model:LinearRegression"),
-    "ridge": ("sklearn.linear_model:RidgeClassifier", "sklearn.linear_model:Ridge"),
-    "logistic_regression": ("sklearn.linear_model:LogisticRegression", None),
-    "svm": ("sklearn.svm:SVC", "sklearn.svm:SVR"),
-    "linear_svm": ("sklearn.svm:LinearSVC", "sklearn.svm:LinearSVR"),
-    "decision_tree": ("sklearn.tree:DecisionTreeClassifier", "sklearn.tree:DecisionTreeRegressor"),
-    "random_forest": ("sklearn.ensemble:RandomForestClassifier", "sklearn.ensemble:RandomForestRegressor"),
-    "gradient_boosting": (
-        "sklearn.ensemble:HistGradientBoostingClassifier",
-        "sklearn.ensemble:HistGradientBoostingRegressor",
-    ),
-    "knn": ("sklearn.neighbors:KNeighborsClassifier", "sklearn.neighbors:KNeighborsRegressor"),
-    "naive_bayes": ("sklearn.naive_bayes:GaussianNB", None),
-    "perceptron": ("sklearn.linear_model:Perceptron", None),
-    "sklearn_mlp": ("sklearn.neural_network:MLPClassifier", "sklearn.neural_network:MLPRegressor"),
-}
-CLASSICAL_MODELS = tuple(ESTIMATORS)
-DEEP_MODELS = ("mlp",)  # the deep family does every task
-
-
-def tasks_of(model: str) -> tuple[str, ...]:
-    """The tasks a model option can do."""
-    if model in DEEP_MODELS:
-        return (REGRESSION, BINARY, MULTICLASS)
-    classifier, regressor = ESTIMATORS[model]
-    return ((REGRESSION,) if regressor else ()) + ((BINARY, MULTICLASS) if classifier else ())
-
-
-def models_for(task: str) -> list[str]:
-    return [m for m in DEEP_MODELS + CLASSICAL_MODELS if task in tasks_of(m)]
-
-
-def check_task(model: str, task: str) -> None:
-    """ConfigError naming the models that can, if `model` cannot do `task`.
-
-    A task not known yet ('auto': inferred from a table's target) passes; the
-    runner checks again with the loaded dataset's task before fitting."""
-    if task not in (REGRESSION, BINARY, MULTICLASS) or model not in DEEP_MODELS + CLASSICAL_MODELS:
-        return
-    if task not in tasks_of(model):
-        raise ConfigError(f"model={model} cannot do a {task} task; models that can: {', '.join(models_for(task))}")
-
-
-def _load(path: str) -> type:
-    module, cls = path.split(":")
-    return getattr(importlib.import_module(module), cls)
+from src.errors import DataError
+from src.models.registry import spec_of
 
 
 def _value(value: Any) -> Any:
@@ -87,21 +39,19 @@ def _value(value: Any) -> Any:
     return value
 
 
-def build_classical(model_cfg: Any, task: str, seed: int) -> ClassicalEstimator:
-    """The scikit-learn estimator (unfitted) for this option and task."""
-    name = str(model_cfg.name)
-    if name not in ESTIMATORS:
-        raise ValueError(f"unknown classical model '{name}'")
-    check_task(name, task)
-    classifier, regressor = ESTIMATORS[name]
-    cls = _load(regressor if task == REGRESSION else classifier)
+def from_config(cfg: Any, task: str, n_classes: int) -> ClassicalEstimator:
+    """The registry's builder for scikit-learn options: the classifier or the
+    regressor of the option's pair (unfitted), with the schema's fields that
+    its constructor takes and `random_state` from `seed` where it has one."""
+    spec = spec_of(str(cfg.model.name))
+    cls = spec.estimator_class(task)
     accepted = inspect.signature(cls).parameters
-    kwargs = {k: _value(v) for k, v in model_cfg.items() if k in accepted and k not in ("name", "family")}
+    kwargs = {k: _value(v) for k, v in cfg.model.items() if k in accepted and k not in ("name", "family")}
     if "batch_size" in kwargs and kwargs["batch_size"] is None:
         kwargs["batch_size"] = "auto"
     if "random_state" in accepted:
-        kwargs["random_state"] = seed
-    return ClassicalEstimator(name, cls(**kwargs), task)
+        kwargs["random_state"] = cfg.seed
+    return ClassicalEstimator(spec.name, cls(**kwargs), task)
 
 
 def count_parameters(model: Any) -> Optional[int]:
@@ -115,6 +65,7 @@ def count_parameters(model: Any) -> Optional[int]:
       nodes of all their trees;
     - Gaussian naive Bayes: class means + variances + priors;
     - scikit-learn's MLP: weights + biases, as for model=mlp;
+    - the constant baseline (dummy): the class frequencies, or the one mean;
     - k nearest neighbours: undefined -- it keeps the training set and
       learns no parameters.
     """
@@ -135,6 +86,10 @@ def count_parameters(model: Any) -> Optional[int]:
     coef = getattr(model, "coef_", None)
     if coef is not None:
         return int(np.size(coef) + np.size(getattr(model, "intercept_", 0)))
+    if hasattr(model, "class_prior_"):  # DummyClassifier
+        return int(np.size(model.class_prior_))
+    if hasattr(model, "constant_"):  # DummyRegressor
+        return int(np.size(model.constant_))
     return None
 
 
@@ -158,16 +113,39 @@ class ClassicalEstimator:
                 f"model={self.name} with n_neighbors={n_neighbors} needs at least that many training rows; "
                 f"the training split has {len(X)}: lower model.n_neighbors"
             )
-        fit_params = {}
-        has_val = X_val is not None and len(X_val) > 0
-        if getattr(model, "early_stopping", None) is True and "X_val" in inspect.signature(model.fit).parameters:
-            if not has_val:
-                raise DataError(f"model={self.name} early_stopping needs a validation split; set dataset.val_size > 0")
-            fit_params = {"X_val": X_val, "y_val": y_val}
-        self.estimator_ = model.fit(X, y, **fit_params)
+        self.estimator_ = self._fit(model, X, y, X_val, y_val)
         self.n_features_in_ = X.shape[1]
-        self.n_params_ = count_parameters(self.estimator_)
+        self.n_params_ = self._count_parameters(self.estimator_)
         return self
+
+    def _fit(self, model: Any, X: np.ndarray, y: np.ndarray, X_val, y_val) -> Any:
+        """Fit `model` (a fresh clone); where it stops early on the validation
+        split, keep the best round and set `best_iteration_` (rounds kept)."""
+        from sklearn.base import clone
+
+        if not (getattr(model, "early_stopping", None) is True and "X_val" in inspect.signature(model.fit).parameters):
+            return model.fit(X, y)
+        self._require_validation(X_val, "model.early_stopping=false")
+        model.fit(X, y, X_val=X_val, y_val=y_val)
+        # HistGradientBoosting stops n_iter_no_change rounds after the best and
+        # keeps them all; validation_score_[0] is the score before any tree.
+        best = max(1, int(np.argmax(model.validation_score_)))
+        if best < model.n_iter_:
+            # Refit with exactly the best number of rounds: on the same data and
+            # seed the first rounds are the same trees (a test checks this).
+            model = clone(model).set_params(max_iter=best, early_stopping=False).fit(X, y)
+        self.best_iteration_ = int(model.n_iter_)
+        return model
+
+    def _require_validation(self, X_val, turn_off: str) -> None:
+        if X_val is None or len(X_val) == 0:
+            raise DataError(
+                f"model={self.name} stops early on the validation split, and this run has none: "
+                f"set dataset.val_size > 0, or {turn_off} to train every round"
+            )
+
+    def _count_parameters(self, fitted: Any) -> Optional[int]:
+        return count_parameters(fitted)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.estimator_.predict(X)

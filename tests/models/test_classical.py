@@ -11,18 +11,29 @@ from threadpoolctl import threadpool_limits
 from src.data import load_dataset, make_split, prepare
 from src.errors import ConfigError
 from src.models import build_estimator, model_family
-from src.models.classical import CLASSICAL_MODELS, ESTIMATORS, count_parameters, models_for, tasks_of
+from src.models.classical import count_parameters
+from src.models.registry import CLASSICAL, REGISTRY, models_for
 from src.training.runner import validate
 from tests.conftest import CONF_DIR, make_config
 
+CLASSICAL_MODELS = [name for name, spec in REGISTRY.items() if spec.family == CLASSICAL]
 # Kept small so that the whole matrix fits in a few seconds.
 FAST = {
     "random_forest": ("model.n_estimators=10",),
     "gradient_boosting": ("model.max_iter=10",),
     "sklearn_mlp": ("model.hidden_layer_sizes=[16]", "model.max_iter=30"),
+    # Early stopping (tests/models/test_boosting.py) needs a validation split,
+    # which the workshop datasets do not have.
+    "xgboost": ("model.n_estimators=20", "model.early_stopping_rounds=null"),
+    "lightgbm": ("model.n_estimators=20", "model.early_stopping_rounds=null"),
+    "catboost": ("model.iterations=20", "model.early_stopping_rounds=null"),
 }
 DATASETS = {"regression": "workshop_regression", "binary": "workshop_circles", "multiclass": "digits"}
 _prepared: dict[str, tuple] = {}
+
+
+def tasks_of(name: str) -> tuple:
+    return REGISTRY[name].tasks
 
 
 def _data(dataset: str):
@@ -66,7 +77,9 @@ def test_every_option_fits_and_predicts_or_refuses_the_task(name, task):
         assert estimator.fit(data.X_train, data.y_train, data.X_val, data.y_val) is estimator
     predicted = estimator.predict(data.X_test)
     assert predicted.shape == (len(data.X_test),)
-    if task == "regression":
+    if name == "dummy":  # the constant baseline
+        assert len(np.unique(predicted)) == 1
+    elif task == "regression":
         assert np.all(np.isfinite(predicted))
         # On the standardized target a sensible fit beats predicting the mean.
         assert np.mean((predicted - data.y_test) ** 2) < np.var(data.y_test)
@@ -83,8 +96,11 @@ def test_the_task_table_matches_scikit_learn():
     assert "linear_regression" not in models_for("binary")
     for name in ("logistic_regression", "naive_bayes", "perceptron"):
         assert tasks_of(name) == ("binary", "multiclass")
-    for name, (classifier, regressor) in ESTIMATORS.items():
-        assert classifier or regressor, name
+    for name in CLASSICAL_MODELS:
+        spec = REGISTRY[name]
+        assert spec.classifier or spec.regressor, name
+        assert ("regression" in spec.tasks) == (spec.regressor is not None), name
+        assert ("binary" in spec.tasks) == ("multiclass" in spec.tasks) == (spec.classifier is not None), name
 
 
 def test_the_task_picks_classifier_or_regressor():
@@ -97,6 +113,15 @@ def test_the_task_picks_classifier_or_regressor():
     assert type(inner("regression", "model=gradient_boosting")).__name__ == "HistGradientBoostingRegressor"
     assert type(inner("binary", "model=ridge")).__name__ == "RidgeClassifier"
     assert type(inner("regression", "model=sklearn_mlp")).__name__ == "MLPRegressor"
+    assert type(inner("binary", "model=xgboost")).__name__ == "XGBClassifier"
+    assert type(inner("regression", "model=xgboost")).__name__ == "XGBRegressor"
+    assert type(inner("multiclass", "model=lightgbm")).__name__ == "LGBMClassifier"
+    assert type(inner("regression", "model=lightgbm")).__name__ == "LGBMRegressor"
+    assert type(inner("binary", "model=catboost")).__name__ == "CatBoostClassifier"
+    assert type(inner("regression", "model=catboost")).__name__ == "CatBoostRegressor"
+    majority, mean = inner("binary", "model=dummy"), inner("regression", "model=dummy")
+    assert (type(majority).__name__, majority.strategy) == ("DummyClassifier", "most_frequent")
+    assert (type(mean).__name__, mean.strategy) == ("DummyRegressor", "mean")
 
 
 def test_hyperparameters_and_seed_reach_the_estimator():
@@ -122,7 +147,7 @@ def test_a_bad_hyperparameter_fails_at_composition(override, expected):
     assert expected in str(failed.value) + str(failed.value.__cause__)
 
 
-def test_the_same_seed_gives_the_same_model():
+def test_the_seed_reaches_the_model():
     dataset, data = _data("workshop_circles")
 
     def predictions(seed):
@@ -130,7 +155,8 @@ def test_the_same_seed_gives_the_same_model():
         estimator = build_estimator(cfg, dataset.task, dataset.n_classes).fit(data.X_train, data.y_train)
         return estimator.estimator_.predict_proba(data.X_test)
 
-    np.testing.assert_array_equal(predictions(0), predictions(0))
+    np.testing.assert_array_equal(predictions(0), predictions(0))  # the same seed, the same forest
+    assert not np.array_equal(predictions(0), predictions(1))  # another seed, other bootstraps
 
 
 def test_n_params_counts_what_each_family_learns():
@@ -147,6 +173,8 @@ def test_n_params_counts_what_each_family_learns():
     assert nb.n_params_ == 2 * 2 + 2 * 2 + 2  # means and variances of 2 features x 2 classes, 2 priors
     svm = fitted("svm", "binary", circles).estimator_
     assert count_parameters(svm) == svm.support_vectors_.size + svm.dual_coef_.size + 1
+    assert fitted("dummy").n_params_ == 1  # the training mean
+    assert fitted("dummy", "binary", circles).n_params_ == 2  # the two class frequencies
 
 
 def test_a_single_output_linear_model_reports_its_weights_like_the_single_neuron():

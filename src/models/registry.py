@@ -1,0 +1,175 @@
+"""The model registry: every `model=` option, what it can do and how it is built.
+
+An entry declares the option's family ("deep" or "classical"), the tasks it
+can do, the schema of its config node and its builder, a "module:function"
+string called as `builder(cfg, task, n_classes)` with the composed config.
+Builders are imported only when a model is built, so reading the registry
+(config validation, `--help`, the task check) imports no estimator library,
+and a run imports only its own model's: a classical run never loads torch or
+Lightning, a LightGBM run neither XGBoost nor CatBoost.
+
+Options wrapping a library's classifier / regressor pair (scikit-learn, the
+gradient-boosting libraries) name the pair as "module:Class" strings; their
+tasks follow from which of the two exist, and the dataset's task picks one.
+
+Adding a model: a schema (src/config/models.py), a YAML (conf/model/<name>.yaml)
+and one entry below (or `register(...)` from anywhere before the config is composed).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import src.config.models as schemas
+from src.data.types import Task
+from src.errors import ConfigError
+
+DEEP, CLASSICAL = "deep", "classical"
+ALL_TASKS = (Task.regression, Task.binary, Task.multiclass)
+CLASSIFICATION = (Task.binary, Task.multiclass)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    family: str  # DEEP or CLASSICAL
+    tasks: tuple[Task, ...]
+    schema: type  # the dataclass of its `model` node
+    builder: str  # "module:function", called as builder(cfg, task, n_classes)
+    # "module:Class" (or a factory) of the estimator per kind of task, for
+    # builders that wrap a classifier / regressor pair; None where there is none.
+    classifier: Optional[str] = None
+    regressor: Optional[str] = None
+
+    def estimator_class(self, task: str) -> Callable[..., Any]:
+        """The classifier or the regressor of the pair, imported now."""
+        path = self.regressor if task == Task.regression else self.classifier
+        if path is None:
+            raise ConfigError(refusal(self.name, task))
+        return load(path)
+
+
+def load(path: str) -> Any:
+    """The object a "module:name" string names, importing its module."""
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def pair(
+    name: str,
+    schema: type,
+    classifier: Optional[str] = None,
+    regressor: Optional[str] = None,
+    builder: str = "src.models.classical:from_config",
+) -> ModelSpec:
+    """A classical option wrapping a classifier and/or a regressor."""
+    tasks = ((Task.regression,) if regressor else ()) + (CLASSIFICATION if classifier else ())
+    return ModelSpec(name, CLASSICAL, tasks, schema, builder, classifier, regressor)
+
+
+_BOOSTING = "src.models.boosting"
+REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register(spec: ModelSpec) -> ModelSpec:
+    """Add (or replace) an option. Call before the config is composed: the
+    schema is stored by src.config.register_configs()."""
+    if spec.family not in (DEEP, CLASSICAL):
+        raise ValueError(f"model {spec.name}: family must be '{DEEP}' or '{CLASSICAL}', not {spec.family!r}")
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+for _spec in (
+    ModelSpec("mlp", DEEP, ALL_TASKS, schemas.MLPConfig, "src.models.deep:mlp_from_config"),
+    pair("linear_regression", schemas.LinearRegressionConfig, None, "sklearn.linear_model:LinearRegression"),
+    pair("ridge", schemas.RidgeConfig, "sklearn.linear_model:RidgeClassifier", "sklearn.linear_model:Ridge"),
+    pair("logistic_regression", schemas.LogisticRegressionConfig, "sklearn.linear_model:LogisticRegression"),
+    pair("svm", schemas.SVMConfig, "sklearn.svm:SVC", "sklearn.svm:SVR"),
+    pair("linear_svm", schemas.LinearSVMConfig, "sklearn.svm:LinearSVC", "sklearn.svm:LinearSVR"),
+    pair(
+        "decision_tree",
+        schemas.DecisionTreeConfig,
+        "sklearn.tree:DecisionTreeClassifier",
+        "sklearn.tree:DecisionTreeRegressor",
+    ),
+    pair(
+        "random_forest",
+        schemas.RandomForestConfig,
+        "sklearn.ensemble:RandomForestClassifier",
+        "sklearn.ensemble:RandomForestRegressor",
+    ),
+    pair(
+        "gradient_boosting",
+        schemas.GradientBoostingConfig,
+        "sklearn.ensemble:HistGradientBoostingClassifier",
+        "sklearn.ensemble:HistGradientBoostingRegressor",
+    ),
+    pair("knn", schemas.KNNConfig, "sklearn.neighbors:KNeighborsClassifier", "sklearn.neighbors:KNeighborsRegressor"),
+    pair("naive_bayes", schemas.NaiveBayesConfig, "sklearn.naive_bayes:GaussianNB"),
+    pair("perceptron", schemas.PerceptronConfig, "sklearn.linear_model:Perceptron"),
+    pair(
+        "sklearn_mlp",
+        schemas.SklearnMLPConfig,
+        "sklearn.neural_network:MLPClassifier",
+        "sklearn.neural_network:MLPRegressor",
+    ),
+    pair(
+        "xgboost",
+        schemas.XGBoostConfig,
+        "xgboost:XGBClassifier",
+        "xgboost:XGBRegressor",
+        builder=f"{_BOOSTING}:xgboost_from_config",
+    ),
+    pair(
+        "lightgbm",
+        schemas.LightGBMConfig,
+        "lightgbm:LGBMClassifier",
+        "lightgbm:LGBMRegressor",
+        builder=f"{_BOOSTING}:lightgbm_from_config",
+    ),
+    pair(
+        "catboost",
+        schemas.CatBoostConfig,
+        "catboost:CatBoostClassifier",
+        "catboost:CatBoostRegressor",
+        builder=f"{_BOOSTING}:catboost_from_config",
+    ),
+    pair("dummy", schemas.DummyConfig, "src.models.dummy:majority_class", "src.models.dummy:training_mean"),
+):
+    register(_spec)
+
+
+def spec_of(name: str) -> ModelSpec:
+    if name not in REGISTRY:
+        raise ConfigError(f"unknown model '{name}'; models: {', '.join(REGISTRY)}")
+    return REGISTRY[name]
+
+
+def models_for(task: str) -> list[str]:
+    """The options that can do `task`, in registry order."""
+    return [name for name, spec in REGISTRY.items() if task in spec.tasks]
+
+
+def refusal(name: str, task: str) -> str:
+    return f"model={name} cannot do a {task} task; models that can: {', '.join(models_for(task))}"
+
+
+def check_task(name: str, task: str) -> None:
+    """ConfigError naming the models that can, if `name` cannot do `task`.
+
+    A task not known yet ('auto': inferred from a table's target) passes; the
+    runner checks again with the loaded dataset's task before fitting."""
+    if task not in ALL_TASKS:
+        return
+    if task not in spec_of(name).tasks:
+        raise ConfigError(refusal(name, task))
+
+
+def build(cfg: Any, task: str, n_classes: int) -> Any:
+    """The unfitted estimator of the config's `model` option for this task."""
+    spec = spec_of(str(cfg.model.name))
+    check_task(spec.name, task)
+    return load(spec.builder)(cfg, task, n_classes)
