@@ -1,0 +1,101 @@
+"""The model registry: every option is declared once (family, tasks, schema,
+builder) and the README's recipe for adding a model works."""
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from src.config import register_configs
+from src.config.models import ClassicalConfig
+from src.errors import ConfigError
+from src.models import build_estimator, check_model_task, model_family
+from src.models.registry import CLASSICAL, CLASSIFICATION, DEEP, REGISTRY, ModelSpec, load, models_for, register
+from tests.conftest import CONF_DIR, ROOT, make_config
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_every_entry_has_a_yaml_a_schema_and_a_builder(name):
+    spec = REGISTRY[name]
+    assert (CONF_DIR / "model" / f"{name}.yaml").is_file()
+    cfg = make_config(f"model={name}")
+    assert cfg.model.name == name
+    assert cfg.model._metadata.object_type is spec.schema  # stored under schema/model/<name>
+    assert model_family(cfg.model) == spec.family == cfg.model.family
+    assert callable(load(spec.builder))
+
+
+def test_the_deep_model_does_every_task_and_the_order_is_the_registrys():
+    assert REGISTRY["mlp"].family == DEEP
+    for task in ("regression", "binary", "multiclass"):
+        assert models_for(task)[0] == "mlp"
+    assert models_for("binary") == [n for n, s in REGISTRY.items() if "binary" in s.tasks]
+
+
+def test_a_model_that_cannot_do_the_task_is_refused_in_one_line():
+    cfg = make_config("model=linear_regression")
+    with pytest.raises(ConfigError) as refused:
+        check_model_task(cfg.model, "multiclass")
+    assert str(refused.value) == (
+        "model=linear_regression cannot do a multiclass task; models that can: " + ", ".join(models_for("multiclass"))
+    )
+    check_model_task(cfg.model, "auto")  # not known before the table is read: checked again later
+
+
+def test_reading_the_registry_imports_no_estimator_library():
+    code = (
+        "import sys\n"
+        "from src.config import register_configs\n"
+        "register_configs()\n"
+        "from src.models.registry import REGISTRY, check_task\n"
+        "check_task('xgboost', 'binary')\n"
+        "heavy = {'torch', 'pytorch_lightning', 'sklearn', 'xgboost', 'lightgbm', 'catboost'} & set(sys.modules)\n"
+        "print(sorted(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@dataclasses.dataclass
+class ToyConfig(ClassicalConfig):
+    name: str = "toy"
+    strategy: str = "most_frequent"
+
+
+def build_toy(cfg, task, n_classes):
+    """A builder as the recipe writes one: the estimator from the config."""
+    from sklearn.dummy import DummyClassifier
+
+    from src.models.classical import ClassicalEstimator
+
+    return ClassicalEstimator("toy", DummyClassifier(strategy=cfg.model.strategy), task)
+
+
+def test_adding_a_model_is_a_schema_a_yaml_and_a_registry_entry(tmp_path: Path):
+    """The README's recipe: a schema, conf/model/<name>.yaml, one register() call."""
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "toy.yaml").write_text(
+        "defaults:\n  - /schema/model/toy@_here_\n  - _self_\n\nstrategy: prior\n"
+    )
+    register(ModelSpec("toy", CLASSICAL, CLASSIFICATION, ToyConfig, f"{__name__}:build_toy"))
+    try:
+        register_configs()
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            cfg = compose("config", overrides=["model=toy", f"hydra.searchpath=[file://{tmp_path}]"])
+        assert model_family(cfg.model) == CLASSICAL and cfg.model.strategy == "prior"
+        estimator = build_estimator(cfg, "binary", 2)
+        assert estimator.estimator.strategy == "prior"
+        assert "toy" in models_for("multiclass") and "toy" not in models_for("regression")
+        with pytest.raises(ConfigError, match="model=toy cannot do a regression task"):
+            build_estimator(cfg, "regression", 0)
+    finally:
+        del REGISTRY["toy"]
+
+
+def test_an_entry_must_name_a_family():
+    with pytest.raises(ValueError, match="family"):
+        register(ModelSpec("bad", "quantum", CLASSIFICATION, ToyConfig, f"{__name__}:build_toy"))
+    assert "bad" not in REGISTRY
