@@ -99,3 +99,19 @@ def test_an_entry_must_name_a_family():
     with pytest.raises(ValueError, match="family"):
         register(ModelSpec("bad", "quantum", CLASSIFICATION, ToyConfig, f"{__name__}:build_toy"))
     assert "bad" not in REGISTRY
+
+
+SEARCHES = sorted(p.stem for p in (CONF_DIR / "hparams_search").glob("*.yaml") if p.stem != "tpe_budget")
+
+
+@pytest.mark.parametrize("search", SEARCHES)
+def test_every_search_space_names_keys_of_its_model_with_the_shared_budget(search):
+    from omegaconf import OmegaConf
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("config", overrides=[f"hparams_search={search}"], return_hydra_config=True)
+    assert cfg.model.name == search and cfg.model.name in REGISTRY
+    sweeper = cfg.hydra.sweeper
+    assert (sweeper.n_trials, sweeper.sampler.n_startup_trials, sweeper.direction) == (20, 8, "maximize")
+    for key in sweeper.params:
+        assert OmegaConf.select(cfg, key, default="absent") != "absent", key
