@@ -61,6 +61,8 @@ class _BoostingEstimator(ClassicalEstimator):
 
 
 class XGBoostEstimator(_BoostingEstimator):
+    requirements = ("xgboost",)
+
     def _fit_all_rounds(self, model: Any, X, y) -> Any:
         return model.set_params(early_stopping_rounds=None).fit(X, y, verbose=False)
 
@@ -81,6 +83,8 @@ class XGBoostEstimator(_BoostingEstimator):
 
 
 class LightGBMEstimator(_BoostingEstimator):
+    requirements = ("lightgbm",)
+
     def _fit_early_stopping(self, model: Any, X, y, X_val, y_val) -> Any:
         import lightgbm
 
@@ -99,6 +103,8 @@ class LightGBMEstimator(_BoostingEstimator):
 
 
 class CatBoostEstimator(_BoostingEstimator):
+    requirements = ("catboost",)
+
     def _fit_early_stopping(self, model: Any, X, y, X_val, y_val) -> Any:
         # use_best_model shrinks the model to the best round.
         return model.fit(

@@ -97,6 +97,8 @@ class ClassicalEstimator:
     """A scikit-learn estimator with the runner's fit(X, y, X_val, y_val) interface."""
 
     family = "classical"
+    # Packages beyond scikit-learn that loading the pickled model needs.
+    requirements: tuple[str, ...] = ()
 
     def __init__(self, name: str, estimator: Any, task: str):
         self.name = name
