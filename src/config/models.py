@@ -113,7 +113,8 @@ class GradientBoostingConfig(ClassicalConfig):
     max_leaf_nodes: Optional[int] = 31
     min_samples_leaf: int = 20
     l2_regularization: float = 0.0
-    # Stop on the run's validation split (not scikit-learn's internal one).
+    # Stop on the run's validation split (not scikit-learn's internal one) and
+    # keep the best round (src/models/classical.py).
     early_stopping: bool = False
 
 
