@@ -96,7 +96,9 @@ def test_many_whole_values_are_regression_and_the_task_can_be_overridden(tmp_pat
 
 
 def test_text_is_data_never_code(tmp_path):
-    formula = "__import__('os').system('touch pwned')"
+    # The payload names its file by absolute path, so that evaluating it anywhere
+    # (whatever the working directory) would leave the file this test looks for.
+    formula = f"__import__('os').system('touch {tmp_path / 'pwned'}')"
     frame = pd.DataFrame({"x": [formula, "=1+1"] * 10, "z": range(20), "y": [0, 1] * 10})
     frame.to_csv(tmp_path / "t.csv", index=False)
     data = _load(tmp_path / "t.csv")
