@@ -9,8 +9,9 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from src.data.types import Task
+
 _EXPORTS = {
-    "Task": "src.data.types",
     "Dataset": "src.data.types",
     "load_dataset": "src.data.catalogue",
     "PreparedData": "src.data.preprocessing",
@@ -21,16 +22,14 @@ _EXPORTS = {
 }
 # Aliases of the Task members, for modules not yet moved to `Task` (the runner,
 # tests/training/test_same_footing.py); new code writes Task.regression etc.
-_TASK_ALIASES = {"REGRESSION": "regression", "BINARY": "binary", "MULTICLASS": "multiclass"}
+_TASK_ALIASES = {"REGRESSION": Task.regression, "BINARY": Task.binary, "MULTICLASS": Task.multiclass}
 
-__all__ = sorted([*_EXPORTS, *_TASK_ALIASES])
+__all__ = sorted(["Task", *_EXPORTS, *_TASK_ALIASES])
 
 
 def __getattr__(name: str) -> Any:
     if name in _TASK_ALIASES:
-        from src.data.types import Task
-
-        return Task(_TASK_ALIASES[name])
+        return _TASK_ALIASES[name]
     if name not in _EXPORTS:
         raise AttributeError(f"module 'src.data' has no attribute '{name}'")
     return getattr(import_module(_EXPORTS[name]), name)
