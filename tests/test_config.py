@@ -2,11 +2,14 @@
 
 import pytest
 import torch
+from hydra.errors import ConfigCompositionException
+from omegaconf import OmegaConf
 
-from src.config import option
+from src.config import check_schema, option
+from src.config.dataset import DATASET_SCHEMAS
 from src.data import load_dataset
 from src.data.catalogue import check_dataset_config
-from src.errors import ConfigError
+from src.errors import ConfigError, one_line
 from src.models.activations import make_activation
 from src.models.deep import loss_function, make_optimizer
 from src.models.heads import LOSSES_FOR_TASK
@@ -25,6 +28,7 @@ def test_every_group_has_options():
 @pytest.mark.parametrize("name", options("dataset"))
 def test_dataset_options_compose_and_load(name):
     cfg = make_config(f"dataset={name}")
+    assert OmegaConf.get_type(cfg.dataset) in DATASET_SCHEMAS.values()  # typed by its source's schema
     if name in ("table", "openml"):  # need the user's file / OpenML id: tests/data/test_tables.py, test_openml.py
         with pytest.raises(ConfigError, match="needs dataset"):
             check_dataset_config(cfg.dataset)
@@ -32,6 +36,36 @@ def test_dataset_options_compose_and_load(name):
     dataset = load_dataset(cfg.dataset)
     assert dataset.task == option(cfg.dataset.task)
     assert dataset.X.shape[0] == len(dataset.y) > 0
+
+
+@pytest.mark.parametrize(
+    "overrides, key, schema",
+    [
+        (["dataset=moons", "dataset.noise=0.3"], "noise", "MoonsConfig"),  # renamed: noise_std
+        (["dataset=blobs", "dataset.noise_std=2"], "noise_std", "BlobsConfig"),  # blobs have cluster_std
+        (["dataset=iris", "dataset.n_samples=10"], "n_samples", "BundledConfig"),
+        (["dataset=happiness", "dataset.openml_id=61"], "openml_id", "TabularConfig"),
+        (["dataset=openml", "dataset.na_values=[x]"], "na_values", "OpenMLConfig"),
+    ],
+)
+def test_a_field_the_dataset_does_not_read_fails_in_one_line_before_data_loads(overrides, key, schema):
+    with pytest.raises(ConfigCompositionException) as raised:
+        make_config(*overrides)
+    message = one_line(raised.value)
+    assert f"Key '{key}' not in '{schema}'" in message and "\n" not in message, message
+
+
+def test_a_field_appended_with_plus_is_refused_naming_the_schema():
+    cfg = make_config("dataset=moons", "+dataset.noise=0.3")
+    with pytest.raises(ConfigError, match="'dataset.noise' is not in MoonsConfig"):
+        check_schema(cfg)
+
+
+def test_a_table_task_of_null_is_inferred_and_auto_is_refused():
+    assert make_config("dataset=table").dataset.task is None
+    with pytest.raises(ConfigCompositionException) as raised:
+        make_config("dataset=table", "dataset.task=auto")
+    assert "expected one of [regression, binary, multiclass]" in one_line(raised.value)
 
 
 @pytest.mark.parametrize("name", options("activation"))

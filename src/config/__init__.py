@@ -5,7 +5,8 @@ Hydra's ConfigStore; `conf/config.yaml` starts its defaults list with
 `config_schema`, so every YAML option is merged into a typed node and an
 unknown key or a value of the wrong type fails at composition time, before
 any data is loaded. Models differ in their hyperparameters, so each model
-option pulls in its own schema (`/schema/model/<name>@_here_`).
+option pulls in its own schema (`/schema/model/<name>@_here_`); so does each
+dataset option, with its source's fields (`/schema/dataset/<kind>@_here_`).
 
 This module must stay light: `python -m src.train --help` and config errors
 have to answer without importing torch, Lightning or MLflow.
@@ -20,7 +21,7 @@ from typing import Any, List, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from src.config.dataset import DatasetConfig
+from src.config.dataset import DATASET_SCHEMAS
 from src.config.tracking import TrackingConfig
 from src.config.training import (
     ActivationConfig,
@@ -33,7 +34,7 @@ from src.config.training import (
 @dataclass
 class Config:
     seed: int = 0
-    dataset: DatasetConfig = MISSING
+    dataset: Any = MISSING  # a schema of src/config/dataset.py, chosen by the dataset's YAML
     model: Any = MISSING
     activation: ActivationConfig = MISSING
     loss: LossConfig = MISSING
@@ -60,6 +61,8 @@ def register_configs() -> None:
 
     for name, spec in REGISTRY.items():
         cs.store(group="schema/model", name=name, node=spec.schema)
+    for kind, node in DATASET_SCHEMAS.items():
+        cs.store(group="schema/dataset", name=kind, node=node)
 
 
 def option(value: Any) -> str:

@@ -1,4 +1,13 @@
-"""Schemas of the `dataset` group: where the rows come from, how they are split and preprocessed."""
+"""Schemas of the `dataset` group: where the rows come from, how they are split and preprocessed.
+
+`DatasetConfig` holds what every source shares (the task, the split, the
+preprocessing). Each kind of source adds only the fields it reads, and each
+field means one thing: a generator's `noise_std` is always the standard
+deviation of Gaussian noise, `cluster_std` a cluster's spread, `label_noise`
+a fraction of flipped labels. Every `conf/dataset/<name>.yaml` pulls its
+schema with `- /schema/dataset/<kind>@_here_`, so a key its source does not
+read fails at composition, naming the key and the schema.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +17,7 @@ from typing import List, Optional
 
 from omegaconf import MISSING
 
-
-class Task(str, Enum):
-    regression = "regression"
-    binary = "binary"
-    multiclass = "multiclass"
-    auto = "auto"  # user tables: inferred from the target column
+from src.data.types import Task
 
 
 class NumericImpute(str, Enum):
@@ -35,8 +39,12 @@ class CategoricalEncoding(str, Enum):
 
 @dataclass
 class DatasetConfig:
+    """What every source shares."""
+
     name: str = MISSING
-    task: Task = MISSING
+    # null: the task of the data itself (user tables and OpenML: inferred from the target).
+    # Set, it is checked against the data, and lets a wrong model or loss fail before loading.
+    task: Optional[Task] = None
     # Split sizes: a value in (0, 1] is a fraction of the rows, a value > 1 a count.
     test_size: float = 0.2
     val_size: float = 0.1  # taken from the rows left after the test split
@@ -46,32 +54,169 @@ class DatasetConfig:
     standardize: bool = True
     # Subsample the training split: a fraction of the pool or an absolute count.
     train_size: Optional[float] = None
-    # Generator arguments, used by the datasets that declare them.
-    n_samples: Optional[int] = None
-    noise: Optional[float] = None
-    n_features: Optional[int] = None
-    factor: Optional[float] = None
-    bias: Optional[float] = None
-    random_state: Optional[int] = None
-    shuffle: bool = True
-    n_classes: Optional[int] = None  # blobs (centers), classification
-    # dataset=table: the user's CSV or Parquet file and its target column
-    # (dataset=openml: the target, null = OpenML's default target).
-    path: Optional[str] = None
-    target: Optional[str] = None
-    sep: Optional[str] = None  # CSV delimiter; null: ',' (tab for .tsv)
-    encoding: str = "utf-8"
-    na_values: List[str] = field(default_factory=list)  # extra missing-value markers, e.g. ['?']
-    drop_columns: List[str] = field(default_factory=list)  # e.g. row ids
-    categorical_columns: List[str] = field(default_factory=list)  # force categorical (e.g. zip codes)
-    numeric_columns: List[str] = field(default_factory=list)  # force numeric
     # Shared preprocessing of every dataset, fit on the training rows only.
     impute_numeric: NumericImpute = NumericImpute.median
     impute_categorical: CategoricalImpute = CategoricalImpute.most_frequent
     categorical_encoding: CategoricalEncoding = CategoricalEncoding.onehot
     max_categories: Optional[int] = None  # one-hot: rarer categories share one column
-    # dataset=openml: the dataset id, the local cache and the network policy.
+
+
+# ---------------------------------------------------------------- generated: drawn by a seeded generator
+# The same fields always give the same rows. `random_state` seeds the
+# generator; the run's `seed` draws the split.
+
+
+@dataclass
+class WorkshopRegressionConfig(DatasetConfig):
+    """sklearn.datasets.make_regression with the workshop's arguments."""
+
+    n_samples: int = 100
+    n_features: int = 1
+    noise_std: float = 5.5  # std of the Gaussian noise added to the target
+    bias: float = 0.5  # the target's intercept
+    random_state: int = 42
+
+
+@dataclass
+class WorkshopCirclesConfig(DatasetConfig):
+    """sklearn.datasets.make_circles with the workshop's arguments."""
+
+    n_samples: int = 100
+    factor: float = 0.5  # inner circle's radius / outer circle's
+    noise_std: Optional[float] = None  # std of the Gaussian noise added to the points; null: none
+    random_state: Optional[int] = 0  # null: a different draw every run
+
+
+@dataclass
+class PlaygroundConfig(DatasetConfig):
+    """The TensorFlow Playground's generators (src/data/generators.py)."""
+
+    n_samples: int = 500
+    # The Playground's noise slider / 100, from 0 to 0.5: each generator's own
+    # recipe (label blur for circle and xor, blob variance for gauss, point jitter for spiral).
+    noise_level: float = 0.0
+    random_state: int = 0
+
+
+@dataclass
+class MoonsConfig(DatasetConfig):
+    """sklearn.datasets.make_moons."""
+
+    n_samples: int = 500
+    noise_std: float = 0.2  # std of the Gaussian noise added to the points
+    shuffle: bool = True
+    random_state: int = 0
+
+
+@dataclass
+class BlobsConfig(DatasetConfig):
+    """sklearn.datasets.make_blobs: one isotropic Gaussian cluster per class."""
+
+    n_samples: int = 500
+    n_features: int = 2
+    n_classes: int = 3  # the number of clusters (2 needs task=binary)
+    cluster_std: float = 1.0  # each cluster's standard deviation
+    shuffle: bool = True
+    random_state: int = 0
+
+
+@dataclass
+class ClassificationConfig(DatasetConfig):
+    """sklearn.datasets.make_classification: clusters on the vertices of a hypercube."""
+
+    n_samples: int = 1000
+    n_features: int = 20
+    n_classes: int = 2  # more than 2 needs task=multiclass
+    label_noise: float = 0.01  # the fraction of labels flipped at random (flip_y)
+    shuffle: bool = True
+    random_state: int = 0
+
+
+@dataclass
+class RegressionGeneratorConfig(DatasetConfig):
+    """sklearn.datasets.make_regression: a random linear model of half of the features."""
+
+    n_samples: int = 1000
+    n_features: int = 10
+    noise_std: float = 10.0  # std of the Gaussian noise added to the target
+    bias: float = 0.0  # the target's intercept
+    shuffle: bool = True
+    random_state: int = 0
+
+
+@dataclass
+class Friedman1Config(DatasetConfig):
+    """sklearn.datasets.make_friedman1: a non-linear regression of the first five features."""
+
+    n_samples: int = 1000
+    n_features: int = 10  # at least 5; the rest are irrelevant
+    noise_std: float = 1.0  # std of the Gaussian noise added to the target
+    random_state: int = 0
+
+
+@dataclass
+class MNIST1DConfig(DatasetConfig):
+    """The mnist1d package's generator; the package's own 80 / 20 test split is kept."""
+
+    n_samples: Optional[int] = None  # null: the package's default (5000)
+    random_state: Optional[int] = None  # null: the package's default seed
+
+
+# ---------------------------------------------------------------- fixed rows
+
+
+@dataclass
+class BundledConfig(DatasetConfig):
+    """Rows fixed by their source (scikit-learn's bundled sets, the slides' small
+    tables): nothing to set but the task, the split and the preprocessing."""
+
+
+@dataclass
+class TabularConfig(DatasetConfig):
+    """A table read with the column checks and typing of src/data/tables.py: the
+    slides' weather sheet and the real tables shipped in packages use it as it
+    is; user tables and OpenML add where the table comes from."""
+
+    drop_columns: List[str] = field(default_factory=list)  # e.g. row ids
+    categorical_columns: List[str] = field(default_factory=list)  # force categorical (e.g. zip codes)
+    numeric_columns: List[str] = field(default_factory=list)  # force numeric
+
+
+@dataclass
+class TableConfig(TabularConfig):
+    """dataset=table: the user's CSV or Parquet file."""
+
+    path: Optional[str] = None
+    target: Optional[str] = None
+    sep: Optional[str] = None  # CSV delimiter; null: ',' (tab for .tsv)
+    encoding: str = "utf-8"
+    na_values: List[str] = field(default_factory=list)  # extra missing-value markers, e.g. ['?']
+
+
+@dataclass
+class OpenMLConfig(TabularConfig):
+    """dataset=openml: a dataset by id, through a local cache folder."""
+
     openml_id: Optional[int] = None
+    target: Optional[str] = None  # null: OpenML's default target
     cache_dir: Optional[str] = None  # null: $MLVSDL_DATA_CACHE, else <repo>/data_cache
     download: bool = True  # false: use the cache only, never the network
     timeout_s: float = 10.0
+
+
+# kind -> schema; conf/dataset/<name>.yaml pulls its kind with `- /schema/dataset/<kind>@_here_`.
+DATASET_SCHEMAS = {
+    "workshop_regression": WorkshopRegressionConfig,
+    "workshop_circles": WorkshopCirclesConfig,
+    "playground": PlaygroundConfig,
+    "moons": MoonsConfig,
+    "blobs": BlobsConfig,
+    "classification": ClassificationConfig,
+    "regression": RegressionGeneratorConfig,
+    "friedman1": Friedman1Config,
+    "mnist1d": MNIST1DConfig,
+    "bundled": BundledConfig,
+    "tabular": TabularConfig,
+    "table": TableConfig,
+    "openml": OpenMLConfig,
+}

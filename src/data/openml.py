@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import urlparse
 
-from src.data.catalogue import Dataset
 from src.data.tables import TableOptions, frame_to_dataset, resolve_path
+from src.data.types import Dataset
 from src.errors import DataError
 
 OPENML_HOST = "www.openml.org"
@@ -82,17 +82,17 @@ def _check_reachable(timeout_s: float) -> None:
 def load_openml(cfg: Any) -> Dataset:
     data_id = int(cfg.openml_id)
     where = f"OpenML dataset {data_id}"
-    cache = cache_root(cfg.get("cache_dir"))
+    cache = cache_root(cfg.cache_dir)
     openml_home = cache / "openml"  # fetch_openml's own layout below data_home
     description = cached_description(openml_home, data_id)
     if description is None:
-        if not cfg.get("download", True):
+        if not cfg.download:
             raise DataError(
                 f"{where} is not in the cache folder {cache} and dataset.download=false; "
                 "fill the cache on a machine with a network, or set dataset.cache_dir"
             )
         try:
-            _check_reachable(float(cfg.get("timeout_s") or 10.0))
+            _check_reachable(float(cfg.timeout_s))
         except OSError as exc:
             raise DataError(
                 f"{where} is not in the cache folder {cache} and openml.org cannot be reached "
@@ -102,7 +102,7 @@ def load_openml(cfg: Any) -> Dataset:
     from sklearn.datasets import fetch_openml
 
     previous_timeout = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(float(cfg.get("timeout_s") or 10.0))
+    socket.setdefaulttimeout(float(cfg.timeout_s))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # retry and parser notices
@@ -119,15 +119,14 @@ def load_openml(cfg: Any) -> Dataset:
         socket.setdefaulttimeout(previous_timeout)
 
     details = bunch.details or {}
-    target = cfg.get("target") or details.get("default_target_attribute")
+    target = cfg.target or details.get("default_target_attribute")
     if target and "," in str(target):
         raise DataError(f"{where} has several default targets ({target}); choose one with dataset.target")
-    task = str(getattr(cfg.task, "value", cfg.task))
     return frame_to_dataset(
         bunch.frame,
         name=cfg.name,
         target=target,
-        task=task,
+        task=cfg.task,
         source=f"https://{OPENML_HOST}/d/{data_id}",
         where=where,
         options=TableOptions.from_config(cfg),

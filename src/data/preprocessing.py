@@ -21,8 +21,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from src.data.catalogue import REGRESSION, Dataset
 from src.data.splits import Split
+from src.data.types import Dataset, Task
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def prepare(
 
     y = dataset.y
     target_scaler = None
-    if dataset.task == REGRESSION:
+    if dataset.task == Task.regression:
         target_scaler = TargetScaler.fit(y[split.train], enabled=standardize)
         y = target_scaler.transform(y)
     return PreparedData(

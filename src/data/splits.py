@@ -14,7 +14,7 @@ from typing import Optional
 
 import numpy as np
 
-from src.data.catalogue import REGRESSION, Dataset
+from src.data.types import Dataset, Task
 from src.errors import DataError
 
 
@@ -93,7 +93,7 @@ def make_split(
     if fit_only:
         return Split(train=all_rows, val=all_rows[:0], test=all_rows[:0], fit_only=True)
 
-    labels = None if dataset.task == REGRESSION else dataset.y
+    labels = None if dataset.task == Task.regression else dataset.y
     if dataset.test_mask is not None:
         test = np.flatnonzero(dataset.test_mask)
         rest = np.flatnonzero(~dataset.test_mask)

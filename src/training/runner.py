@@ -179,7 +179,7 @@ def prepare_data(cfg: DictConfig, tracked: Any) -> Prepared:
     from src.tracking.inputs import log_dataset
 
     dataset = load_dataset(cfg.dataset)
-    if option(cfg.dataset.task) == "auto":
+    if cfg.dataset.task is None:  # inferred from the target: check the model and loss now
         validate_task(cfg, dataset.task)
     split = make_split(
         dataset,

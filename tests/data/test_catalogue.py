@@ -83,7 +83,7 @@ def test_real_packaged_tables_are_big_and_mixed():
 @pytest.mark.parametrize("name", ["playground_circle", "playground_xor", "playground_gauss", "playground_spiral"])
 def test_playground_sets_take_size_and_noise(name):
     clean = _load(f"dataset={name}", "dataset.n_samples=101")
-    noisy = _load(f"dataset={name}", "dataset.n_samples=101", "dataset.noise=0.5")
+    noisy = _load(f"dataset={name}", "dataset.n_samples=101", "dataset.noise_level=0.5")
     assert clean.X.shape == noisy.X.shape == (101, 2)
     assert clean.class_names == ["-1", "1"]
     assert not np.allclose(clean.X.to_numpy(), noisy.X.to_numpy()) or not np.array_equal(clean.y, noisy.y)
@@ -107,8 +107,8 @@ def test_generators_take_n_samples_noise_and_n_features():
     assert _load("dataset=classification", "dataset.n_features=6").X.shape == (1000, 6)
     blobs = _load("dataset=blobs", "dataset.n_classes=5", "dataset.n_features=3")
     assert blobs.n_classes == 5 and blobs.X.shape == (500, 3)
-    quiet = _load("dataset=regression", "dataset.noise=0")
-    loud = _load("dataset=regression", "dataset.noise=50")
+    quiet = _load("dataset=regression", "dataset.noise_std=0")
+    loud = _load("dataset=regression", "dataset.noise_std=50")
     assert np.std(loud.y - quiet.y) > 10
 
 

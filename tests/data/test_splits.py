@@ -65,7 +65,7 @@ def test_preprocessing_statistics_come_from_the_training_rows_only():
 def test_imputer_and_one_hot_statistics_come_from_the_training_rows_only():
     import pandas as pd
 
-    from src.data.catalogue import Dataset
+    from src.data.types import Dataset
 
     rng = np.random.default_rng(0)
     n = 200
