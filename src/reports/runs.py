@@ -206,11 +206,12 @@ def variant_labels(frame: pd.DataFrame) -> list[str]:
     """The model's name, plus the config values that differ between runs of that model on
     that dataset (seed and training size aside): 'mlp (optimizer=adam, lr=0.001)'."""
     labels = pd.Series(frame["model"].astype(str), index=frame.index)
-    params = [
+    # Sorted: mlflow.search_runs orders its params columns differently from one process to the next.
+    params = sorted(
         c
         for c in frame.columns
         if c.startswith("params.") and "." in c[len("params.") :] and not c[len("params.") :].startswith(NOT_A_VARIANT)
-    ]
+    )
     for _, group in frame.groupby(["dataset", "model"], dropna=False):
         varying = [c for c in params if group[c].dropna().nunique() > 1]
         if not varying:

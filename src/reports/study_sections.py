@@ -52,7 +52,7 @@ def hyperparameter_search(report: Report, view: StudyView) -> None:
         "",
     )
     rows = []
-    params = [c for c in runs.columns if c.startswith("params.model.") or c.startswith("params.optimizer.")]
+    params = sorted(c for c in runs.columns if c.startswith(("params.model.", "params.optimizer.")))
     for (dataset, model), group in searched.groupby(["dataset", "model"]):
         metric = group["optimized_metric"].iloc[0]
         done = group[group["finished"]]

@@ -43,3 +43,19 @@ def test_variants_are_named_after_the_config_values_that_differ():
         }
     )
     assert tidy(raw)["variant"].tolist() == ["mlp (optimizer=adam)", "mlp (optimizer=sgd)", "svm", "svm"]
+
+
+def test_variant_labels_do_not_depend_on_the_order_of_the_columns():
+    raw = pd.DataFrame(
+        {
+            "run_id": list("ab"),
+            "status": ["FINISHED"] * 2,
+            "tags.model": ["mlp", "mlp"],
+            "tags.dataset": ["d", "d"],
+            "params.optimizer.name": ["adam", "sgd"],
+            "params.optimizer.lr": ["0.001", "0.01"],
+        }
+    )
+    expected = ["mlp (lr=0.001, optimizer=adam)", "mlp (lr=0.01, optimizer=sgd)"]
+    assert tidy(raw)["variant"].tolist() == expected
+    assert tidy(raw[raw.columns[::-1]])["variant"].tolist() == expected
