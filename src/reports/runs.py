@@ -204,7 +204,7 @@ def short_key(key: str) -> str:
 
 def variant_labels(frame: pd.DataFrame) -> list[str]:
     """The model's name, plus the config values that differ between runs of that model on
-    that dataset (seed and training size aside): 'mlp (optimizer=adam, lr=0.001)'."""
+    that dataset (seed and training size aside), by key: 'mlp (lr=0.001, optimizer=adam)'."""
     labels = pd.Series(frame["model"].astype(str), index=frame.index)
     # Sorted: mlflow.search_runs orders its params columns differently from one process to the next.
     params = sorted(
