@@ -1,14 +1,79 @@
 """Entry point: `python -m src.report [--study NAME] [--experiment NAME] [--tag KEY=VALUE] ...`.
 
+    python -m src.report --study data_dependency
+    python -m src.report --experiment mlvsdl --tag dataset=digits
+    python -m src.report --study main --sweep latest      # only the last sweep of the study
+
 Writes reports/<study or experiment>/report.md with its PNG plots from the runs
 in MLflow, and logs them as a report run; see src/reports/report.py.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
+from pathlib import Path
+from typing import Optional, Sequence
 
-from src.reports.report import main
+from src.tracking.record import Artifact
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m src.report",
+        description="Write a Markdown report (tables, learning curves, crossover, Pareto front, ranks, failed runs) "
+        "of MLflow runs, and log it as a report run.",
+    )
+    parser.add_argument(
+        "--experiment", action="append", default=[], help="MLflow experiment (repeatable; default: every experiment)"
+    )
+    parser.add_argument("--study", help="only runs tagged study=<name>")
+    parser.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="only runs with this tag (repeatable), e.g. --tag dataset=digits",
+    )
+    parser.add_argument(
+        "--sweep",
+        metavar="latest|RUN_ID",
+        help="only the jobs of one sweep: the latest one among the matching runs, or the sweep's parent run id",
+    )
+    parser.add_argument("--tracking-uri", help="MLflow store (default: $MLFLOW_TRACKING_URI, else ./mlflow.db)")
+    parser.add_argument(
+        "--out", type=Path, help="folder for report.md and its PNGs (default: reports/<study or experiment>/)"
+    )
+    parser.add_argument("--no-log", action="store_true", help="do not log the report as an MLflow run")
+    parser.add_argument("--quiet", action="store_true", help="print only where the report is")
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    from src.errors import UserError, one_line
+    from src.reports.report import make_report
+    from src.reports.runs import RunFilter
+
+    args = parse_args(argv)
+    tags = {}
+    for item in args.tag:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            print(f"error: --tag {item}: use KEY=VALUE", file=sys.stderr)
+            return 2
+        tags[key] = value
+    run_filter = RunFilter(args.experiment, args.study, tags, args.sweep)
+    try:
+        report = make_report(run_filter, args.tracking_uri, args.out, log=not args.no_log)
+    except UserError as exc:
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print("\n".join(report.summary).rstrip())
+    where = report.out / Artifact.REPORT_MD
+    print(f"\nreport: {where}" + (f"  [mlflow report run {report.run_id}]" if report.run_id else ""))
+    return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,6 +1,6 @@
 """The report's pictures, drawn headless with matplotlib's object API (no pyplot state).
 
-Every function takes tidy pandas frames prepared by `src.reports.report` and
+Every function takes tidy pandas frames prepared by `src.reports.analysis` and
 returns a `Figure` (or None when there is nothing to draw).
 """
 

@@ -22,6 +22,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from src.tracking.mlflow_run import PARENT_RUN_ENV
+from src.tracking.record import Artifact, Status, Tag
 
 # The parent run of the sweep in progress, so that an interrupt can close it.
 ACTIVE_PARENT: dict[str, Any] = {}
@@ -32,37 +33,35 @@ LAST_SWEEP_FAILURES: list[str] = []
 class MLflowSweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from src.errors import UserError
-        from src.tracking.mlflow_run import client_for, ensure_experiment, git_commit, resolve_tracking_uri
+        from src.tracking.mlflow_run import TrackedRun, git_commit, resolve_tracking_uri
 
         LAST_SWEEP_FAILURES.clear()
-        uri = resolve_tracking_uri(config.tracking.uri)
+        # A sweep's parent is a top-level run: a parent id left in the environment
+        # (by the shell, or a sweep of this process that never closed) must not nest it.
+        os.environ.pop(PARENT_RUN_ENV, None)
+        overrides = list(config.hydra.overrides.task)
+        tags = {
+            Tag.SWEEP: "true",
+            "sweep_overrides": " ".join(overrides)[:5000],
+            "launcher": str(config.hydra.launcher.get("_target_", "")).rsplit(".", 1)[-1],
+            Tag.GIT_COMMIT: git_commit(),
+            Tag.STUDY: config.get("study"),
+        }
+        name = f"sweep-{config.get('study') or config.dataset.name}"
         try:
-            client = client_for(uri)
+            run = TrackedRun.start(resolve_tracking_uri(config.tracking.uri), config.tracking.experiment, name, tags)
         except UserError as exc:
             # Hydra turns a callback's exception into a warning and goes on to
             # launch every job; an unreachable server stops the sweep here instead.
             print(f"error: {exc}", file=sys.stderr, flush=True)
             raise SystemExit(exc.exit_code) from None
-        experiment_id = ensure_experiment(client, config.tracking.experiment)
-        overrides = list(config.hydra.overrides.task)
-        tags = {
-            "sweep": "true",
-            "sweep_overrides": " ".join(overrides)[:5000],
-            "launcher": str(config.hydra.launcher.get("_target_", "")).rsplit(".", 1)[-1],
-            "git_commit": git_commit(),
-            "study": config.get("study"),
-        }
-        name = f"sweep-{config.get('study') or config.dataset.name}"
-        run = client.create_run(
-            experiment_id, run_name=name, tags={k: str(v) for k, v in tags.items() if v is not None}
-        )
-        os.environ[PARENT_RUN_ENV] = run.info.run_id
+        os.environ[PARENT_RUN_ENV] = run.run_id
         if not str(config.hydra.launcher.get("_target_", "")).endswith("BasicLauncher"):
             from src.startup import resume_collector
 
             resume_collector()  # the jobs run (and resume theirs) in other processes
-        self.parent_run_id = run.info.run_id
-        ACTIVE_PARENT.update(client=client, run_id=run.info.run_id, experiment_id=experiment_id)
+        self.parent_run_id = run.run_id
+        ACTIVE_PARENT.update(client=run.client, run_id=run.run_id, experiment_id=run.experiment_id)
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
         # Launchers that run jobs in other processes (joblib's loky workers,
@@ -75,31 +74,32 @@ class MLflowSweepCallback(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if not ACTIVE_PARENT:
             return
-        close_parent("FINISHED")
+        close_parent(Status.FINISHED)
 
 
 def close_parent(status: str) -> None:
     """Summarize the children on the parent run, then end it with `status`."""
-    from src.reports.summary import sweep_summary
+    from src.tracking.sweep_summary import summary_markdown, sweep_summary
 
     client, run_id = ACTIVE_PARENT["client"], ACTIVE_PARENT["run_id"]
     try:
         children = client.search_runs(
             [ACTIVE_PARENT["experiment_id"]],
-            filter_string=f"tags.`mlflow.parentRunId` = '{run_id}'",
+            filter_string=f"tags.`{Tag.PARENT_RUN_ID}` = '{run_id}'",
             max_results=50000,
         )
         table = sweep_summary(children)
         failures = [
-            f"{r.info.run_name}: {r.data.tags.get('error', r.info.status)}"
+            f"{r.info.run_name}: {r.data.tags.get(Tag.ERROR, r.info.status)}"
             for r in children
-            if r.info.status in ("FAILED", "KILLED")
+            if r.info.status in (Status.FAILED, Status.KILLED)
         ]
         LAST_SWEEP_FAILURES[:] = failures
-        print("\n" + _markdown(table, failures), flush=True)
+        markdown = summary_markdown(table, failures)
+        print("\n" + markdown, flush=True)
         with tempfile.TemporaryDirectory(prefix="mlvsdl-sweep-") as tmp:
-            table.to_csv(Path(tmp) / "summary.csv", index=False)
-            (Path(tmp) / "summary.md").write_text(_markdown(table, failures))
+            table.to_csv(Path(tmp) / Artifact.SUMMARY_CSV, index=False)
+            (Path(tmp) / Artifact.SUMMARY_MD).write_text(markdown)
             client.log_artifacts(run_id, tmp)
         from mlflow.entities import Metric
 
@@ -107,31 +107,11 @@ def close_parent(status: str) -> None:
             run_id, metrics=[Metric("n_jobs", len(children), 0, 0), Metric("n_failed", len(failures), 0, 0)]
         )
         if failures:
-            client.set_tag(run_id, "failed_jobs", str(len(failures)))
+            client.set_tag(run_id, Tag.FAILED_JOBS, str(len(failures)))
     finally:
         client.set_terminated(run_id, status)
         os.environ.pop(PARENT_RUN_ENV, None)
         ACTIVE_PARENT.clear()
-
-
-def _markdown(table: Any, failures: list[str]) -> str:
-    """A Markdown table without the optional `tabulate` dependency."""
-    if table.empty:
-        body = "No runs were recorded.\n"
-    else:
-        header = "| " + " | ".join(map(str, table.columns)) + " |"
-        rule = "|" + "---|" * len(table.columns)
-        rows = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
-        body = "\n".join([header, rule, *rows]) + "\n"
-    if failures:
-        body += "\n## Failed jobs\n\n" + "\n".join(f"- {f}" for f in failures) + "\n"
-    return "# Sweep summary\n\n" + body
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "" if value is None else str(value)
 
 
 def abort_active_sweep(status: str) -> None:

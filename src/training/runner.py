@@ -320,7 +320,7 @@ def _write_artifacts(
 ) -> None:
     from sklearn import metrics as skm
 
-    from src.reports import plots
+    from src.training import pictures as plots
 
     (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
 
@@ -333,7 +333,7 @@ def _write_artifacts(
 
     save(plots.loss_curves(history, title), "loss_curves.png")
     if cfg.tracking.get("log_importance"):  # the interpretability study
-        from src.reports.importance import write_importance
+        from src.training.importance import write_importance
 
         write_importance(out, estimator, dataset, split, data, title, seed=cfg.seed)
     if dataset.task == REGRESSION:

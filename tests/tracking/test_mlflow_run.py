@@ -96,7 +96,16 @@ def test_the_report_leaves_the_store_in_rollback_journal_mode(tmp_path):
         check=True,
         timeout=120,
     )
-    subprocess.run(
-        [sys.executable, "-m", "src.report", "--study", "main"], cwd=ROOT, env=env, capture_output=True, timeout=300
+    out = tmp_path / "report"
+    report = subprocess.run(
+        [sys.executable, "-m", "src.report", "--study", "main", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
+    assert report.returncode == 0, report.stderr
+    assert "No runs matched." in (out / "report.md").read_text()
+    assert "[mlflow report run " in report.stdout  # the report wrote its run into the store
     assert sqlite3.connect(store).execute("PRAGMA journal_mode").fetchone()[0] == "delete"

@@ -1,7 +1,9 @@
 """A -m sweep is one parent MLflow run with one child per job and a summary."""
 
 from pathlib import Path
+from types import SimpleNamespace
 
+from src.tracking.sweep_summary import summary_markdown, sweep_summary
 from tests.conftest import run_cli, runs_of
 
 FAST = (
@@ -22,8 +24,12 @@ def _parent_and_children(client):
     return parent, children
 
 
-def test_a_failing_job_is_recorded_and_the_others_still_run(mlflow_client):
-    proc = run_cli("-m", *FAST, "optimizer.lr=1e6,0.001")
+def _sweep_dir(tmp_path) -> str:
+    return f"hydra.sweep.dir={tmp_path / 'multirun'}"  # not the checkout's multirun/
+
+
+def test_a_failing_job_is_recorded_and_the_others_still_run(mlflow_client, tmp_path):
+    proc = run_cli("-m", *FAST, "optimizer.lr=1e6,0.001", _sweep_dir(tmp_path))
     assert proc.returncode == 1  # the sweep says that something failed
     assert "1 job(s) of the sweep failed" in proc.stderr
     parent, children = _parent_and_children(mlflow_client)
@@ -42,8 +48,10 @@ def test_a_failing_job_is_recorded_and_the_others_still_run(mlflow_client):
     assert "# Sweep summary" in proc.stdout and "| test_mse |" in proc.stdout
 
 
-def test_a_config_error_in_one_job_is_recorded_as_a_failed_child(mlflow_client):
-    proc = run_cli("-m", "dataset=digits", "trainer.max_epochs=2", "model.hidden_sizes=[4]", "loss=auto,bce")
+def test_a_config_error_in_one_job_is_recorded_as_a_failed_child(mlflow_client, tmp_path):
+    proc = run_cli(
+        "-m", "dataset=digits", "trainer.max_epochs=2", "model.hidden_sizes=[4]", "loss=auto,bce", _sweep_dir(tmp_path)
+    )
     assert proc.returncode == 1
     _, children = _parent_and_children(mlflow_client)
     statuses = {c.data.params.get("loss.name", c.info.run_name): c.info.status for c in children}
@@ -52,7 +60,32 @@ def test_a_config_error_in_one_job_is_recorded_as_a_failed_child(mlflow_client):
     assert "does not fit a multiclass task" in failed.data.tags["error"], statuses
 
 
-def test_ddp_inside_a_sweep_is_refused_with_a_clear_message(mlflow_client):
-    proc = run_cli("-m", *FAST, "trainer.strategy=ddp", "seed=0,1")
+def test_ddp_inside_a_sweep_is_refused_with_a_clear_message(mlflow_client, tmp_path):
+    proc = run_cli("-m", *FAST, "trainer.strategy=ddp", "seed=0,1", _sweep_dir(tmp_path))
     assert proc.returncode == 1
     assert "ddp_spawn" in proc.stderr
+
+
+def _child(name, status, tags, metrics, params):
+    return SimpleNamespace(
+        info=SimpleNamespace(run_name=name, status=status),
+        data=SimpleNamespace(tags=tags, metrics=metrics, params=params),
+    )
+
+
+def test_the_summary_table_shows_a_missing_value_as_an_empty_cell():
+    tags = {"model": "mlp", "dataset": "d", "main_metric": "test_mse"}
+    children = [
+        _child("b", "FAILED", {**tags, "seed": "1", "status_reason": "diverged"}, {}, {}),
+        _child("a", "FINISHED", {**tags, "seed": "0"}, {"test_mse": 1.23456, "fit_time_s": 2.0}, {"n_params": "25"}),
+    ]
+    text = summary_markdown(sweep_summary(children), ["b: training diverged"])
+    assert text == (
+        "# Sweep summary\n\n"
+        "| run | model | dataset | seed | status | test_mse | fit_time_s | predict_time_s | n_params |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
+        "| a | mlp | d | 0 | FINISHED | 1.235 | 2 |  | 25 |\n"
+        "| b | mlp | d | 1 | FAILED (diverged) |  |  |  |  |\n"
+        "\n## Failed jobs\n\n- b: training diverged\n"
+    )
+    assert summary_markdown(sweep_summary([]), []) == "# Sweep summary\n\nNo runs were recorded.\n"

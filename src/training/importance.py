@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-CSV_NAME = "feature_importance.csv"
-PNG_NAME = "feature_importance.png"
+from src.data.types import Task
+from src.tracking.record import Artifact
+
 N_REPEATS = 5
 TOP_K = 15
 
@@ -63,7 +64,7 @@ def feature_importance(estimator: Any, dataset: Any, split: Any, data: Any, seed
     rows = split.train if split.fit_only else split.test
     X = dataset.X.iloc[rows].reset_index(drop=True)
     y = np.asarray(dataset.y)[rows]
-    regression = dataset.task == "regression"
+    regression = dataset.task == Task.regression
     if regression:
         # scikit-learn maximizes the score: the importance is the rise of the test MSE.
         def scorer(model: Any, X_: pd.DataFrame, y_: np.ndarray) -> float:
@@ -136,5 +137,5 @@ def importance_figure(table: pd.DataFrame, title: str) -> Figure:
 def write_importance(out: Path, estimator: Any, dataset: Any, split: Any, data: Any, title: str, seed: int) -> None:
     """feature_importance.csv and feature_importance.png in the run's artifact folder."""
     table = feature_importance(estimator, dataset, split, data, seed=seed)
-    table.to_csv(Path(out) / CSV_NAME, index=False)
-    importance_figure(table, title).savefig(Path(out) / PNG_NAME, dpi=100)
+    table.to_csv(Path(out) / Artifact.FEATURE_IMPORTANCE_CSV, index=False)
+    importance_figure(table, title).savefig(Path(out) / Artifact.FEATURE_IMPORTANCE_PNG, dpi=100)

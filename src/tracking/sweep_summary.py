@@ -1,10 +1,14 @@
-"""Tables of runs read back from MLflow."""
+"""The sweep summary: one row per job of a sweep, read back from MLflow, as a
+table and as the Markdown that the sweep prints and logs on its parent run."""
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
 import pandas as pd
+
+from src.tables import frame_markdown
+from src.tracking.record import Param, Status, Tag
 
 SUMMARY_COLUMNS = ["run", "model", "dataset", "seed", "status"]
 TIMING_COLUMNS = ["fit_time_s", "predict_time_s", "n_params"]
@@ -17,21 +21,21 @@ def sweep_summary(runs: Iterable[Any]) -> pd.DataFrame:
     for run in runs:
         tags, metrics, params = run.data.tags, run.data.metrics, run.data.params
         status = run.info.status
-        if tags.get("status_reason") and status != "FINISHED":
-            status = f"{status} ({tags['status_reason']})"
+        if tags.get(Tag.STATUS_REASON) and status != Status.FINISHED:
+            status = f"{status} ({tags[Tag.STATUS_REASON]})"
         row: dict[str, Any] = {
             "run": run.info.run_name,
-            "model": tags.get("model"),
-            "dataset": tags.get("dataset"),
-            "seed": tags.get("seed"),
+            "model": tags.get(Tag.MODEL),
+            "dataset": tags.get(Tag.DATASET),
+            "seed": tags.get(Tag.SEED),
             "status": status,
         }
-        main = tags.get("main_metric")
+        main = tags.get(Tag.MAIN_METRIC)
         if main:
             row[main] = metrics.get(main)
         row["fit_time_s"] = metrics.get("fit_time_s")
         row["predict_time_s"] = metrics.get("predict_time_s")
-        row["n_params"] = params.get("n_params")
+        row["n_params"] = params.get(Param.N_PARAMS)
         rows.append(row)
     if not rows:
         return pd.DataFrame(columns=SUMMARY_COLUMNS + TIMING_COLUMNS)
@@ -39,3 +43,11 @@ def sweep_summary(runs: Iterable[Any]) -> pd.DataFrame:
     metric_columns = [c for c in table.columns if c not in SUMMARY_COLUMNS + TIMING_COLUMNS]
     table = table[SUMMARY_COLUMNS + metric_columns + TIMING_COLUMNS]
     return table.sort_values(["dataset", "model", "seed", "run"], na_position="last").reset_index(drop=True)
+
+
+def summary_markdown(table: pd.DataFrame, failures: list[str]) -> str:
+    """The summary as Markdown: the table (a missing value as an empty cell), then the failed jobs."""
+    body = "No runs were recorded.\n" if table.empty else frame_markdown(table, missing="") + "\n"
+    if failures:
+        body += "\n## Failed jobs\n\n" + "\n".join(f"- {f}" for f in failures) + "\n"
+    return "# Sweep summary\n\n" + body
