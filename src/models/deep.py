@@ -66,6 +66,8 @@ class MLPEstimator(BaseEstimator):
     checkpoint to continue from).
     """
 
+    family = "deep"  # a class attribute, not a parameter: model logging tells the families apart by it
+
     def __init__(
         self,
         *,
