@@ -11,7 +11,7 @@ from src.data import load_dataset
 from src.data.catalogue import check_dataset_config
 from src.errors import ConfigError, one_line
 from src.models.activations import make_activation
-from src.models.deep import loss_function, make_optimizer
+from src.models.deep_core import loss_function, make_optimizer
 from src.models.heads import LOSSES_FOR_TASK
 from tests.conftest import CONF_DIR, make_config
 
@@ -101,7 +101,7 @@ def test_batch_gd_uses_the_whole_training_set_and_sgd_one_example():
 
 @pytest.mark.parametrize("name", options("trainer"))
 def test_trainer_options_instantiate_or_refuse_clearly(name):
-    from src.models.deep import MLPEstimator
+    from src.models.deep import mlp_from_config
     from src.training.runner import validate
 
     cfg = make_config(f"trainer={name}")
@@ -110,7 +110,7 @@ def test_trainer_options_instantiate_or_refuse_clearly(name):
             validate(cfg)
         return
     validate(cfg)
-    estimator = MLPEstimator("binary", "bce", [4], cfg.activation, cfg.optimizer, cfg.trainer)
+    estimator = mlp_from_config(cfg, "binary", 2)
     trainer = estimator._trainer(has_val=False)
     assert trainer.max_epochs == cfg.trainer.max_epochs
 

@@ -1,331 +1,216 @@
-"""The MLP as an estimator: scikit-learn's interface over a Lightning training loop.
+"""The MLP as a scikit-learn estimator over a Lightning training loop.
 
-Small tabular data fits on the device, so there is no DataLoader: the whole
-training split lives in tensors, and each epoch walks a fresh (seeded)
-permutation in slices. One Lightning step is one epoch, with manual
-optimization inside it; per-batch framework overhead is what makes small
-nets slow, and this keeps Lightning's machinery (devices, precision,
-callbacks, early stopping) at the epoch level.
+`MLPEstimator` follows scikit-learn's rules: plain keyword parameters, each
+with a default, stored unchanged by `__init__`; `fit` returns self; what is
+learned ends in `_`. So `clone`, `cross_val_score`, `Pipeline`, grid searches
+and `permutation_importance` take it as they take any scikit-learn model:
+
+    cross_val_score(MLPEstimator(), X_iris, y_iris, cv=3)
+
+The task is given (`task="regression" | "binary" | "multiclass"`) or, with
+`task="auto"`, read from the targets. For scikit-learn's tools (stratified
+folds, the default score) the estimator is a regressor when `task` is
+"regression" and a classifier otherwise. Classifiers take any labels: they
+are encoded in `fit`, `classes_` holds them, `predict` returns them.
+
+`mlp_from_config` maps the Hydra config groups (model, activation, loss,
+optimizer, trainer, seed) to these parameters; the training itself lives in
+src/models/deep_core.py and src/models/epoch_loop.py.
 """
 
 from __future__ import annotations
 
-import logging
-import signal
-import sys
-import warnings
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
-import torch.nn.functional as F
+from sklearn.base import BaseEstimator
+from sklearn.utils import ClassifierTags, RegressorTags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
 from src.config import option
-from src.errors import DivergedError
+from src.data.types import Task
 from src.models.activations import make_activation
-from src.models.direct_step import DirectStep
-from src.models.heads import n_output_units
-from src.models.mlp import build_mlp, initialize, linear_layers
+from src.models.deep_core import OptimizerSpec, make_trainer, run_fit, set_threads
+from src.models.epoch_loop import EpochLoop
+from src.models.heads import n_output_units, resolve_loss
+from src.models.mlp import build_mlp, initialize
 
-for _name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric", "lightning"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
-warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-warnings.filterwarnings("ignore", message=".*but have no `val_dataloader`.*")
-warnings.filterwarnings("ignore", message=".*Total length of .* across ranks is zero.*")
-warnings.filterwarnings("ignore", message=".*`isinstance.treespec, LeafSpec.` is deprecated.*")
+TASKS_FROM_TARGETS = {"continuous": Task.regression, "binary": Task.binary, "multiclass": Task.multiclass}
 
 
-def loss_function(name: str, huber_delta: float = 1.0):
-    """Loss on raw network outputs; sigmoid/softmax are folded in for stability.
-    Every returned function takes torch's `reduction` argument."""
-    if name == "mse":
-        return F.mse_loss
-    if name == "mae":
-        return F.l1_loss
-    if name == "huber":
-        return lambda out, y, reduction="mean": F.huber_loss(out, y, delta=huber_delta, reduction=reduction)
-    if name == "bce":
-        return F.binary_cross_entropy_with_logits
-    if name == "cross_entropy":
-        return F.cross_entropy
-    raise ValueError(f"unknown loss '{name}'")
+def _classifies(estimator: MLPEstimator) -> bool:
+    return getattr(estimator, "task_", estimator.task) != Task.regression
 
 
-def make_optimizer(params, cfg: Any, fused: bool = False) -> torch.optim.Optimizer:
-    """The configured optimizer. `fused` selects torch's single-kernel update
-    (CPU and CUDA), which matters for small nets whose step is mostly overhead."""
-    name = option(cfg.name)
-    lr, wd = cfg.lr, cfg.weight_decay
-    kernel = {"fused": True} if fused else {}
-    if name in ("batch_gd", "sgd", "minibatch_sgd", "momentum", "nesterov"):
-        nesterov = bool(cfg.nesterov) or name == "nesterov"
-        return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum, nesterov=nesterov, weight_decay=wd, **kernel)
-    if name == "adagrad":
-        return torch.optim.Adagrad(params, lr=lr, weight_decay=wd, **kernel)
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, momentum=cfg.momentum, weight_decay=wd)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=wd, **kernel)
-    if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=wd, **kernel)
-    raise ValueError(f"unknown optimizer '{name}'")
+class MLPEstimator(BaseEstimator):
+    """A multilayer perceptron trained with PyTorch Lightning.
 
+    Network: `hidden_sizes` (() is a single neuron), `activation` (relu, tanh,
+    sigmoid, leaky_relu with `negative_slope`, elu with `elu_alpha`, gelu,
+    step), `dropout`, `batch_norm`, `init` (small, xavier, kaiming).
+    Loss: `loss` ("auto" picks the task's: mse, bce or cross_entropy; also
+    mae, huber with `huber_delta`). Optimizer: `optimizer` (sgd, minibatch_sgd,
+    batch_gd, momentum, nesterov, adagrad, rmsprop, adam, adamw), `lr`,
+    `batch_size` (None: the whole training set), `weight_decay`, `momentum`,
+    `nesterov`, `lr_decay` (per epoch). Training: `max_epochs`,
+    `early_stopping_patience` (on the validation loss; needs X_val, y_val),
+    `seed` (initial weights, batch order, dropout), `classes` (the labels to
+    expect; None: those in y), and Lightning's `accelerator`, `devices`,
+    `strategy`, `num_nodes`, `precision`, `deterministic`, plus
+    `cpu_threads`, `progress_bar`, `log_grad_norms`,
+    `checkpoint_every_n_epochs` with `checkpoint_dir`, and `resume_from` (a
+    checkpoint to continue from).
+    """
 
-class EpochLoop(pl.LightningModule):
-    """Trains `net` on tensors held on the device; one Lightning step = one epoch."""
+    family = "deep"  # a class attribute, not a parameter: model logging tells the families apart by it
 
     def __init__(
         self,
-        net: nn.Module,
-        loss_name: str,
-        optimizer_cfg: Any,
-        train: tuple[torch.Tensor, torch.Tensor],
-        val: Optional[tuple[torch.Tensor, torch.Tensor]],
-        seed: int,
-        huber_delta: float = 1.0,
-        monitor_val_loss: bool = False,
-        log_grad_norms: bool = False,
-    ):
-        super().__init__()
-        self.net = net
-        self.automatic_optimization = False
-        self.loss_fn = loss_function(loss_name, huber_delta)
-        self.classify = loss_name in ("bce", "cross_entropy")
-        self.optimizer_cfg = optimizer_cfg
-        self.X_train, self.y_train = train
-        self.val = val
-        self.shuffle = torch.Generator().manual_seed(seed)
-        self.monitor_val_loss = monitor_val_loss
-        self.log_grad_norms = log_grad_norms
-        self.params = list(net.parameters())
-        weights = {id(m.weight) for m in linear_layers(net)}
-        self.weight_index = [i for i, p in enumerate(self.params) if id(p) in weights]
-        self._direct: Optional[DirectStep | bool] = None  # decided at the first step
-        self.history: list[dict[str, float]] = []  # one row of metrics per epoch
-        self._epoch: dict[str, torch.Tensor] = {}
-        n = len(self.y_train)
-        self.batch_size = min(optimizer_cfg.batch_size or n, n)
-
-    def on_fit_start(self) -> None:
-        self.train_device = self.device  # Lightning moves the module back to the CPU after fit
-        self.X_train = self.X_train.to(self.device)
-        self.y_train = self.y_train.to(self.device)
-        if self.val is not None:
-            self.val = tuple(t.to(self.device) for t in self.val)
-
-    def configure_optimizers(self):
-        fused = self.device.type in ("cpu", "cuda")
-        optimizer = make_optimizer(self.net.parameters(), self.optimizer_cfg, fused=fused)
-        if self.optimizer_cfg.lr_decay == 1.0:
-            return optimizer
-        decay = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.optimizer_cfg.lr_decay)
-        return [optimizer], [decay]
-
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        return self.net(X)
-
-    def _correct(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        pred = (out[:, 0] > 0).to(y.dtype)[:, None] if out.shape[1] == 1 else out.argmax(1)
-        return (pred == y).sum()
-
-    def _direct_step(self) -> Optional[DirectStep]:
-        """The update to call per batch on the fast path, or None for Lightning's.
-
-        On one device at full or bf16 precision, Lightning's optimizer wrapper
-        and `manual_backward` add nothing but per-call overhead: gradients come
-        from `torch.autograd.grad` and go straight to the optimizer's update.
-        Other strategies (DDP reduces gradients in backward hooks), fp16 (which
-        needs a gradient scaler) and checkpointed runs go through Lightning."""
-        if self._direct is None:
-            from pytorch_lightning.strategies import SingleDeviceStrategy
-
-            plain = (
-                isinstance(self.trainer.strategy, SingleDeviceStrategy)
-                and str(self.trainer.precision) != "16-mixed"  # bf16-mixed needs no scaler
-                # Lightning counts optimizer steps through its wrapper, and its checkpoints
-                # are taken by that count: a checkpointed run goes through Lightning.
-                and self.trainer.checkpoint_callback is None
-            )
-            self._direct = DirectStep(self.optimizers().optimizer, self.params) if plain else False
-        return self._direct or None
-
-    def _batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, int]]:
-        """This epoch's batches in a fresh seeded order: (X, y, global batch size).
-
-        On one process the split is gathered once in the new order and cut
-        into contiguous slices (as scikit-learn does), which costs less than
-        indexing every batch; the batches are the same rows. Under DDP each
-        process gathers only its interleaved share of every global batch, so
-        no rank holds a second copy of the split."""
-        order = torch.randperm(len(self.y_train), generator=self.shuffle).to(self.device)  # the same on every rank
-        world, rank, bs, n = self.trainer.world_size, self.trainer.global_rank, self.batch_size, len(order)
-        if world == 1:
-            X, y = self.X_train[order], self.y_train[order]
-            for start in range(0, n, bs):
-                yield X[start : start + bs], y[start : start + bs], min(bs, n - start)
-            return
-        for start in range(0, n, bs):
-            rows = order[start : start + bs][rank::world]
-            yield self.X_train[rows], self.y_train[rows], min(bs, n - start)
-
-    def _reduce_sum(self, value: torch.Tensor) -> torch.Tensor:
-        if self.trainer.world_size == 1:
-            return value
-        return self.trainer.strategy.reduce(value, reduce_op="sum")
-
-    def training_step(self, batch: Any, batch_idx: int) -> None:
-        direct = self._direct_step()
-        world, bs, n = self.trainer.world_size, self.batch_size, len(self.y_train)
-        grad_norms = torch.zeros(len(self.weight_index), device=self.device) if self.log_grad_norms else None
-        # Per-batch values are only collected here; they are reduced once at the end of the epoch.
-        losses: list[torch.Tensor] = []
-        outputs: list[torch.Tensor] = []
-        targets: list[torch.Tensor] = []
-        for xb, yb, global_size in self._batches():
-            out = self.net(xb)
-            if world == 1:
-                loss = self.loss_fn(out, yb)
-                losses.append(loss.detach())  # a batch mean: weighted by batch size below
-            else:  # scaled so that the all-reduced gradient equals the single-process one
-                loss_sum = self.loss_fn(out, yb, reduction="sum")
-                loss = loss_sum * (world / global_size)
-                losses.append(loss_sum.detach())
-            if direct is not None:
-                grads = torch.autograd.grad(loss, self.params)
-                if grad_norms is not None:
-                    grad_norms += torch.stack(torch._foreach_norm([grads[i] for i in self.weight_index]))
-                direct(grads)
-            else:
-                optimizer = self.optimizers()
-                optimizer.zero_grad(set_to_none=True)
-                self.manual_backward(loss)
-                if grad_norms is not None:
-                    grad_norms += torch.stack(torch._foreach_norm([self.params[i].grad for i in self.weight_index]))
-                optimizer.step()
-            if self.classify:
-                outputs.append(out.detach())
-                targets.append(yb)
-        scheduler = self.lr_schedulers()
-        if scheduler is not None:
-            scheduler.step()
-        batch_losses = torch.stack(losses)
-        if world == 1:  # batch means times batch sizes (the last batch may be short)
-            sizes = torch.full_like(batch_losses, bs)
-            sizes[-1] = n - bs * (len(losses) - 1)
-            batch_losses = batch_losses * sizes
-        epoch_loss = self._reduce_sum(batch_losses.sum()) / n
-        if not torch.isfinite(epoch_loss):
-            raise DivergedError(self.current_epoch, float(epoch_loss))
-        self._epoch["train_loss"] = epoch_loss
-        if self.classify:
-            correct = self._correct(torch.cat(outputs), torch.cat(targets))
-            self._epoch["train_epoch_accuracy"] = self._reduce_sum(correct).float() / n
-        if grad_norms is not None:
-            for i, norm in enumerate(grad_norms / max(len(losses), 1)):
-                self._epoch[f"grad_norm_layer_{i + 1}"] = norm
-
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
-        X, y = self.val
-        world, rank = self.trainer.world_size, self.trainer.global_rank
-        if world > 1:  # each process scores its share; the sums are reduced
-            X, y = X[rank::world], y[rank::world]
-        out = self.net(X)
-        n_val = len(self.val[1])
-        val_loss = self._reduce_sum(self.loss_fn(out, y, reduction="sum")) / n_val
-        self._epoch["val_loss"] = val_loss
-        if self.classify:
-            self._epoch["val_accuracy"] = self._reduce_sum(self._correct(out, y)).float() / n_val
-        if self.monitor_val_loss:  # early stopping reads it from Lightning's logged metrics
-            self.log("val_loss", val_loss, on_step=False, on_epoch=True, batch_size=1)
-
-    def on_train_epoch_end(self) -> None:
-        # One host sync per epoch for all of the epoch's metrics.
-        names = list(self._epoch)
-        values = torch.stack([self._epoch[k].float() for k in names]).tolist()
-        self.history.append({"epoch": self.current_epoch, **dict(zip(names, values))})
-        self._epoch = {}
-
-    # A resumed training must continue exactly: keep the shuffling generator and
-    # the metrics so far next to Lightning's model, optimizer and loop state.
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["mlvsdl"] = {"shuffle": self.shuffle.get_state(), "history": list(self.history)}
-
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        state = checkpoint.get("mlvsdl", {})
-        if "shuffle" in state:
-            self.shuffle.set_state(state["shuffle"])
-        self.history = list(state.get("history", []))
-
-
-class MLPEstimator:
-    """A multilayer perceptron with scikit-learn's fit / predict interface."""
-
-    family = "deep"
-
-    def __init__(
-        self,
-        task: str,
-        loss: str,
-        hidden_sizes: list[int],
-        activation: Any,
-        optimizer: Any,
-        trainer: Any,
-        seed: int = 0,
-        n_classes: int = 0,
+        *,
+        task: str = "auto",
+        hidden_sizes: Sequence[int] = (64, 64),
+        activation: str = "relu",
+        negative_slope: float = 0.01,
+        elu_alpha: float = 1.0,
         dropout: float = 0.0,
         batch_norm: bool = False,
         init: str = "xavier",
+        loss: str = "auto",
         huber_delta: float = 1.0,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        batch_size: Optional[int] = 32,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        lr_decay: float = 1.0,
+        max_epochs: int = 100,
+        early_stopping_patience: Optional[int] = None,
+        seed: int = 0,
+        classes: Optional[Sequence[Any]] = None,
+        accelerator: str = "cpu",
+        devices: Any = 1,
+        strategy: str = "auto",
+        num_nodes: int = 1,
+        precision: str = "32-true",
+        deterministic: bool = False,
+        cpu_threads: Optional[int] = 1,
+        progress_bar: Optional[bool] = False,
+        log_grad_norms: bool = False,
+        checkpoint_every_n_epochs: Optional[int] = None,
         checkpoint_dir: Optional[str] = None,
         resume_from: Optional[str] = None,
     ):
         self.task = task
-        self.loss = loss
-        self.hidden_sizes = list(hidden_sizes)
+        self.hidden_sizes = hidden_sizes
         self.activation = activation
-        self.optimizer = optimizer
-        self.trainer = trainer
-        self.seed = seed
-        self.n_classes = n_classes
+        self.negative_slope = negative_slope
+        self.elu_alpha = elu_alpha
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.init = init
+        self.loss = loss
         self.huber_delta = huber_delta
-        # Where to keep last.ckpt (when trainer.checkpoint_every_n_epochs is set),
-        # and a checkpoint to continue from.
+        self.optimizer = optimizer
+        self.lr = lr
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.lr_decay = lr_decay
+        self.max_epochs = max_epochs
+        self.early_stopping_patience = early_stopping_patience
+        self.seed = seed
+        self.classes = classes
+        self.accelerator = accelerator
+        self.devices = devices
+        self.strategy = strategy
+        self.num_nodes = num_nodes
+        self.precision = precision
+        self.deterministic = deterministic
+        self.cpu_threads = cpu_threads
+        self.progress_bar = progress_bar
+        self.log_grad_norms = log_grad_norms
+        self.checkpoint_every_n_epochs = checkpoint_every_n_epochs
         self.checkpoint_dir = checkpoint_dir
         self.resume_from = resume_from
 
-    # -- tensors in the layout the loss expects
-    def _targets(self, y: np.ndarray) -> torch.Tensor:
-        if self.loss == "cross_entropy":
-            return torch.as_tensor(y, dtype=torch.long)
-        return torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1)
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.task == Task.regression:
+            tags.estimator_type, tags.regressor_tags = "regressor", RegressorTags()
+        else:
+            tags.estimator_type, tags.classifier_tags = "classifier", ClassifierTags()
+        tags.target_tags.required = True
+        return tags
 
-    def _build(self, n_features: int) -> nn.Module:
-        act = self.activation
+    # -- targets: the task, the loss and the classes are learned from y
+    def learn_targets(self, y: Any) -> None:
+        """Set `task_`, `loss_` and (classifiers) `classes_` from training targets."""
+        y = column_or_1d(y)
+        if self.task != "auto":
+            task = Task(self.task)
+        elif self.classes is not None:
+            task = Task.binary if len(self.classes) == 2 else Task.multiclass
+        else:
+            kind = type_of_target(y)
+            if kind not in TASKS_FROM_TARGETS:
+                raise ValueError(f"cannot tell the task from targets of type '{kind}'; set task=")
+            task = TASKS_FROM_TARGETS[kind]
+        self.task_ = task
+        self.loss_ = resolve_loss(self.loss, task)
+        if task.is_classification:
+            self.classes_ = np.unique(np.asarray(self.classes if self.classes is not None else y))
+
+    def target_tensor(self, y: Any) -> torch.Tensor:
+        """Targets in the layout the loss expects: class indices for cross-entropy,
+        a float column otherwise."""
+        y = column_or_1d(y)
+        if not self.task_.is_classification:
+            return torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1)
+        codes = np.searchsorted(self.classes_, y).clip(0, len(self.classes_) - 1)
+        if not np.array_equal(self.classes_[codes], y):
+            raise ValueError(f"y holds labels outside classes {list(self.classes_)}")
+        if self.loss_ == "cross_entropy":
+            return torch.as_tensor(codes, dtype=torch.long)
+        return torch.as_tensor(codes, dtype=torch.float32).reshape(-1, 1)
+
+    # -- the network
+    def activation_factory(self) -> Callable[[], nn.Module]:
+        return lambda: make_activation(option(self.activation), self.negative_slope, self.elu_alpha)
+
+    def network(self, n_features: int, seed: int) -> nn.Sequential:
+        """The untrained network, its weights drawn from `seed` (after learn_targets)."""
+        n_classes = len(self.classes_) if self.task_.is_classification else 0
         net = build_mlp(
             n_features,
-            self.hidden_sizes,
-            n_output_units(self.loss, self.task, self.n_classes),
-            lambda: make_activation(option(act.name), act.negative_slope, act.alpha),
+            list(self.hidden_sizes),
+            n_output_units(self.loss_, self.task_, n_classes),
+            self.activation_factory(),
             dropout=self.dropout,
             batch_norm=self.batch_norm,
         )
-        initialize(net, self.init, torch.Generator().manual_seed(self.seed))
+        initialize(net, option(self.init), torch.Generator().manual_seed(seed))
         return net
 
-    def _trainer(self, has_val: bool) -> pl.Trainer:
-        cfg = self.trainer
+    def optimizer_spec(self) -> OptimizerSpec:
+        return OptimizerSpec(
+            option(self.optimizer), self.lr, self.weight_decay, self.momentum, self.nesterov, self.lr_decay
+        )
+
+    def _trainer(self, has_val: bool):
+        import pytorch_lightning as pl
+
         callbacks: list[pl.Callback] = []
-        if cfg.early_stopping_patience is not None:
+        if self.early_stopping_patience is not None:
             from pytorch_lightning.callbacks import EarlyStopping
 
-            callbacks.append(EarlyStopping("val_loss", patience=cfg.early_stopping_patience, mode="min"))
-        every = cfg.get("checkpoint_every_n_epochs")
-        if every and self.checkpoint_dir:
+            callbacks.append(EarlyStopping("val_loss", patience=self.early_stopping_patience, mode="min"))
+        if self.checkpoint_every_n_epochs and self.checkpoint_dir:
             from pytorch_lightning.callbacks import ModelCheckpoint
 
             # save_top_k=1 without a monitor keeps the latest epoch; save_last adds last.ckpt.
@@ -335,96 +220,99 @@ class MLPEstimator:
                     filename="latest",
                     save_last=True,
                     save_top_k=1,
-                    every_n_epochs=every,
+                    every_n_epochs=self.checkpoint_every_n_epochs,
                     save_on_train_epoch_end=True,
                 )
             )
-        progress = cfg.progress_bar if cfg.progress_bar is not None else sys.stderr.isatty()
-        return pl.Trainer(
-            accelerator=cfg.accelerator,
-            devices=cfg.devices,
-            strategy=cfg.strategy,
-            num_nodes=cfg.num_nodes,
-            precision=cfg.precision,
-            max_epochs=cfg.max_epochs,
-            deterministic=cfg.deterministic,
+        return make_trainer(
+            accelerator=self.accelerator,
+            devices=self.devices,
+            strategy=self.strategy,
+            num_nodes=self.num_nodes,
+            precision=self.precision,
+            max_epochs=self.max_epochs,
+            deterministic=self.deterministic,
+            progress_bar=self.progress_bar,
+            has_val=has_val,
             callbacks=callbacks,
-            logger=False,
-            enable_checkpointing=any(type(c).__name__ == "ModelCheckpoint" for c in callbacks),
-            enable_model_summary=False,
-            enable_progress_bar=progress,
-            num_sanity_val_steps=0,
-            limit_val_batches=1 if has_val else 0,
         )
 
-    def fit(self, X: np.ndarray, y: np.ndarray, X_val=None, y_val=None) -> MLPEstimator:
-        if self.trainer.get("cpu_threads"):
-            torch.set_num_threads(self.trainer.cpu_threads)
-        torch.manual_seed(self.seed)  # dropout draws from the global generator
-        net = self._build(X.shape[1])
+    def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> MLPEstimator:
+        """Train on (X, y); the validation split, when given, is scored every
+        epoch (val_loss, val_accuracy in `history_`) and drives early stopping."""
+        X = validate_data(self, X, dtype=np.float32)
+        self.learn_targets(y)
         has_val = X_val is not None and len(X_val) > 0
-        val = (torch.as_tensor(X_val, dtype=torch.float32), self._targets(y_val)) if has_val else None
+        if self.early_stopping_patience is not None and not has_val:
+            raise ValueError("early_stopping_patience needs a validation split: pass X_val and y_val")
+        val = None
+        if has_val:
+            X_val = validate_data(self, X_val, dtype=np.float32, reset=False)
+            val = (torch.as_tensor(X_val), self.target_tensor(y_val))
+        set_threads(self.cpu_threads)
+        torch.manual_seed(self.seed)  # dropout draws from the global generator
+        net = self.network(X.shape[1], self.seed)
         loop = EpochLoop(
             net,
-            self.loss,
-            self.optimizer,
-            (torch.as_tensor(X, dtype=torch.float32), self._targets(y)),
+            self.loss_,
+            self.optimizer_spec(),
+            (torch.as_tensor(X), self.target_tensor(y)),
             val,
             seed=self.seed,
+            batch_size=self.batch_size,
             huber_delta=self.huber_delta,
-            monitor_val_loss=self.trainer.early_stopping_patience is not None,
-            log_grad_norms=bool(self.trainer.get("log_grad_norms", False)),
+            monitor_val_loss=self.early_stopping_patience is not None,
+            log_grad_norms=self.log_grad_norms,
         )
         trainer = self._trainer(has_val)
         try:
-            trainer.fit(
-                loop, train_dataloaders=[0], val_dataloaders=[0] if has_val else None, ckpt_path=self.resume_from
-            )
-        except SystemExit:
-            # Lightning turns Ctrl-C into sys.exit(1) after ignoring SIGINT; turn it
-            # back into an interrupt so the run is recorded as KILLED.
-            if trainer.interrupted:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-                raise KeyboardInterrupt from None
-            raise
+            run_fit(trainer, loop, has_val, ckpt_path=self.resume_from)
         finally:
             self.history_ = loop.history  # kept when training fails: the epochs so far are logged
-        self.history_ = loop.history
         self.net_ = net.eval()
         self.device_ = loop.device  # where the fitted net lives now (predictions run there)
         self.train_device_ = getattr(loop, "train_device", loop.device)
-        self.n_features_in_ = X.shape[1]
         self.n_params_ = sum(p.numel() for p in net.parameters())
         self.epochs_trained_ = len(loop.history)
         return self
 
-    def _outputs(self, X: np.ndarray) -> torch.Tensor:
+    def _outputs(self, X: Any) -> torch.Tensor:
+        check_is_fitted(self, "net_")
+        X = validate_data(self, X, dtype=np.float32, reset=False)
         with torch.inference_mode():
-            inputs = torch.as_tensor(np.asarray(X, dtype=np.float32), device=self.device_)
+            inputs = torch.as_tensor(X, device=self.device_)
             chunks = [self.net_(chunk) for chunk in torch.split(inputs, 65536)]
             return torch.cat(chunks).float().cpu()
 
-    def decision_function(self, X: np.ndarray) -> np.ndarray:
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The network's raw outputs (logits for classifiers): (n, output units)."""
         return self._outputs(X).numpy()
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+    @available_if(_classifies)
+    def predict_proba(self, X: Any) -> np.ndarray:
         out = self._outputs(X)
         if out.shape[1] == 1:
             p = torch.sigmoid(out[:, 0])
             return torch.stack([1 - p, p], dim=1).numpy()
         return torch.softmax(out, dim=1).numpy()
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: Any) -> np.ndarray:
         out = self._outputs(X)
-        if self.task == "regression":
+        if not self.task_.is_classification:
             return out[:, 0].numpy().astype(np.float64)
-        if out.shape[1] == 1:
-            return (out[:, 0] > 0).long().numpy()
-        return out.argmax(1).numpy()
+        codes = (out[:, 0] > 0).long() if out.shape[1] == 1 else out.argmax(1)
+        return self.classes_[codes.numpy()]
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy for classifiers, R^2 for regression (as scikit-learn's mixins)."""
+        from sklearn.metrics import accuracy_score, r2_score
+
+        metric = accuracy_score if self.task_.is_classification else r2_score
+        return float(metric(y, self.predict(X), sample_weight=sample_weight))
 
     def learned_weights(self) -> Optional[dict[str, float]]:
         """w_1..w_n and b of a single neuron (no hidden layer), as the slides write them."""
-        if self.hidden_sizes:
+        if len(self.hidden_sizes):
             return None
         layer = self.net_[0]
         if layer.weight.shape[0] != 1:
@@ -435,20 +323,42 @@ class MLPEstimator:
 
 
 def mlp_from_config(cfg: Any, task: str, n_classes: int) -> MLPEstimator:
-    """The MLP that a composed config describes (model, activation, loss, optimizer, trainer groups)."""
-    from src.models.heads import resolve_loss
-
+    """The MLP that a composed config describes (model, activation, loss,
+    optimizer, trainer groups and the seed), for a dataset's task and classes."""
+    task = Task(option(task))
+    model, activation, optimizer, trainer = cfg.model, cfg.activation, cfg.optimizer, cfg.trainer
+    devices = trainer.devices
     return MLPEstimator(
-        task=task,
+        task=task.value,
+        hidden_sizes=tuple(model.hidden_sizes),
+        activation=option(activation.name),
+        negative_slope=activation.negative_slope,
+        elu_alpha=activation.alpha,
+        dropout=model.dropout,
+        batch_norm=model.batch_norm,
+        init=option(model.init),
         loss=resolve_loss(option(cfg.loss.name), task),
-        hidden_sizes=list(cfg.model.hidden_sizes),
-        activation=cfg.activation,
-        optimizer=cfg.optimizer,
-        trainer=cfg.trainer,
-        seed=cfg.seed,
-        n_classes=n_classes,
-        dropout=cfg.model.dropout,
-        batch_norm=cfg.model.batch_norm,
-        init=option(cfg.model.init),
         huber_delta=cfg.loss.huber_delta,
+        optimizer=option(optimizer.name),
+        lr=optimizer.lr,
+        batch_size=optimizer.batch_size,
+        weight_decay=optimizer.weight_decay,
+        momentum=optimizer.momentum,
+        nesterov=optimizer.nesterov,
+        lr_decay=optimizer.lr_decay,
+        max_epochs=trainer.max_epochs,
+        early_stopping_patience=trainer.early_stopping_patience,
+        seed=cfg.seed,
+        # The dataset's classes, not only those in the training split: the output layer has one unit each.
+        classes=tuple(range(n_classes)) if task.is_classification else None,
+        accelerator=trainer.accelerator,
+        devices=devices if isinstance(devices, (int, str)) else list(devices),
+        strategy=trainer.strategy,
+        num_nodes=trainer.num_nodes,
+        precision=trainer.precision,
+        deterministic=trainer.deterministic,
+        cpu_threads=trainer.get("cpu_threads"),
+        progress_bar=trainer.progress_bar,
+        log_grad_norms=bool(trainer.get("log_grad_norms", False)),
+        checkpoint_every_n_epochs=trainer.get("checkpoint_every_n_epochs"),
     )

@@ -9,14 +9,15 @@ Pure Python: used to validate a config before any heavy import or data load.
 
 from __future__ import annotations
 
+from src.data.types import Task
 from src.errors import ConfigError
 
 LOSSES_FOR_TASK = {
-    "regression": ("mse", "mae", "huber"),
-    "binary": ("bce", "cross_entropy"),
-    "multiclass": ("cross_entropy",),
+    Task.regression: ("mse", "mae", "huber"),
+    Task.binary: ("bce", "cross_entropy"),
+    Task.multiclass: ("cross_entropy",),
 }
-DEFAULT_LOSS = {"regression": "mse", "binary": "bce", "multiclass": "cross_entropy"}
+DEFAULT_LOSS = {Task.regression: "mse", Task.binary: "bce", Task.multiclass: "cross_entropy"}
 
 
 def resolve_loss(loss: str, task: str) -> str:
@@ -33,6 +34,6 @@ def resolve_loss(loss: str, task: str) -> str:
 
 
 def n_output_units(loss: str, task: str, n_classes: int) -> int:
-    if task == "regression" or loss == "bce":
+    if task == Task.regression or loss == "bce":
         return 1
     return n_classes

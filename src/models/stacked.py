@@ -12,21 +12,23 @@ single run's update, up to float rounding.
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any, Optional, Sequence
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from src.config import option
-from src.errors import ConfigError, DivergedError
-from src.models.activations import make_activation
-from src.models.deep import MLPEstimator, make_optimizer
-from src.models.direct_step import DirectStep
+from src.errors import ConfigError
+from src.models.deep import MLPEstimator
+from src.models.deep_core import (
+    TensorEpochLoop,
+    count_correct,
+    make_trainer,
+    replica_losses,
+    run_fit,
+    set_threads,
+    weighted_batch_sum,
+)
 
 
 class StackedMLP(nn.Module):
@@ -68,72 +70,26 @@ class StackedMLP(nn.Module):
         return nn.Sequential(*layers).eval()
 
 
-def _per_replica_loss(name: str, out: torch.Tensor, y: torch.Tensor, huber_delta: float) -> torch.Tensor:
-    """Mean loss of each replica: shape (K,)."""
-    K, B = out.shape[:2]
-    if name == "cross_entropy":
-        return F.cross_entropy(out.reshape(K * B, -1), y.reshape(K * B), reduction="none").view(K, B).mean(1)
-    if name == "bce":
-        return F.binary_cross_entropy_with_logits(out, y, reduction="none").mean((1, 2))
-    if name == "mse":
-        return F.mse_loss(out, y, reduction="none").mean((1, 2))
-    if name == "mae":
-        return F.l1_loss(out, y, reduction="none").mean((1, 2))
-    if name == "huber":
-        return F.huber_loss(out, y, delta=huber_delta, reduction="none").mean((1, 2))
-    raise ValueError(f"unknown loss '{name}'")
-
-
-class StackedEpochLoop(pl.LightningModule):
+class StackedEpochLoop(TensorEpochLoop):
     """One Lightning step = one epoch of all K replicas, each on its own data."""
 
     def __init__(
         self,
         net: StackedMLP,
         loss: str,
-        optimizer_cfg: Any,
+        huber_delta: float,
+        optimizer: Any,
         train: tuple[torch.Tensor, torch.Tensor],
         val: Optional[tuple[torch.Tensor, torch.Tensor]],
         seeds: Sequence[int],
-        huber_delta: float,
+        batch_size: Optional[int],
     ):
-        super().__init__()
-        self.net = net
-        self.automatic_optimization = False
-        self.loss = loss
-        self.huber_delta = huber_delta
-        self.classify = loss in ("bce", "cross_entropy")
-        self.optimizer_cfg = optimizer_cfg
-        self.X_train, self.y_train = train  # (K, n, d), (K, n[, 1])
-        self.val = val
+        # train: (K, n, d) and (K, n[, 1])
+        super().__init__(net, loss, huber_delta, optimizer, train, val, batch_size, train[1].shape[1], len(seeds))
         self.shuffles = [torch.Generator().manual_seed(s) for s in seeds]
-        n = self.y_train.shape[1]
-        self.batch_size = min(optimizer_cfg.batch_size or n, n)
-        self.history: list[list[dict[str, float]]] = [[] for _ in seeds]
-        self._epoch: dict[str, torch.Tensor] = {}
-        self.params = list(net.parameters())
-        self._direct: Optional[DirectStep] = None  # the optimizer's update without its wrapper
-
-    def on_fit_start(self) -> None:
-        self.train_device = self.device  # Lightning moves the module back to the CPU after fit
-        self.X_train, self.y_train = self.X_train.to(self.device), self.y_train.to(self.device)
-        if self.val is not None:
-            self.val = tuple(t.to(self.device) for t in self.val)
-
-    def configure_optimizers(self):
-        optimizer = make_optimizer(self.net.parameters(), self.optimizer_cfg, fused=self.device.type in ("cpu", "cuda"))
-        if self.optimizer_cfg.lr_decay == 1.0:
-            return optimizer
-        return [optimizer], [torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.optimizer_cfg.lr_decay)]
-
-    def _correct(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Correct predictions per replica: shape (K,)."""
-        pred = (out > 0).to(y.dtype) if out.shape[-1] == 1 else out.argmax(-1)
-        return (pred == y).reshape(len(out), -1).sum(1)
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
-        if self._direct is None:
-            self._direct = DirectStep(self.optimizers().optimizer, self.params)
+        direct = self._direct_step()
         X, y, bs = self.X_train, self.y_train, self.batch_size
         K, n = y.shape[0], y.shape[1]
         # Replica k's rows in its own order, gathered once per epoch as offsets into
@@ -146,41 +102,27 @@ class StackedEpochLoop(pl.LightningModule):
         for start in range(0, n, bs):
             xb, yb = X_epoch[:, start : start + bs], y_epoch[:, start : start + bs]
             out = self.net(xb)
-            batch_losses = _per_replica_loss(self.loss, out, yb, self.huber_delta)
-            self._direct(torch.autograd.grad(batch_losses.sum(), self.params))
+            batch_losses = replica_losses(self.loss_fn, self.loss_name, out, yb)
+            self._update(batch_losses.sum(), direct)  # each replica's gradient is its own loss's
             losses.append(batch_losses.detach())
             if self.classify:
                 outputs.append(out.detach())
-        scheduler = self.lr_schedulers()
-        if scheduler is not None:
-            scheduler.step()
-        batch_losses = torch.stack(losses)  # (batches, K) batch means, weighted by batch size
-        sizes = torch.full((len(losses), 1), float(bs), device=self.device)
-        sizes[-1] = n - bs * (len(losses) - 1)
-        epoch_loss = (batch_losses * sizes).sum(0) / n
-        if not torch.isfinite(epoch_loss).all():
-            raise DivergedError(self.current_epoch, float(epoch_loss.max()))
-        self._epoch["train_loss"] = epoch_loss
+        self._close_epoch(weighted_batch_sum(torch.stack(losses), bs, n) / n)  # (K,)
         if self.classify:
-            self._epoch["train_epoch_accuracy"] = self._correct(torch.cat(outputs, 1), y_epoch).float() / n
+            self._epoch["train_epoch_accuracy"] = count_correct(torch.cat(outputs, 1), y_epoch).float() / n
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         X, y = self.val
         out = self.net(X)
-        self._epoch["val_loss"] = _per_replica_loss(self.loss, out, y, self.huber_delta)
+        self._epoch["val_loss"] = replica_losses(self.loss_fn, self.loss_name, out, y)
         if self.classify:
-            self._epoch["val_accuracy"] = self._correct(out, y).float() / y.shape[1]
-
-    def on_train_epoch_end(self) -> None:
-        names = list(self._epoch)
-        values = torch.stack([self._epoch[k].float() for k in names]).T.tolist()  # (K, metrics)
-        for k, row in enumerate(values):
-            self.history[k].append({"epoch": self.current_epoch, **dict(zip(names, row))})
-        self._epoch = {}
+            self._epoch["val_accuracy"] = count_correct(out, y).float() / y.shape[1]
 
 
 class StackedMLPEstimator:
-    """Fits one MLP per seed at once; `replica(k)` is a fitted MLPEstimator."""
+    """Fits one MLP per seed at once; `replica(k)` is a fitted MLPEstimator.
+
+    `template` gives every parameter but the seed; it is not changed."""
 
     family = "deep"
 
@@ -193,67 +135,58 @@ class StackedMLPEstimator:
         self.seeds = list(seeds)
 
     def fit(self, Xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], X_vals=None, y_vals=None) -> StackedMLPEstimator:
+        from sklearn.base import clone
+
         t = self.template
-        cfg = t.trainer
-        if cfg.get("cpu_threads"):
-            # One thread suits one small net; K of them batched together keep more
-            # cores busy, so the replicas get a thread budget each, up to the cores.
-            torch.set_num_threads(min(os.cpu_count() or 1, cfg.cpu_threads * len(self.seeds)))
-        nets = []
-        for seed in self.seeds:  # each replica starts exactly where a single run with its seed starts
-            t.seed = seed
-            nets.append(t._build(Xs[0].shape[1]))
-        act = t.activation
-        net = StackedMLP(nets, make_activation(option(act.name), act.negative_slope, act.alpha))
+        set_threads(t.cpu_threads, replicas=len(self.seeds))
+        # The task, loss and classes, learned once from all replicas' targets so that they agree.
+        targets = clone(t)
+        targets.learn_targets(np.concatenate([np.asarray(y) for y in ys]))
+        n_features = np.shape(Xs[0])[1]
+        # Each replica starts exactly where a single run with its seed starts.
+        net = StackedMLP([targets.network(n_features, seed) for seed in self.seeds], targets.activation_factory()())
         X = torch.as_tensor(np.stack(Xs), dtype=torch.float32)
-        y = torch.stack([t._targets(v) for v in ys])
+        y = torch.stack([targets.target_tensor(v) for v in ys])
         has_val = X_vals is not None and len(X_vals[0]) > 0
         val = None
         if has_val:
-            val = (torch.as_tensor(np.stack(X_vals), dtype=torch.float32), torch.stack([t._targets(v) for v in y_vals]))
-        loop = StackedEpochLoop(net, t.loss, t.optimizer, (X, y), val, self.seeds, t.huber_delta)
-        trainer = pl.Trainer(
-            accelerator=cfg.accelerator,
-            devices=1,
-            precision=cfg.precision,
-            max_epochs=cfg.max_epochs,
-            deterministic=cfg.deterministic,
-            logger=False,
-            enable_checkpointing=False,
-            enable_model_summary=False,
-            enable_progress_bar=cfg.progress_bar if cfg.progress_bar is not None else sys.stderr.isatty(),
-            num_sanity_val_steps=0,
-            limit_val_batches=1 if has_val else 0,
+            X_val = torch.as_tensor(np.stack(X_vals), dtype=torch.float32)
+            val = (X_val, torch.stack([targets.target_tensor(v) for v in y_vals]))
+        loop = StackedEpochLoop(
+            net, targets.loss_, t.huber_delta, t.optimizer_spec(), (X, y), val, self.seeds, t.batch_size
+        )
+        trainer = make_trainer(
+            accelerator=t.accelerator,
+            precision=t.precision,
+            max_epochs=t.max_epochs,
+            deterministic=t.deterministic,
+            progress_bar=t.progress_bar,
+            has_val=has_val,
         )
         try:
-            trainer.fit(loop, train_dataloaders=[0], val_dataloaders=[0] if has_val else None)
+            run_fit(trainer, loop, has_val)
         finally:
-            self.histories_ = loop.history
+            self.histories_ = loop.histories
+        self.targets_ = targets
+        self.n_features_in_ = n_features
         self.net_ = net
         self.device_ = loop.device
         self.train_device_ = getattr(loop, "train_device", loop.device)
         return self
 
     def replica(self, k: int) -> MLPEstimator:
-        """Replica k as an ordinary fitted MLPEstimator."""
-        t = self.template
-        single = MLPEstimator(
-            t.task,
-            t.loss,
-            t.hidden_sizes,
-            t.activation,
-            t.optimizer,
-            t.trainer,
-            seed=self.seeds[k],
-            n_classes=t.n_classes,
-            init=t.init,
-            huber_delta=t.huber_delta,
-        )
+        """Replica k as an ordinary fitted MLPEstimator (the template with its seed)."""
+        from sklearn.base import clone
+
+        single = clone(self.template).set_params(seed=self.seeds[k])
+        for learned in ("task_", "loss_", "classes_"):
+            if hasattr(self.targets_, learned):
+                setattr(single, learned, getattr(self.targets_, learned))
+        single.n_features_in_ = self.n_features_in_
         single.net_ = self.net_.replica(k).to(self.device_)
         single.device_ = self.device_
         single.train_device_ = self.train_device_
         single.history_ = self.histories_[k]
         single.epochs_trained_ = len(self.histories_[k])
-        single.n_features_in_ = self.net_.weights[0].shape[1]
         single.n_params_ = sum(p[k].numel() for p in self.net_.parameters())
         return single

@@ -29,13 +29,15 @@ def test_replicas_match_single_runs(optimizer):
         "trainer.max_epochs=3",
     )
     data = [_data(s) for s in SEEDS]  # each replica its own training rows, as its own split would give
-    stacked = StackedMLPEstimator(build_estimator(cfg, "multiclass", 3), SEEDS).fit(
-        [X for X, _ in data], [y for _, y in data]
-    )
+    template = build_estimator(cfg, "multiclass", 3)
+    before = template.get_params()
+    stacked = StackedMLPEstimator(template, SEEDS).fit([X for X, _ in data], [y for _, y in data])
+    assert template.get_params() == before and not hasattr(template, "net_")  # the template is not changed
     for k, seed in enumerate(SEEDS):
         cfg.seed = seed
         single = build_estimator(cfg, "multiclass", 3).fit(*data[k])
         replica = stacked.replica(k)
+        assert replica.get_params() == single.get_params()
         assert replica.history_[0]["train_loss"] == pytest.approx(single.history_[0]["train_loss"], abs=1e-4)
         for ours, reference in zip(replica.net_.parameters(), single.net_.parameters()):
             assert torch.allclose(ours, reference, atol=1e-4)
