@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,32 @@ from src.config import register_configs
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT / "conf"
+# What Hydra writes in the working directory unless told otherwise: no test may leave them in the checkout.
+HYDRA_OUTPUT_DIRS = ("outputs", "multirun")
 
 register_configs()
+
+
+def _hydra_outputs() -> set[Path]:
+    return {entry for name in HYDRA_OUTPUT_DIRS if (ROOT / name).is_dir() for entry in (ROOT / name).iterdir()}
+
+
+@pytest.fixture(autouse=True)
+def no_hydra_outputs_in_the_checkout(request):
+    """Fail the test that leaves a Hydra output folder in the checkout (folders
+    a user's own `make run` left there before are not the test's)."""
+    before = _hydra_outputs()
+    yield
+    left = sorted(str(p.relative_to(ROOT)) for p in _hydra_outputs() - before)
+    if left:
+        pytest.fail(f"{request.node.nodeid} left Hydra outputs in the checkout: {', '.join(left)}")
+
+
+def skip_or_fail_under_ci(reason: str) -> None:
+    """Skip a test this machine cannot run; under CI (CI=true) that is a failure."""
+    if os.environ.get("CI", "").lower() in ("1", "true"):
+        pytest.fail(reason + " (CI must run this test)")
+    pytest.skip(reason)
 
 
 def make_config(*overrides: str):
@@ -44,15 +69,26 @@ def runs_of(client, experiment: str = "mlvsdl"):
     return [] if exp is None else client.search_runs([exp.experiment_id])
 
 
+def hydra_dirs(folder: Path, args: tuple[str, ...] = ()) -> list[str]:
+    """Overrides that put Hydra's run and sweep folders under `folder` (those `args` set stay theirs)."""
+    return [
+        f"hydra.{kind}.dir={folder / kind}"
+        for kind in ("run", "sweep")
+        if not any(arg.startswith(f"hydra.{kind}.dir=") for arg in args)
+    ]
+
+
 def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run `python -m src.train ...` from the repository root, as a user would."""
+    """Run `python -m src.train ...` from the repository root, as a user would;
+    Hydra's output folders go to a temporary folder, not into the checkout."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("HYDRA_FULL_ERROR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "src.train", *args],
-        cwd=ROOT,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    with tempfile.TemporaryDirectory(prefix="mlvsdl-hydra-") as folder:
+        return subprocess.run(
+            [sys.executable, "-m", "src.train", *args, *hydra_dirs(Path(folder), args)],
+            cwd=ROOT,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )

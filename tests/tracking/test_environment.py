@@ -6,7 +6,7 @@ import pytest
 
 from src.errors import DataError
 from src.training.runner import run
-from tests.conftest import make_config, run_cli, runs_of
+from tests.conftest import make_config, run_cli, runs_of, skip_or_fail_under_ci
 
 
 def _one_line(proc) -> str:
@@ -35,7 +35,7 @@ def tiny_disk(tmp_path):
         ["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount_point)], capture_output=True, text=True
     )
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here to fill a disk: {done.stderr.strip()}")
+        skip_or_fail_under_ci(f"cannot mount a small tmpfs here to fill a disk: {done.stderr.strip()}")
     yield mount_point
     subprocess.run(["umount", str(mount_point)], check=False)
 
