@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,29 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subpro
             text=True,
             timeout=timeout,
         )
+
+
+def wait_until_training(client, timeout: float = 120, count: int = 1) -> list:
+    """The RUNNING runs, once `count` of them have their data prepared and
+    logged (their dataset input): the fit comes next. Fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        running = [r for r in runs_of(client) if r.info.status == "RUNNING" and r.inputs.dataset_inputs]
+        if len(running) >= count:
+            return running
+        time.sleep(0.2)
+    pytest.fail(f"no run reached its training within {timeout} s: {[r.info.status for r in runs_of(client)]}")
+
+
+def start_training(tracking_uri: str, tmp_path: Path, *args: str) -> subprocess.Popen:
+    """`python -m src.train ...` in the background, Hydra's folders under `tmp_path`."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri}
+    env.pop("HYDRA_FULL_ERROR", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "src.train", *args, *hydra_dirs(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

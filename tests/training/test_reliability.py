@@ -1,15 +1,12 @@
 """Faults never lose results: resume, checkpoints, reproducibility, interrupts."""
 
-import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
 from src.training.runner import run
-from tests.conftest import ROOT, hydra_dirs, make_config, run_cli, runs_of
+from tests.conftest import make_config, run_cli, runs_of, start_training, wait_until_training
 
 FAST = ("experiment=workshop_circles", "trainer.max_epochs=4", "model.hidden_sizes=[8]")
 
@@ -84,31 +81,6 @@ def test_the_same_config_and_seed_give_identical_metrics(model, tracking_uri):
     for key, value in a.metrics.items():
         if not key.endswith("_time_s"):
             assert b.metrics[key] == pytest.approx(value, abs=1e-6), key
-
-
-def wait_until_training(client, timeout: float = 120, count: int = 1) -> list:
-    """The RUNNING runs, once `count` of them have their data prepared and
-    logged (their dataset input): the fit comes next. Fails after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        running = [r for r in runs_of(client) if r.info.status == "RUNNING" and r.inputs.dataset_inputs]
-        if len(running) >= count:
-            return running
-        time.sleep(0.2)
-    pytest.fail(f"no run reached its training within {timeout} s: {[r.info.status for r in runs_of(client)]}")
-
-
-def start_training(tracking_uri: str, tmp_path, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri}
-    env.pop("HYDRA_FULL_ERROR", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "src.train", *args, *hydra_dirs(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
