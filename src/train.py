@@ -119,6 +119,10 @@ def main() -> None:
             print(f"error: {failed} job(s) of the sweep failed; see the sweep's summary", file=sys.stderr)
             sys.exit(1)
     except KeyboardInterrupt:
+        # Closing up: an impatient second Ctrl-C (or SIGTERM) must not turn exit 130
+        # into a traceback or a death by signal while the parent run is closed.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         sweep.abort_active_sweep(Status.KILLED)
         print("interrupted: the run was marked KILLED", file=sys.stderr)
         sys.exit(130)
