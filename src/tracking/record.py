@@ -1,5 +1,6 @@
-"""The run record: every tag, param and artifact name that runs write and
-reports, summaries and resume read back, defined once.
+"""The run record: every tag, param, metric and artifact name that runs write
+and reports, summaries and resume read back, defined once; and which config
+groups a run records and hashes (`family_config`).
 
 A leaf module (plain strings, no imports of the project): the runner writes
 with these names and the report, the sweep summary and `resume=true` read
