@@ -26,6 +26,7 @@ from omegaconf import DictConfig
 from src.config import register_configs
 from src.errors import ConfigError, UserError, one_line
 from src.tracking import sweep
+from src.tracking.record import Status
 
 register_configs()
 FAILED_JOBS: list[str] = []  # one-line errors of the failed jobs of this process's sweep
@@ -94,23 +95,20 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _write_timings() -> None:
-    """For the benchmark: seconds this process spent in MLflow writes, as JSON
-    in the file named by $MLVSDL_TIMINGS_FILE."""
-    path = os.environ.get("MLVSDL_TIMINGS_FILE")
-    tracking = sys.modules.get("src.tracking.mlflow_run")
-    if path and tracking is not None:
-        import json
+def _exit_code(exc: BaseException) -> int:
+    """2 for what the user can fix in the command line or config (README
+    "Faults": a bad override, an unknown option, a wrong type), else 1."""
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
 
-        with open(path, "w") as out:
-            json.dump({"mlflow_s": tracking.MLFLOW_SECONDS[0]}, out)
+    if isinstance(exc, UserError):
+        return exc.exit_code
+    return 2 if isinstance(exc, (HydraException, OmegaConfBaseException)) else 1
 
 
 def main() -> None:
-    """Run Hydra, turning every failure into one line on stderr and a non-zero exit."""
-    import atexit
-
-    atexit.register(_write_timings)
+    """Run Hydra, turning every failure into one line on stderr and a non-zero exit:
+    2 for a usage or config error, 1 for a failed run or sweep, 130 when interrupted."""
     debug = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let exceptions reach us instead of Hydra's printer
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # SIGTERM ends runs as KILLED, like Ctrl-C
@@ -121,15 +119,19 @@ def main() -> None:
             print(f"error: {failed} job(s) of the sweep failed; see the sweep's summary", file=sys.stderr)
             sys.exit(1)
     except KeyboardInterrupt:
-        sweep.abort_active_sweep("KILLED")
+        # Closing up: an impatient second Ctrl-C (or SIGTERM) must not turn exit 130
+        # into a traceback or a death by signal while the parent run is closed.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        sweep.abort_active_sweep(Status.KILLED)
         print("interrupted: the run was marked KILLED", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:
-        sweep.abort_active_sweep("FAILED")
+        sweep.abort_active_sweep(Status.FAILED)
         if debug:
             raise
         print(f"error: {one_line(exc)}", file=sys.stderr)
-        sys.exit(exc.exit_code if isinstance(exc, UserError) else 1)
+        sys.exit(_exit_code(exc))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -14,8 +16,32 @@ from src.config import register_configs
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT / "conf"
+# What Hydra writes in the working directory unless told otherwise: no test may leave them in the checkout.
+HYDRA_OUTPUT_DIRS = ("outputs", "multirun")
 
 register_configs()
+
+
+def _hydra_outputs() -> set[Path]:
+    return {entry for name in HYDRA_OUTPUT_DIRS if (ROOT / name).is_dir() for entry in (ROOT / name).iterdir()}
+
+
+@pytest.fixture(autouse=True)
+def no_hydra_outputs_in_the_checkout(request):
+    """Fail the test that leaves a Hydra output folder in the checkout (folders
+    a user's own `make run` left there before are not the test's)."""
+    before = _hydra_outputs()
+    yield
+    left = sorted(str(p.relative_to(ROOT)) for p in _hydra_outputs() - before)
+    if left:
+        pytest.fail(f"{request.node.nodeid} left Hydra outputs in the checkout: {', '.join(left)}")
+
+
+def skip_or_fail_under_ci(reason: str) -> None:
+    """Skip a test this machine cannot run; under CI (CI=true) that is a failure."""
+    if os.environ.get("CI", "").lower() in ("1", "true"):
+        pytest.fail(reason + " (CI must run this test)")
+    pytest.skip(reason)
 
 
 def make_config(*overrides: str):
@@ -44,15 +70,52 @@ def runs_of(client, experiment: str = "mlvsdl"):
     return [] if exp is None else client.search_runs([exp.experiment_id])
 
 
+def hydra_dirs(folder: Path, args: tuple[str, ...] = ()) -> list[str]:
+    """Overrides that put Hydra's run and sweep folders under `folder` (those `args` set stay theirs)."""
+    return [
+        f"hydra.{kind}.dir={folder / kind}"
+        for kind in ("run", "sweep")
+        if not any(arg.startswith(f"hydra.{kind}.dir=") for arg in args)
+    ]
+
+
 def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run `python -m src.train ...` from the repository root, as a user would."""
+    """Run `python -m src.train ...` from the repository root, as a user would;
+    Hydra's output folders go to a temporary folder, not into the checkout."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("HYDRA_FULL_ERROR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "src.train", *args],
+    with tempfile.TemporaryDirectory(prefix="mlvsdl-hydra-") as folder:
+        return subprocess.run(
+            [sys.executable, "-m", "src.train", *args, *hydra_dirs(Path(folder), args)],
+            cwd=ROOT,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+
+def wait_until_training(client, timeout: float = 120, count: int = 1) -> list:
+    """The RUNNING runs, once `count` of them have their data prepared and
+    logged (their dataset input): the fit comes next. Fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        running = [r for r in runs_of(client) if r.info.status == "RUNNING" and r.inputs.dataset_inputs]
+        if len(running) >= count:
+            return running
+        time.sleep(0.2)
+    pytest.fail(f"no run reached its training within {timeout} s: {[r.info.status for r in runs_of(client)]}")
+
+
+def start_training(tracking_uri: str, tmp_path: Path, *args: str) -> subprocess.Popen:
+    """`python -m src.train ...` in the background, Hydra's folders under `tmp_path`."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri}
+    env.pop("HYDRA_FULL_ERROR", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "src.train", *args, *hydra_dirs(tmp_path)],
         cwd=ROOT,
-        env=full_env,
-        capture_output=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
     )

@@ -1,4 +1,7 @@
-"""`python -m src.train` as a user runs it: one-line errors, exit codes, printed metrics."""
+"""`python -m src.train` as a user runs it: one-line errors, exit codes, printed metrics.
+
+Exit codes (README "Faults"): 2 for a usage or config error, 1 for a run that failed.
+"""
 
 import pytest
 
@@ -23,14 +26,14 @@ def _one_line_error(proc) -> str:
 )
 def test_bad_config_fails_with_one_line_naming_the_problem(override, expected, tracking_uri, mlflow_client):
     proc = run_cli(override)
-    assert proc.returncode != 0
+    assert proc.returncode == 2, proc.stderr
     assert expected in _one_line_error(proc)
     assert runs_of(mlflow_client) == []  # nothing started, nothing left RUNNING
 
 
 def test_a_loss_that_does_not_fit_the_task_is_refused_before_training(tracking_uri, mlflow_client):
     proc = run_cli("dataset=digits", "loss=bce")
-    assert proc.returncode != 0
+    assert proc.returncode == 2, proc.stderr
     line = _one_line_error(proc)
     assert "bce" in line and "multiclass" in line and "cross_entropy" in line
     assert runs_of(mlflow_client) == []
@@ -59,7 +62,7 @@ def test_a_failing_run_exits_non_zero_with_one_line(tracking_uri, mlflow_client)
         "dataset.standardize=false",
         "trainer.max_epochs=20",
     )
-    assert proc.returncode != 0
+    assert proc.returncode == 1, proc.stderr
     assert "diverged" in _one_line_error(proc)
     (record,) = runs_of(mlflow_client)
     assert record.info.status == "FAILED"

@@ -30,10 +30,11 @@ from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
 from src.errors import UserError, one_line
+from src.tracking.record import Status, Tag
 
 MIGRATED_FROM = "mlvsdl.migrated_from"
 COMPLETE = "mlvsdl.migration_complete"  # set last: a run without it was interrupted and is copied again
-PARENT = "mlflow.parentRunId"
+PARENT = Tag.PARENT_RUN_ID
 _PAGE = 1000
 
 
@@ -42,13 +43,17 @@ class MigrationReport:
     experiments: int = 0
     copied: int = 0
     skipped: int = 0
+    to_copy: int = 0  # runs found missing on the destination (what a dry run would copy)
     metrics: int = 0
     artifacts: int = 0
     id_map: dict[str, str] = field(default_factory=dict)  # source run id -> destination run id
 
 
-def _clients(source: str, destination: str) -> tuple[Any, Any]:
-    from src.tracking.mlflow_run import client_for, resolve_tracking_uri, sqlite_database
+def _clients(source: str, destination: str, dry_run: bool) -> tuple[Any, Optional[Any]]:
+    """The two stores' clients; None for a destination a dry run would have to
+    create (an SQLite file that does not exist yet: opening it would create it)."""
+    from src.tracking.mlflow_run import client_for, resolve_tracking_uri
+    from src.tracking.sqlite_store import sqlite_database
 
     source, destination = resolve_tracking_uri(source), resolve_tracking_uri(destination)
     if source == destination:
@@ -56,6 +61,9 @@ def _clients(source: str, destination: str) -> tuple[Any, Any]:
     database = sqlite_database(source)
     if database is not None and not database.exists():
         raise UserError(f"no SQLite store at {source}")
+    new_file = sqlite_database(destination)
+    if dry_run and new_file is not None and not new_file.exists():
+        return client_for(source), None
     return client_for(source), client_for(destination)
 
 
@@ -71,7 +79,9 @@ def _all_runs(client: Any, experiment_id: str) -> Iterator[Any]:
             return
 
 
-def _destination_experiment(dst: Any, experiment: Any, dry_run: bool) -> Optional[str]:
+def _destination_experiment(dst: Optional[Any], experiment: Any, dry_run: bool) -> Optional[str]:
+    if dst is None:  # a dry run towards a store that does not exist yet
+        return None
     tags = {k: v for k, v in (experiment.tags or {}).items() if not k.startswith("mlflow.")}
     existing = dst.get_experiment_by_name(experiment.name)
     if existing is not None:
@@ -124,7 +134,7 @@ def _copy_run(src: Any, dst: Any, run: Any, experiment_id: str) -> tuple[str, in
         dst.log_batch(new_id, params=params[i : i + 100])
     n_metrics = _copy_metrics(src, dst, run, new_id)
     n_artifacts = _copy_artifacts(src, dst, info.run_id, new_id)
-    if info.status != "RUNNING":
+    if info.status != Status.RUNNING:
         dst.set_terminated(new_id, info.status, end_time=info.end_time)
     dst.set_tag(new_id, COMPLETE, "true")
     return new_id, n_metrics, n_artifacts
@@ -140,7 +150,7 @@ def migrate(
     """Copy the runs of `source` into `destination` (both tracking URIs)."""
     from mlflow.entities import ViewType
 
-    src, dst = _clients(source, destination)
+    src, dst = _clients(source, destination, dry_run)
     report = MigrationReport()
     wanted = set(experiments)
     found = {e.name for e in src.search_experiments(view_type=ViewType.ACTIVE_ONLY)}
@@ -166,6 +176,7 @@ def migrate(
         report.id_map.update({source_id: copy.info.run_id for source_id, copy in done.items()})
         todo = [r for r in runs if r.info.run_id not in done]
         report.skipped += len(runs) - len(todo)
+        report.to_copy += len(todo)
         log(
             f"experiment {experiment.name}: {len(todo)} run(s) to copy, {len(runs) - len(todo)} already there"
             + (" (dry run)" if dry_run else "")
@@ -213,6 +224,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except Exception as exc:
         print(f"error: {one_line(exc)} (rerun the command to resume: copied runs are skipped)", file=sys.stderr)
         return 1
+    if args.dry_run:
+        print(
+            f"dry run: {report.to_copy} run(s) would be copied from {report.experiments} experiment(s); "
+            f"{report.skipped} already there; nothing was written"
+        )
+        return 0
     print(
         f"{report.copied} run(s) copied ({report.metrics} metric points, {report.artifacts} artifact files) "
         f"from {report.experiments} experiment(s); {report.skipped} already there"

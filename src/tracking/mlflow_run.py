@@ -1,9 +1,13 @@
-"""One MLflow run per training, written through `MlflowClient` in few calls.
+"""Run logging: one MLflow run per training, written through `MlflowClient` in few calls.
 
-Metrics are buffered and written with `log_batch` (per-call logging to SQLite
-costs about 6x more). A run always ends in a terminal state: FINISHED when
-the body completes, FAILED on an exception (with the message as a tag),
-KILLED on Ctrl-C / SIGTERM.
+Every run -- a job, a sweep's parent, a report -- starts with `TrackedRun.start`.
+Metrics, params and tags are buffered and written with `log_batch` (per-call
+logging to SQLite costs about 6x more). A run always ends in a terminal
+state: FINISHED when the body completes, FAILED on an exception (with the
+message as a tag), KILLED on Ctrl-C / SIGTERM.
+
+The store's plumbing lives beside this module: SQLite tuning in
+`sqlite_store.py`, the server's reachability check in `remote_store.py`.
 """
 
 from __future__ import annotations
@@ -19,16 +23,14 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Optional
 
 from src.errors import DivergedError, UserError, one_line
+from src.tracking.record import Reason, RunMetric, Status, Tag
+from src.tracking.sqlite_store import sqlite_database, tune_sqlite_store
 
 # The default store sits at the repository root whatever the working directory
 # (Hydra output folders, multirun jobs) is.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STORE = PROJECT_ROOT / "mlflow.db"
 PARENT_RUN_ENV = "MLFLOW_PARENT_RUN_ID"
-
-# Seconds spent in MLflow calls by this process (read by the benchmark).
-MLFLOW_SECONDS = [0.0]
-_TIMING = [False]  # a timed method is running (nested calls are not counted twice)
 
 _MAX_PARAM_CHARS = 6000
 _BATCH = 1000  # log_batch accepts up to 1000 metrics, 100 params, 100 tags per call
@@ -55,111 +57,20 @@ def resolve_tracking_uri(uri: Optional[str] = None) -> str:
     return value
 
 
-# SQLite store files this process has opened through client_for, and the
-# connections it holds to them (closed at exit before the journal mode is reset).
-_SQLITE_STORES: set[str] = set()
-_SQLITE_CONNECTIONS: list[Any] = []
-
-
-def sqlite_database(uri: str) -> Optional[Path]:
-    """The database file of a `sqlite:///...` URI (None for other and in-memory stores)."""
-    path = uri[len("sqlite:///") :].split("?", 1)[0] if uri.startswith("sqlite:///") else ""
-    return Path(path) if path and path != ":memory:" else None
-
-
-def _tune_sqlite_connections(uri: str) -> None:
-    """Write-ahead logging for the connections this process opens to an MLflow
-    SQLite store, and the file back in rollback-journal mode when it exits.
-
-    In its default rollback-journal mode SQLite copies every page a commit
-    touches into a journal and syncs both; as the store grows, a run's metric
-    inserts touch more index pages and its writes slowed from 31 to 49 ms over
-    150 runs (measured). With WAL and synchronous=NORMAL a commit appends to
-    the log instead: 42 ms against 58 ms per run over those 150 runs, with
-    less growth. A crash or power loss can lose the last commits, never
-    corrupt the file; readers (the UI, the report) are not blocked by writers.
-
-    Only the store's own connections are tuned (other SQLite databases the
-    process opens are left alone), and only when its folder is writable (WAL
-    keeps two side files there). WAL mode persists in the file, and a WAL file
-    cannot be opened from a read-only copy or mount, so at exit the process
-    resets the store to rollback-journal mode (about 1 ms; when another
-    process still has it open, the last one out does it). WAL needs the store
-    on a local disk, not a network file system."""
-    database = sqlite_database(uri)
-    if database is None:
-        return
-    path = os.path.realpath(database)
-    if path in _SQLITE_STORES or not os.access(os.path.dirname(path), os.W_OK):
-        return
-    if not _SQLITE_STORES:
-        import atexit
-
-        from sqlalchemy import event
-        from sqlalchemy.engine import Engine
-
-        event.listen(Engine, "connect", _on_sqlite_connect)
-        atexit.register(_reset_sqlite_journals)
-    _SQLITE_STORES.add(path)
-
-
-def _on_sqlite_connect(dbapi_connection: Any, record: Any) -> None:
-    import sqlite3
-
-    if not isinstance(dbapi_connection, sqlite3.Connection):
-        return
-    cursor = dbapi_connection.cursor()
-    try:
-        main = next((row[2] for row in cursor.execute("PRAGMA database_list") if row[1] == "main"), "")
-        if main and os.path.realpath(main) in _SQLITE_STORES:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            _SQLITE_CONNECTIONS.append(dbapi_connection)
-    except sqlite3.OperationalError:
-        pass  # a store another process holds, or a device like /dev/full: MLflow reports it
-    finally:
-        cursor.close()
-
-
-def _reset_sqlite_journals() -> None:
-    """At exit: close this process's store connections, then put each store
-    back in rollback-journal mode unless another process still uses it."""
-    import sqlite3
-
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    if event.contains(Engine, "connect", _on_sqlite_connect):
-        event.remove(Engine, "connect", _on_sqlite_connect)  # later connections (other exit hooks) stay plain
-    for connection in _SQLITE_CONNECTIONS:
-        with suppress(sqlite3.Error):
-            connection.close()
-    _SQLITE_CONNECTIONS.clear()
-    for path in _SQLITE_STORES:
-        try:
-            connection = sqlite3.connect(path, timeout=0.1)
-            try:
-                connection.execute("PRAGMA journal_mode=DELETE")
-            finally:
-                connection.close()
-        except sqlite3.Error:
-            pass  # still open elsewhere (that process resets it) or gone
-
-
 def client_for(uri: str):
     import logging
 
     from mlflow.tracking import MlflowClient
 
     if uri.startswith("sqlite:"):
-        _tune_sqlite_connections(uri)
+        tune_sqlite_store(uri)
 
     # Keep stderr to our one-line messages: MLflow announces creating its tables at INFO.
     for name in ("mlflow", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
     if uri.startswith(("http://", "https://")):
-        from src.tracking.server import check_server
+        from src.tracking.remote_store import check_server
 
         check_server(uri)  # an unreachable server fails now, in one line, instead of after minutes of retries
     return MlflowClient(tracking_uri=uri)
@@ -241,24 +152,6 @@ def _short(exc: BaseException) -> str:
     return first.split(" [SQL", 1)[0].split(" (Background on this error", 1)[0]
 
 
-def _timed(method):
-    """Count the wall time of an MLflow-writing method in MLFLOW_SECONDS."""
-
-    def wrapper(*args, **kwargs):
-        if _TIMING[0]:  # inside another timed method (finish -> flush): counted there
-            return method(*args, **kwargs)
-        _TIMING[0] = True
-        started = time.perf_counter()
-        try:
-            return method(*args, **kwargs)
-        finally:
-            MLFLOW_SECONDS[0] += time.perf_counter() - started
-            _TIMING[0] = False
-
-    wrapper.__name__, wrapper.__doc__ = method.__name__, method.__doc__
-    return wrapper
-
-
 @contextmanager
 def _sigint_deferred() -> Iterator[None]:
     """Let the run's final write complete even if Ctrl-C is pressed again."""
@@ -284,7 +177,6 @@ class TrackedRun:
         self._tags: dict[str, str] = {}
 
     @classmethod
-    @_timed
     def start(
         cls,
         tracking_uri: str,
@@ -292,15 +184,21 @@ class TrackedRun:
         run_name: str,
         tags: Mapping[str, Any],
         parent_run_id: Optional[str] = None,
+        nested: bool = True,
     ) -> TrackedRun:
+        """Create the run (and the store and experiment if need be), RUNNING
+        until `finish` or the end of a `with` block.
 
+        A job's run is the child of `parent_run_id`, else of the sweep parent
+        named by $MLFLOW_PARENT_RUN_ID. nested=False starts a top-level run
+        whatever the environment says: a sweep's parent, a report's run."""
         try:
             client = client_for(tracking_uri)
             experiment_id = ensure_experiment(client, experiment)
             all_tags = {k: str(v) for k, v in tags.items() if v is not None}
-            parent = parent_run_id or os.environ.get(PARENT_RUN_ENV)
+            parent = parent_run_id or (os.environ.get(PARENT_RUN_ENV) if nested else None)
             if parent:
-                all_tags["mlflow.parentRunId"] = parent
+                all_tags[Tag.PARENT_RUN_ID] = parent
             run = client.create_run(experiment_id, run_name=run_name, tags=all_tags)
         except UserError:
             raise
@@ -309,20 +207,19 @@ class TrackedRun:
         return cls(client, run.info.run_id, experiment_id)
 
     @classmethod
-    @_timed
     def reopen(cls, tracking_uri: str, run_id: str, experiment_id: str) -> TrackedRun:
         """Continue an existing run (resume from a checkpoint): RUNNING again."""
         client = client_for(tracking_uri)
-        client.update_run(run_id, status="RUNNING")
+        client.update_run(run_id, status=Status.RUNNING)
         tracked = cls(client, run_id, experiment_id)
         try:
             run = client.get_run(run_id)
-            if "error" in run.data.tags:  # the earlier attempt's error no longer describes the run
-                client.delete_tag(run_id, "error")
-            client.set_tag(run_id, "status_reason", "resumed")
-            client.set_tag(run_id, "resumed", "true")
+            if Tag.ERROR in run.data.tags:  # the earlier attempt's error no longer describes the run
+                client.delete_tag(run_id, Tag.ERROR)
+            client.set_tag(run_id, Tag.STATUS_REASON, Reason.RESUMED)
+            client.set_tag(run_id, Tag.RESUMED, "true")
         except BaseException:
-            client.set_terminated(run_id, "FAILED")
+            client.set_terminated(run_id, Status.FAILED)
             raise
         return tracked
 
@@ -349,7 +246,6 @@ class TrackedRun:
             if epoch >= from_epoch:
                 self.add_metrics({k: v for k, v in row.items() if k != "epoch"}, step=epoch)
 
-    @_timed
     def flush(self) -> None:
         """Write the buffered params, tags and metrics in as few calls as
         log_batch allows (100 params, 100 tags, 1000 metrics per call): one
@@ -364,24 +260,21 @@ class TrackedRun:
             self.client.log_batch(self.run_id, metrics=metrics[:_BATCH], params=params[:100], tags=tags[:100])
             params, tags, metrics = params[100:], tags[100:], metrics[_BATCH:]
 
-    @_timed
     def log_inputs(self, datasets: list[Any]) -> None:
         self.client.log_inputs(self.run_id, datasets=datasets)
 
-    @_timed
     def log_artifacts(self, local_dir: str | Path, artifact_path: Optional[str] = None) -> None:
         self.client.log_artifacts(self.run_id, str(local_dir), artifact_path)
 
-    @_timed
-    def finish(self, status: str = "FINISHED") -> None:
+    def finish(self, status: str = Status.FINISHED) -> None:
         with _sigint_deferred():
             try:
                 self.flush()
             except Exception as exc:
                 # The run's record is incomplete: it must not read as FINISHED.
-                status = "FAILED"
+                status = Status.FAILED
                 with suppress(Exception):
-                    self.client.set_tag(self.run_id, "error", f"writing the run's results failed: {_short(exc)}")
+                    self.client.set_tag(self.run_id, Tag.ERROR, f"writing the run's results failed: {_short(exc)}")
                 raise
             finally:
                 self.client.set_terminated(self.run_id, status)
@@ -392,22 +285,22 @@ class TrackedRun:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc is None:
-            self.finish("FINISHED")
+            self.finish(Status.FINISHED)
             return False
         with suppress(AttributeError):
             exc.mlflow_run_id = self.run_id  # lets a sweep tell recorded failures from unrecorded ones
         with _sigint_deferred():
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                status, reason = "KILLED", "interrupted"
+                status, reason = Status.KILLED, Reason.INTERRUPTED
             else:
-                status = "FAILED"
+                status = Status.FAILED
                 reason = getattr(exc, "status_reason", None) or (
-                    "invalid_input" if isinstance(exc, UserError) else "exception"
+                    Reason.INVALID_INPUT if isinstance(exc, UserError) else Reason.EXCEPTION
                 )
             try:
-                self.set_tags({"status_reason": reason, "error": one_line(exc)[:5000]})
+                self.set_tags({Tag.STATUS_REASON: reason, Tag.ERROR: one_line(exc)[:5000]})
                 if isinstance(exc, DivergedError):
-                    self.add_metrics({"diverged_epoch": exc.epoch})
+                    self.add_metrics({RunMetric.DIVERGED_EPOCH: exc.epoch})
             finally:
                 self.finish(status)
         return False

@@ -1,5 +1,6 @@
-"""The run record: every tag, param and artifact name that runs write and
-reports, summaries and resume read back, defined once.
+"""The run record: every tag, param, metric and artifact name that runs write
+and reports, summaries and resume read back, defined once; and which config
+groups a run records and hashes (`family_config`).
 
 A leaf module (plain strings, no imports of the project): the runner writes
 with these names and the report, the sweep summary and `resume=true` read
@@ -7,6 +8,8 @@ with them, so a rename happens here or nowhere.
 """
 
 from __future__ import annotations
+
+from typing import Any, Mapping
 
 
 class Tag:
@@ -31,10 +34,25 @@ class Tag:
     EPOCHS_TRAINED = "epochs_trained"
     RESUMED = "resumed"
     RESUMED_FROM_EPOCH = "resumed_from_epoch"
+    # Seeds trained together (seeds=[...]): how many, and which.
+    TRAINED_TOGETHER = "trained_together"
+    SEEDS = "seeds"
     # Sweep parents and report runs.
     SWEEP = "sweep"
+    SWEEP_OVERRIDES = "sweep_overrides"
+    LAUNCHER = "launcher"
     FAILED_JOBS = "failed_jobs"
     REPORT = "report"
+
+
+class Reason:
+    """Values of the status_reason tag."""
+
+    DIVERGED = "diverged"
+    INTERRUPTED = "interrupted"
+    INVALID_INPUT = "invalid_input"
+    EXCEPTION = "exception"
+    RESUMED = "resumed"
 
 
 class Param:
@@ -46,6 +64,18 @@ class Param:
     N_FEATURES = "n_features"
     N_PARAMS = "n_params"
     SPLIT_DIGEST = "split_digest"
+
+
+class RunMetric:
+    """Metrics beside the per-split scores (`<split>_<metric>`) and per-epoch curves."""
+
+    FIT_TIME_S = "fit_time_s"
+    PREDICT_TIME_S = "predict_time_s"
+    FIT_TIME_SHARED_S = "fit_time_shared_s"
+    DIVERGED_EPOCH = "diverged_epoch"
+    # Sweep parents.
+    N_JOBS = "n_jobs"
+    N_FAILED = "n_failed"
 
 
 class Artifact:
@@ -87,3 +117,24 @@ FAMILY_GROUPS = {
     # trainer.cpu_threads is the thread budget both families share.
     "classical": COMMON_GROUPS + ("trainer.cpu_threads",),
 }
+# Where and how a run is recorded: settings every family reads; logged with
+# the run (the report reads tracking.log_importance), never hashed, since they
+# do not change its result.
+RUN_SETTINGS = ("tracking", "resume")
+
+
+def family_config(config: Mapping[str, Any], family: str, settings: bool = True) -> dict[str, Any]:
+    """The part of a resolved config (plain containers) that `family` reads:
+    its FAMILY_GROUPS -- a dotted entry such as `trainer.cpu_threads` keeps
+    that one key of its group -- plus the RUN_SETTINGS unless settings=False.
+    Keys keep the config's order."""
+    wanted = FAMILY_GROUPS[family] + (RUN_SETTINGS if settings else ())
+    selected: dict[str, Any] = {}
+    for key, value in config.items():
+        if key in wanted:
+            selected[key] = value
+            continue
+        keys = [entry.split(".", 1)[1] for entry in wanted if entry.startswith(f"{key}.")]
+        if keys and isinstance(value, Mapping):
+            selected[key] = {k: value[k] for k in keys if k in value}
+    return selected

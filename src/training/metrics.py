@@ -6,8 +6,6 @@ import numpy as np
 from sklearn import metrics as skm
 
 MAIN_METRIC = {"regression": "mse", "binary": "accuracy", "multiclass": "accuracy"}
-# Whether a larger value of the main metric is better.
-GREATER_IS_BETTER = {"mse": False, "accuracy": True}
 
 
 def score(task: str, y_true: np.ndarray, y_pred: np.ndarray, prefix: str) -> dict[str, float]:

@@ -15,16 +15,19 @@ from typing import Any, Optional
 
 from omegaconf import DictConfig, OmegaConf
 
-# Settings that change where or how a run is recorded, not what it computes.
-_NOT_HASHED = ("tracking", "resume")
+from src.models import model_family
+from src.tracking.record import Reason, Status, Tag, family_config
+
+# Trainer settings that change how a run is shown or saved, not what it computes.
 _NOT_HASHED_TRAINER = ("progress_bar", "checkpoint_dir")
 
 
 def config_hash(cfg: DictConfig) -> str:
-    """A short digest of the resolved configuration that determines the result."""
+    """A short digest of the resolved configuration that determines the result:
+    the config groups the model's family reads (a classical run does not
+    rerun when only the MLP's optimizer changes), without the run settings."""
     resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)  # type: ignore[assignment]
-    for key in _NOT_HASHED:
-        resolved.pop(key, None)
+    resolved = family_config(resolved, model_family(cfg.model), settings=False)
     trainer = resolved.get("trainer")
     if isinstance(trainer, dict):
         for key in _NOT_HASHED_TRAINER:
@@ -57,18 +60,18 @@ def find_previous(cfg: DictConfig, digest: str) -> Previous:
         return Previous()
     runs = client.search_runs(
         [experiment.experiment_id],
-        filter_string=f"tags.config_hash = '{digest}'",
+        filter_string=f"tags.{Tag.CONFIG_HASH} = '{digest}'",
         order_by=["attributes.start_time DESC"],
         max_results=100,
     )
     for run in runs:
         # A FINISHED run whose final write did not complete lacks its main metric.
-        main = run.data.tags.get("main_metric")
-        if run.info.status == "FINISHED" and main and main in run.data.metrics:
+        main = run.data.tags.get(Tag.MAIN_METRIC)
+        if run.info.status == Status.FINISHED and main and main in run.data.metrics:
             return Previous(finished=run)
     checkpoint = checkpoint_dir(cfg, digest) / "last.ckpt"
     for run in runs:
-        diverged = run.data.tags.get("status_reason") == "diverged"
-        if run.info.status in ("KILLED", "FAILED", "RUNNING") and not diverged and checkpoint.exists():
+        diverged = run.data.tags.get(Tag.STATUS_REASON) == Reason.DIVERGED
+        if run.info.status in (Status.KILLED, Status.FAILED, Status.RUNNING) and not diverged and checkpoint.exists():
             return Previous(resumable=run, checkpoint=checkpoint)
     return Previous()

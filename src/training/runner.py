@@ -25,6 +25,7 @@ from src.data.preprocessing import PreprocessOptions
 from src.errors import ConfigError
 from src.models import build_estimator, check_model_task, model_family
 from src.models.heads import resolve_loss
+from src.tracking.record import Artifact, Param, RunMetric, Tag, family_config
 from src.training.metrics import main_metric_name, score
 from src.training.resume import Previous, checkpoint_dir, config_hash, find_previous
 
@@ -86,15 +87,30 @@ def _run_tags(cfg: DictConfig) -> dict[str, Any]:
     from src.tracking.mlflow_run import git_commit
 
     return {
-        "model": cfg.model.name,
-        "model_family": model_family(cfg.model),
-        "dataset": cfg.dataset.name,
-        "task": option(cfg.dataset.task),
-        "seed": cfg.seed,
-        "study": cfg.get("study"),
-        "git_commit": git_commit(),
-        "mlflow.source.git.commit": git_commit(),
+        Tag.MODEL: cfg.model.name,
+        Tag.MODEL_FAMILY: model_family(cfg.model),
+        Tag.DATASET: cfg.dataset.name,
+        Tag.TASK: option(cfg.dataset.task),
+        Tag.SEED: cfg.seed,
+        Tag.STUDY: cfg.get("study"),
+        Tag.GIT_COMMIT: git_commit(),
+        Tag.MLFLOW_GIT_COMMIT: git_commit(),
     }
+
+
+def recorded_config(cfg: DictConfig) -> dict[str, Any]:
+    """The resolved config groups the run's model family reads, and the run
+    settings: what the run logs as params and as config.yaml. A classical run
+    carries none of the MLP's activation, loss, optimizer or trainer settings."""
+    resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    return family_config(resolved, model_family(cfg.model))  # type: ignore[arg-type]
+
+
+def log_config(cfg: DictConfig, tracked: Any) -> None:
+    """Log the recorded config as the run's params (flattened: `optimizer.lr`)."""
+    from src.tracking.mlflow_run import flatten
+
+    tracked.log_params(flatten(recorded_config(cfg)))
 
 
 def start_run(cfg: DictConfig, reopen: Optional[Any] = None):
@@ -104,7 +120,7 @@ def start_run(cfg: DictConfig, reopen: Optional[Any] = None):
         return NullTrackedRun()
 
     uri = resolve_tracking_uri(cfg.tracking.uri)
-    tags = {**_run_tags(cfg), "config_hash": config_hash(cfg)}
+    tags = {**_run_tags(cfg), Tag.CONFIG_HASH: config_hash(cfg)}
     if reopen is not None:
         return TrackedRun.reopen(uri, reopen.info.run_id, reopen.info.experiment_id)
     return TrackedRun.start(uri, cfg.tracking.experiment, run_name_for(cfg), tags)
@@ -129,8 +145,6 @@ class Prepared:
 
 def run(cfg: DictConfig) -> RunResult:
     """Train and evaluate the configured model; record everything in one MLflow run."""
-    from src.tracking.mlflow_run import flatten
-
     validate(cfg)
     family = model_family(cfg.model)
     name = run_name_for(cfg)
@@ -144,12 +158,12 @@ def run(cfg: DictConfig) -> RunResult:
             done.info.run_id,
             done.info.run_name,
             dict(done.data.metrics),
-            done.data.tags.get("main_metric", ""),
+            done.data.tags.get(Tag.MAIN_METRIC, ""),
             skipped=True,
         )
     with start_run(cfg, reopen=previous.resumable) as tracked:
         if previous.resumable is None:
-            tracked.log_params(flatten(OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)))
+            log_config(cfg, tracked)
         prepared = prepare_data(cfg, tracked)
         estimator = build_estimator(cfg, prepared.dataset.task, prepared.dataset.n_classes)
         epochs_logged = 0
@@ -161,7 +175,7 @@ def run(cfg: DictConfig) -> RunResult:
             else:
                 estimator.resume_from = str(previous.checkpoint)
                 epochs_logged = _epochs_logged(tracked)
-                tracked.set_tags({"resumed_from_epoch": epochs_logged})
+                tracked.set_tags({Tag.RESUMED_FROM_EPOCH: epochs_logged})
         data = prepared.data
         # Both families get the same thread budget, and the same timer.
         with threadpool_limits(cfg.trainer.get("cpu_threads")):
@@ -191,14 +205,14 @@ def prepare_data(cfg: DictConfig, tracked: Any) -> Prepared:
     )
     data = prepare(dataset, split, standardize=cfg.dataset.standardize,
                    options=PreprocessOptions.from_config(cfg.dataset))  # fmt: skip
-    tracked.set_tags({"task": dataset.task})
+    tracked.set_tags({Tag.TASK: dataset.task})
     tracked.log_params(
         {
-            "n_train": len(split.train),
-            "n_val": len(split.val),
-            "n_test": len(split.test),
-            "n_features": data.n_features,
-            "split_digest": split.digest,
+            Param.N_TRAIN: len(split.train),
+            Param.N_VAL: len(split.val),
+            Param.N_TEST: len(split.test),
+            Param.N_FEATURES: data.n_features,
+            Param.SPLIT_DIGEST: split.digest,
         }
     )
     log_dataset(tracked, dataset, split, data)
@@ -232,19 +246,19 @@ def evaluate_and_record(
             metrics.update(score(dataset.task, _to_target_units(data, data.y_val), y_val_pred, "final_val"))
     else:
         y_test_true, y_test_pred = y_train_true, y_train_pred
-    metrics.update({"fit_time_s": fit_time, "predict_time_s": predict_time})
+    metrics.update({RunMetric.FIT_TIME_S: fit_time, RunMetric.PREDICT_TIME_S: predict_time})
     weights = getattr(estimator, "learned_weights", lambda: None)()
     if weights:
         metrics.update(weights)
 
     n_params = getattr(estimator, "n_params_", None)
-    tracked.log_params({"n_params": n_params if n_params is not None else "undefined"})
+    tracked.log_params({Param.N_PARAMS: n_params if n_params is not None else "undefined"})
     history = getattr(estimator, "history_", [])
     tracked.add_metrics(metrics, step=len(history))
     if family == "deep":
-        tracked.set_tags({"accelerator": estimator.train_device_.type, "epochs_trained": estimator.epochs_trained_})
+        tracked.set_tags({Tag.ACCELERATOR: estimator.train_device_.type, Tag.EPOCHS_TRAINED: estimator.epochs_trained_})
     else:  # scikit-learn runs on the CPU
-        tracked.set_tags({"accelerator": "cpu"})
+        tracked.set_tags({Tag.ACCELERATOR: "cpu"})
     if cfg.tracking.log_model:
         from src.tracking.models import log_fitted_model
 
@@ -267,7 +281,7 @@ def evaluate_and_record(
         tracked.log_artifacts(tmp)
 
     main = main_metric_name(dataset.task, split.fit_only)
-    tracked.set_tags({"main_metric": main})
+    tracked.set_tags({Tag.MAIN_METRIC: main})
     return RunResult(tracked.run_id, name, metrics, main)
 
 
@@ -322,30 +336,30 @@ def _write_artifacts(
 
     from src.training import pictures as plots
 
-    (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    (out / Artifact.CONFIG).write_text(OmegaConf.to_yaml(recorded_config(cfg)))
 
     def save(fig: Optional[Any], filename: str) -> None:
         if fig is not None:
             fig.savefig(out / filename, dpi=80, pil_kwargs={"compress_level": 1})
 
-    if not cfg.tracking.get("plots", True):
+    if not cfg.tracking.plots:
         plots = _NoPlots()  # the text artifacts are still written
 
-    save(plots.loss_curves(history, title), "loss_curves.png")
+    save(plots.loss_curves(history, title), Artifact.LOSS_CURVES)
     if cfg.tracking.get("log_importance"):  # the interpretability study
         from src.training.importance import write_importance
 
         write_importance(out, estimator, dataset, split, data, title, seed=cfg.seed)
     if dataset.task == REGRESSION:
-        save(plots.predicted_vs_true(y_true, y_pred, title, evaluated_split), "predicted_vs_true.png")
+        save(plots.predicted_vs_true(y_true, y_pred, title, evaluated_split), Artifact.PREDICTED_VS_TRUE)
     else:
         labels = np.arange(dataset.n_classes)
         cm = skm.confusion_matrix(y_true, y_pred, labels=labels)
-        save(plots.confusion_matrix_figure(cm, dataset.class_names, title), "confusion_matrix.png")
+        save(plots.confusion_matrix_figure(cm, dataset.class_names, title), Artifact.CONFUSION_MATRIX)
         report = skm.classification_report(
             y_true, y_pred, labels=labels, target_names=dataset.class_names, zero_division=0
         )
-        (out / "classification_report.txt").write_text(report)
+        (out / Artifact.CLASSIFICATION_REPORT).write_text(report)
 
     numeric = dataset.X.select_dtypes("number")
     if numeric.shape[1] != dataset.X.shape[1] or dataset.X.shape[1] not in (1, 2):
@@ -356,6 +370,6 @@ def _write_artifacts(
         panels.append(("test", X_raw[split.test], y_raw[split.test]))
     predict = _raw_predictor(data, dataset, estimator)
     if dataset.X.shape[1] == 1 and dataset.task == REGRESSION:
-        save(plots.fitted_curve(predict, [(s, x[:, 0], y) for s, x, y in panels], title), "fitted_curve.png")
+        save(plots.fitted_curve(predict, [(s, x[:, 0], y) for s, x, y in panels], title), Artifact.FITTED_CURVE)
     elif dataset.X.shape[1] == 2 and dataset.task != REGRESSION:
-        save(plots.decision_regions(predict, panels, dataset.class_names, title), "decision_regions.png")
+        save(plots.decision_regions(predict, panels, dataset.class_names, title), Artifact.DECISION_REGIONS)

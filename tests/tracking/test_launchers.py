@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import stat
 
 import pytest
 from omegaconf import OmegaConf
 
-from tests.conftest import CONF_DIR, run_cli, runs_of
+from tests.conftest import CONF_DIR, run_cli, runs_of, start_training, wait_until_training
 
 REGRESSION = (
     "dataset=workshop_regression",
@@ -91,6 +92,18 @@ def test_a_submitit_local_sweep_of_two_jobs_records_under_one_parent(mlflow_clie
     assert_every_metric_arrived(mlflow_client, children, epochs=3, keys=("train_loss", "test_mse", "fit_time_s"))
     # submitit ran each job in a process of its own, with its own log folder.
     assert len(list((tmp_path / "m" / ".submitit").glob("*/*_result.pkl"))) == 2
+
+
+def test_sigterm_during_a_sweep_marks_its_parent_and_its_running_job_killed(mlflow_client, tracking_uri, tmp_path):
+    proc = start_training(tracking_uri, tmp_path, "-m", "dataset=mnist1d", "trainer.max_epochs=100000", "seed=0,1")
+    (job,) = wait_until_training(mlflow_client)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr[-2000:]  # README "Faults": the run and the sweep's parent KILLED, exit 130
+    assert "the sweep's parent run was marked KILLED" in stderr
+    parent, children = parent_and_children(mlflow_client)
+    assert parent.info.status == "KILLED"
+    assert [(c.info.run_id, c.info.status) for c in children] == [(job.info.run_id, "KILLED")]  # seed=1 never began
 
 
 def test_jobs_find_their_parent_through_the_pickled_callback(monkeypatch):

@@ -60,24 +60,25 @@ def test_store_left_in_wal_by_another_process_is_reset(tmp_path):
     assert sqlite3.connect(store).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
-def test_mlflow_seconds_count_a_nested_write_once():
-    import time
+def test_a_top_level_run_ignores_the_sweep_parent_and_stays_open_until_finished(tmp_path, monkeypatch):
+    """How a sweep's parent and a report start their runs: TrackedRun.start(nested=False)."""
+    from mlflow.tracking import MlflowClient
 
-    from src.tracking import mlflow_run
-    from src.tracking.mlflow_run import TrackedRun
+    from src.tracking.mlflow_run import PARENT_RUN_ENV, TrackedRun
 
-    class SlowClient:
-        def log_batch(self, *args, **kwargs):
-            time.sleep(0.2)
-
-        def set_terminated(self, *args, **kwargs):
-            pass
-
-    tracked = TrackedRun(SlowClient(), "run", "0")
-    tracked.add_metrics({"loss": 1.0})
-    before = mlflow_run.MLFLOW_SECONDS[0]
-    tracked.finish()  # finish() flushes: the batch's 0.2 s is counted once, not twice
-    assert 0.2 <= mlflow_run.MLFLOW_SECONDS[0] - before < 0.35
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv(PARENT_RUN_ENV, "some-other-sweep")
+    parent = TrackedRun.start(uri, "x", "sweep-x", {"sweep": "true"}, nested=False)
+    child = TrackedRun.start(uri, "x", "job", {})
+    client = MlflowClient(uri)
+    assert "mlflow.parentRunId" not in client.get_run(parent.run_id).data.tags
+    assert client.get_run(child.run_id).data.tags["mlflow.parentRunId"] == "some-other-sweep"
+    child.finish()
+    assert client.get_run(parent.run_id).info.status == "RUNNING"
+    parent.add_metrics({"n_jobs": 1})
+    parent.finish("KILLED")
+    finished = client.get_run(parent.run_id)
+    assert finished.info.status == "KILLED" and finished.data.metrics["n_jobs"] == 1
 
 
 def test_the_report_leaves_the_store_in_rollback_journal_mode(tmp_path):

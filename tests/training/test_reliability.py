@@ -1,15 +1,12 @@
 """Faults never lose results: resume, checkpoints, reproducibility, interrupts."""
 
-import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
 from src.training.runner import run
-from tests.conftest import ROOT, make_config, runs_of
+from tests.conftest import make_config, run_cli, runs_of, start_training, wait_until_training
 
 FAST = ("experiment=workshop_circles", "trainer.max_epochs=4", "model.hidden_sizes=[8]")
 
@@ -87,29 +84,32 @@ def test_the_same_config_and_seed_give_identical_metrics(model, tracking_uri):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_marks_the_run_killed(signum, mlflow_client, tracking_uri):
-    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri}
-    env.pop("HYDRA_FULL_ERROR", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "src.train", "dataset=mnist1d", "trainer.max_epochs=100000"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.time() + 120
-    while time.time() < deadline and not runs_of(mlflow_client):  # wait until the run exists
-        time.sleep(0.5)
-    time.sleep(5)  # data generated, training under way
+def test_a_signal_marks_the_run_killed(signum, mlflow_client, tracking_uri, tmp_path):
+    proc = start_training(tracking_uri, tmp_path, "dataset=mnist1d", "trainer.max_epochs=100000")
+    wait_until_training(mlflow_client)
     proc.send_signal(signum)
     if signum == signal.SIGINT:  # an impatient second Ctrl-C must not leave it RUNNING
         time.sleep(0.05)
         proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode != 0
+    assert proc.returncode == 130, stderr[-2000:]  # README "Faults": Ctrl-C and SIGTERM exit 130
     (record,) = runs_of(mlflow_client)
     assert record.info.status == "KILLED", stderr[-2000:]
+    assert record.data.tags["status_reason"] == "interrupted"
+
+
+@pytest.mark.parametrize("change", ["optimizer.lr=0.5", "activation=tanh"])
+def test_a_classical_sweep_resumed_after_an_mlp_only_change_skips_every_job(change, mlflow_client, tracking_uri):
+    sweep = ("-m", "dataset=workshop_circles", "model=svm,logistic_regression,knn")
+    first = run_cli(*sweep)
+    assert first.returncode == 0, first.stderr[-2000:]
+    jobs = {r.info.run_id for r in runs_of(mlflow_client) if r.data.tags.get("sweep") != "true"}
+    assert len(jobs) == 3
+
+    again = run_cli(*sweep, change, "resume=true")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.stdout.count("skipped, already FINISHED") == 3, again.stdout
+    assert {r.info.run_id for r in runs_of(mlflow_client) if r.data.tags.get("sweep") != "true"} == jobs
 
 
 def test_divergence_keeps_the_metrics_of_the_epochs_before_it(mlflow_client, monkeypatch):

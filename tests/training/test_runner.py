@@ -1,12 +1,14 @@
 """End-to-end runs on every dataset, recorded in a temporary MLflow store."""
 
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from src.errors import DivergedError
-from src.tracking.mlflow_run import git_commit
 from src.training.runner import run
-from tests.conftest import make_config, runs_of
+from tests.conftest import ROOT, make_config, runs_of
 
 FAST = ("trainer.max_epochs=3", "model.hidden_sizes=[8]")
 PLOTS = "tracking.plots=true"  # per-run pictures are opt-in
@@ -41,7 +43,8 @@ def test_short_run_records_metrics_params_tags_and_artifacts(dataset, mlflow_cli
     assert tags["model"] == "mlp" and tags["model_family"] == "deep" and tags["dataset"] == dataset
     assert tags["task"] in ("regression", "binary", "multiclass")
     assert tags["accelerator"] == "cpu"
-    assert tags.get("git_commit") == git_commit()  # None only outside a git checkout
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    assert tags.get("git_commit") == (head or None) == tags.get("mlflow.source.git.commit")  # None outside git
 
     params = record.data.params
     for key in ("model.hidden_sizes", "optimizer.lr", "n_train", "n_val", "n_test", "n_features", "n_params"):
@@ -72,6 +75,35 @@ def test_short_run_records_metrics_params_tags_and_artifacts(dataset, mlflow_cli
         assert "predicted_vs_true.png" in artifacts
     else:
         assert {"confusion_matrix.png", "classification_report.txt"} <= artifacts
+
+
+@pytest.mark.parametrize("model", ["svm", "random_forest"])
+def test_a_classical_run_records_only_the_config_groups_its_family_reads(model, mlflow_client, tmp_path):
+    import yaml
+
+    run(make_config("dataset=workshop_circles", f"model={model}", "trainer.cpu_threads=1"))
+    record = _only_run(mlflow_client)
+    params = record.data.params
+    mlp_only = [k for k in params if k.startswith(("optimizer.", "activation.", "loss.", "trainer."))]
+    assert mlp_only == ["trainer.cpu_threads"], mlp_only  # the thread budget both families share
+    assert params["model.name"] == model and "dataset.name" in params and "tracking.plots" in params
+    local = mlflow_client.download_artifacts(record.info.run_id, "config.yaml", str(tmp_path))
+    config = yaml.safe_load(Path(local).read_text())
+    assert not {"optimizer", "activation", "loss"} & set(config) and config["trainer"] == {"cpu_threads": 1}
+    assert config["model"]["name"] == model and config["seed"] == 0
+
+
+def test_a_deep_run_records_every_group_it_reads(mlflow_client, tmp_path):
+    import yaml
+
+    run(make_config("dataset=workshop_circles", *FAST))
+    record = _only_run(mlflow_client)
+    for group in ("optimizer.", "activation.", "loss.", "trainer.", "model.", "dataset.", "tracking."):
+        assert any(k.startswith(group) for k in record.data.params), group
+    local = mlflow_client.download_artifacts(record.info.run_id, "config.yaml", str(tmp_path))
+    assert {"optimizer", "activation", "loss", "trainer", "model", "dataset"} <= set(
+        yaml.safe_load(Path(local).read_text())
+    )
 
 
 def test_workshop_circles_logs_the_workshop_artifacts(mlflow_client):
