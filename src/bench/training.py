@@ -37,9 +37,9 @@ def _data(name: str, n_rows: int):
     from sklearn.preprocessing import StandardScaler
 
     if name == "mnist1d":
-        from src.data.catalogue import _mnist1d_arrays
+        from src.data.generated import mnist1d_arrays
 
-        d = _mnist1d_arrays(None, None)
+        d = mnist1d_arrays(None, None)
         X, Xt, y, yt = d["x"], d["x_test"], d["y"], d["y_test"]
     else:
         X_all, y_all = make_classification(

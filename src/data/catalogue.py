@@ -32,7 +32,6 @@ from src.data.generated import (
     classification,
     friedman1,
     mnist1d,
-    mnist1d_arrays,
     moons,
     playground,
     regression,
@@ -72,10 +71,6 @@ LOADERS: dict[str, Callable[[Any], Dataset]] = {
     "openml": load_openml,
     "table": load_table,
 }
-
-# Kept for src/bench.py and tests/tracking/test_environment.py, which import it
-# from here; its home is src.data.generated.mnist1d_arrays.
-_mnist1d_arrays = mnist1d_arrays
 
 
 def check_dataset_config(cfg: Any) -> None:

@@ -61,7 +61,7 @@ class _BoostingEstimator(ClassicalEstimator):
 
 
 class XGBoostEstimator(_BoostingEstimator):
-    requirements = ("xgboost",)
+    requirements = ("xgboost-cpu|xgboost",)  # the pip distributions that provide it, for logged models
 
     def _fit_all_rounds(self, model: Any, X, y) -> Any:
         return model.set_params(early_stopping_rounds=None).fit(X, y, verbose=False)

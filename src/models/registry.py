@@ -160,7 +160,7 @@ def refusal(name: str, task: str) -> str:
 def check_task(name: str, task: str) -> None:
     """ConfigError naming the models that can, if `name` cannot do `task`.
 
-    A task not known yet ('auto': inferred from a table's target) passes; the
+    A task not known yet (null: inferred from a table's target) passes; the
     runner checks again with the loaded dataset's task before fitting."""
     if task not in ALL_TASKS:
         return

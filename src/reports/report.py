@@ -30,7 +30,7 @@ from src.reports import dataset_sections, study_sections
 from src.reports.analysis import curves_of, dataset_metric, lower_is_better, model_table, select_tuned
 from src.reports.document import DatasetView, Report, StudyView, own_files
 from src.reports.runs import RunFilter, search_runs, tidy
-from src.tracking.record import Artifact, Status, Tag
+from src.tracking.record import Artifact, RunMetric, Status, Tag
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REPORTS_DIR = PROJECT_ROOT / "reports"
@@ -95,11 +95,11 @@ def log_report(tracking_uri: str, experiment: str, report: Report, run_filter: R
     tags = {
         Tag.REPORT: "true",
         Tag.STUDY: run_filter.study,
-        "report_filter": run_filter.describe(),
+        Tag.REPORT_FILTER: run_filter.describe(),
         Tag.GIT_COMMIT: git_commit(),
     }
-    run = TrackedRun.start(tracking_uri, experiment, f"report-{report.name}", tags)
-    run.add_metrics({"n_runs": report.n_runs, "n_failed": report.n_failed})
+    run = TrackedRun.start(tracking_uri, experiment, f"report-{report.name}", tags, nested=False)
+    run.add_metrics({RunMetric.N_RUNS: report.n_runs, RunMetric.N_FAILED: report.n_failed})
     run.log_artifacts(report.out)
     run.finish(Status.FINISHED)
     return run.run_id

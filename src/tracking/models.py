@@ -35,7 +35,19 @@ _N_EXAMPLE_ROWS = 5
 
 
 def _pinned(*packages: str) -> list[str]:
-    return [f"{p}=={metadata.version(p)}" for p in packages]
+    """`name==version` for each package; a name written `a|b` is the first of
+    these distributions installed (xgboost ships as `xgboost` or `xgboost-cpu`)."""
+    pins = []
+    for package in packages:
+        for name in package.split("|"):
+            try:
+                pins.append(f"{name}=={metadata.version(name)}")
+                break
+            except metadata.PackageNotFoundError:
+                continue
+        else:
+            raise metadata.PackageNotFoundError(package)
+    return pins
 
 
 class _DropPickleWarning(logging.Filter):
@@ -87,7 +99,7 @@ def _log_sklearn(estimator: Any, X_example: np.ndarray, **where: str) -> Any:
             model,
             signature=infer_signature(X_example, model.predict(X_example)),
             serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-            pip_requirements=_pinned("scikit-learn", "numpy", "cloudpickle"),
+            pip_requirements=_pinned("scikit-learn", "numpy", "cloudpickle", *getattr(model, "requirements", ())),
             **where,
         )
 

@@ -41,6 +41,9 @@ class Tag:
     SWEEP = "sweep"
     SWEEP_OVERRIDES = "sweep_overrides"
     LAUNCHER = "launcher"
+    REPORT_FILTER = "report_filter"
+    # Models that stop early on the validation split: the round or epoch they kept.
+    BEST_ITERATION = "best_iteration"
     FAILED_JOBS = "failed_jobs"
     REPORT = "report"
 
@@ -76,6 +79,8 @@ class RunMetric:
     # Sweep parents.
     N_JOBS = "n_jobs"
     N_FAILED = "n_failed"
+    # Report runs.
+    N_RUNS = "n_runs"
 
 
 class Artifact:

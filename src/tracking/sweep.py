@@ -22,7 +22,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from src.tracking.mlflow_run import PARENT_RUN_ENV
-from src.tracking.record import Artifact, Status, Tag
+from src.tracking.record import Artifact, RunMetric, Status, Tag
 
 # The parent run of the sweep in progress, so that an interrupt can close it.
 ACTIVE_PARENT: dict[str, Any] = {}
@@ -36,20 +36,20 @@ class MLflowSweepCallback(Callback):
         from src.tracking.mlflow_run import TrackedRun, git_commit, resolve_tracking_uri
 
         LAST_SWEEP_FAILURES.clear()
-        # A sweep's parent is a top-level run: a parent id left in the environment
-        # (by the shell, or a sweep of this process that never closed) must not nest it.
-        os.environ.pop(PARENT_RUN_ENV, None)
         overrides = list(config.hydra.overrides.task)
         tags = {
             Tag.SWEEP: "true",
-            "sweep_overrides": " ".join(overrides)[:5000],
-            "launcher": str(config.hydra.launcher.get("_target_", "")).rsplit(".", 1)[-1],
+            Tag.SWEEP_OVERRIDES: " ".join(overrides)[:5000],
+            Tag.LAUNCHER: str(config.hydra.launcher.get("_target_", "")).rsplit(".", 1)[-1],
             Tag.GIT_COMMIT: git_commit(),
             Tag.STUDY: config.get("study"),
         }
         name = f"sweep-{config.get('study') or config.dataset.name}"
         try:
-            run = TrackedRun.start(resolve_tracking_uri(config.tracking.uri), config.tracking.experiment, name, tags)
+            # A sweep's parent is a top-level run: a parent id left in the environment
+            # (by the shell, or a sweep of this process that never closed) must not nest it.
+            uri = resolve_tracking_uri(config.tracking.uri)
+            run = TrackedRun.start(uri, config.tracking.experiment, name, tags, nested=False)
         except UserError as exc:
             # Hydra turns a callback's exception into a warning and goes on to
             # launch every job; an unreachable server stops the sweep here instead.
@@ -104,7 +104,8 @@ def close_parent(status: str) -> None:
         from mlflow.entities import Metric
 
         client.log_batch(
-            run_id, metrics=[Metric("n_jobs", len(children), 0, 0), Metric("n_failed", len(failures), 0, 0)]
+            run_id,
+            metrics=[Metric(RunMetric.N_JOBS, len(children), 0, 0), Metric(RunMetric.N_FAILED, len(failures), 0, 0)],
         )
         if failures:
             client.set_tag(run_id, Tag.FAILED_JOBS, str(len(failures)))

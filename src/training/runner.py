@@ -19,9 +19,10 @@ from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
 from src.config import check_schema, option
-from src.data import REGRESSION, Dataset, PreparedData, Split, load_dataset, make_split, prepare
+from src.data import Dataset, PreparedData, Split, load_dataset, make_split, prepare
 from src.data.catalogue import check_dataset_config
 from src.data.preprocessing import PreprocessOptions
+from src.data.types import Task
 from src.errors import ConfigError
 from src.models import build_estimator, check_model_task, model_family
 from src.models.heads import resolve_loss
@@ -53,10 +54,9 @@ def validate(cfg: DictConfig) -> None:
     """Checks across config groups, before any data is loaded."""
     check_schema(cfg)
     check_dataset_config(cfg.dataset)
-    task = option(cfg.dataset.task)
-    check_model_task(cfg.model, task)
+    if cfg.dataset.task is not None:  # null: inferred from the data, checked once it is loaded
+        validate_task(cfg, option(cfg.dataset.task))
     if model_family(cfg.model) == "deep":
-        resolve_loss(option(cfg.loss.name), task)
         _check_accelerator(cfg.trainer)
     if cfg.dataset.fit_only and cfg.trainer.early_stopping_patience is not None:
         raise ConfigError("trainer.early_stopping_patience needs a validation split; fit-only datasets have none")
@@ -65,7 +65,8 @@ def validate(cfg: DictConfig) -> None:
 
 
 def validate_task(cfg: DictConfig, task: str) -> None:
-    """The task checks of `validate`, again, once a task inferred from the data ('auto') is known."""
+    """The model and loss fit the task: before any data loads when the config
+    names the task, else once the task inferred from the data is known."""
     check_model_task(cfg.model, task)
     if model_family(cfg.model) == "deep":
         resolve_loss(option(cfg.loss.name), task)
@@ -90,7 +91,7 @@ def _run_tags(cfg: DictConfig) -> dict[str, Any]:
         Tag.MODEL: cfg.model.name,
         Tag.MODEL_FAMILY: model_family(cfg.model),
         Tag.DATASET: cfg.dataset.name,
-        Tag.TASK: option(cfg.dataset.task),
+        Tag.TASK: None if cfg.dataset.task is None else option(cfg.dataset.task),  # else set once inferred
         Tag.SEED: cfg.seed,
         Tag.STUDY: cfg.get("study"),
         Tag.GIT_COMMIT: git_commit(),
@@ -259,6 +260,9 @@ def evaluate_and_record(
         tracked.set_tags({Tag.ACCELERATOR: estimator.train_device_.type, Tag.EPOCHS_TRAINED: estimator.epochs_trained_})
     else:  # scikit-learn runs on the CPU
         tracked.set_tags({Tag.ACCELERATOR: "cpu"})
+    best = getattr(estimator, "best_iteration_", None)
+    if best is not None:  # a model that stopped early on the validation split: the round it kept
+        tracked.set_tags({Tag.BEST_ITERATION: best})
     if cfg.tracking.log_model:
         from src.tracking.models import log_fitted_model
 
@@ -286,7 +290,7 @@ def evaluate_and_record(
 
 
 class _NoPlots:
-    """Stands in for src.reports.plots when tracking.plots=false: draws nothing."""
+    """Stands in for src.training.pictures when tracking.plots=false: draws nothing."""
 
     def __getattr__(self, name: str):
         return lambda *args, **kwargs: None
@@ -350,7 +354,7 @@ def _write_artifacts(
         from src.training.importance import write_importance
 
         write_importance(out, estimator, dataset, split, data, title, seed=cfg.seed)
-    if dataset.task == REGRESSION:
+    if dataset.task == Task.regression:
         save(plots.predicted_vs_true(y_true, y_pred, title, evaluated_split), Artifact.PREDICTED_VS_TRUE)
     else:
         labels = np.arange(dataset.n_classes)
@@ -369,7 +373,7 @@ def _write_artifacts(
     if len(split.test):
         panels.append(("test", X_raw[split.test], y_raw[split.test]))
     predict = _raw_predictor(data, dataset, estimator)
-    if dataset.X.shape[1] == 1 and dataset.task == REGRESSION:
+    if dataset.X.shape[1] == 1 and dataset.task == Task.regression:
         save(plots.fitted_curve(predict, [(s, x[:, 0], y) for s, x, y in panels], title), Artifact.FITTED_CURVE)
-    elif dataset.X.shape[1] == 2 and dataset.task != REGRESSION:
+    elif dataset.X.shape[1] == 2 and dataset.task != Task.regression:
         save(plots.decision_regions(predict, panels, dataset.class_names, title), Artifact.DECISION_REGIONS)

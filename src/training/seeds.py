@@ -12,12 +12,13 @@ import copy
 import time
 from contextlib import ExitStack
 
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, open_dict
 from threadpoolctl import threadpool_limits
 
 from src.errors import ConfigError
 from src.models import build_estimator, model_family
-from src.training.runner import RunResult, evaluate_and_record, prepare_data, start_run, validate
+from src.tracking.record import Tag
+from src.training.runner import RunResult, evaluate_and_record, log_config, prepare_data, start_run, validate
 
 
 def config_for_seed(cfg: DictConfig, seed: int) -> DictConfig:
@@ -33,7 +34,6 @@ def config_for_seed(cfg: DictConfig, seed: int) -> DictConfig:
 def run_seeds(cfg: DictConfig) -> list[RunResult]:
     """Train the MLP once per seed in `cfg.seeds`, all at once; one MLflow run each."""
     from src.models.stacked import StackedMLPEstimator
-    from src.tracking.mlflow_run import flatten
 
     seeds = list(cfg.seeds)
     if model_family(cfg.model) != "deep":
@@ -63,8 +63,8 @@ def run_seeds(cfg: DictConfig) -> list[RunResult]:
         runs = [stack.enter_context(start_run(one)) for one in configs]
         prepared = []
         for one, tracked in zip(configs, runs):
-            tracked.log_params(flatten(OmegaConf.to_container(one, resolve=True, enum_to_str=True)))
-            tracked.set_tags({"trained_together": len(seeds), "seeds": ",".join(map(str, seeds))})
+            log_config(one, tracked)
+            tracked.set_tags({Tag.TRAINED_TOGETHER: len(seeds), Tag.SEEDS: ",".join(map(str, seeds))})
             prepared.append(prepare_data(one, tracked))
         sizes = {len(p.data.y_train) for p in prepared}
         if len(sizes) != 1:

@@ -58,13 +58,13 @@ def test_a_full_artifact_disk_marks_the_run_failed_and_keeps_its_metrics(mlflow_
 def test_a_missing_optional_package_names_it(mlflow_client, monkeypatch):
     import sys
 
-    from src.data import catalogue
+    from src.data.generated import mnist1d_arrays
 
-    catalogue._mnist1d_arrays.cache_clear()
+    mnist1d_arrays.cache_clear()
     monkeypatch.setitem(sys.modules, "mnist1d", None)
     monkeypatch.setitem(sys.modules, "mnist1d.data", None)
     with pytest.raises(DataError, match="needs the 'mnist1d' package"):
         run(make_config("dataset=mnist1d", "trainer.max_epochs=1"))
     (record,) = runs_of(mlflow_client)
     assert record.info.status == "FAILED"
-    catalogue._mnist1d_arrays.cache_clear()
+    mnist1d_arrays.cache_clear()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from src.data import REGRESSION
+from src.data.types import Task
 from src.training import runner
 from tests.conftest import ROOT, make_config, run_cli, runs_of
 
@@ -124,7 +124,7 @@ def test_every_picture_is_a_readable_png_or_text(footing, dataset, family, tmp_p
     record = runs[dataset, "mlp" if family == "deep" else PAIRS[dataset]]
     task = record.data.tags["task"]
     expected = ["config.yaml"]
-    if task == REGRESSION:
+    if task == Task.regression:
         expected += ["predicted_vs_true.png", "fitted_curve.png"]  # one feature: the fitted curve
     else:
         expected += ["confusion_matrix.png", "classification_report.txt", "decision_regions.png"]  # two features
