@@ -12,7 +12,7 @@ def test_a_run_stops_early_and_tags_the_epochs_it_trained(mlflow_client):
         make_config(
             "experiment=workshop_circles",
             "model.hidden_sizes=[32]",
-            "dataset.noise=0.3",  # overlapping circles: the validation loss soon stops improving
+            "dataset.noise_std=0.3",  # overlapping circles: the validation loss soon stops improving
             "optimizer.lr=0.05",
             f"trainer.max_epochs={MAX_EPOCHS}",
             f"trainer.early_stopping_patience={PATIENCE}",
