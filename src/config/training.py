@@ -40,8 +40,8 @@ class LossConfig:
     name: LossName = MISSING
     huber_delta: float = 1.0
     # Classification losses (cross_entropy, bce): the target puts this much of
-    # its weight evenly on every class (0 = hard labels). A regression run with
-    # more than 0 is a ConfigError. The validation loss is always the plain one.
+    # its weight evenly on every class (0 = hard labels). Regression ignores it
+    # (with a warning). The validation loss is always the plain one.
     label_smoothing: float = 0.0
 
 
@@ -101,7 +101,7 @@ class TrainerConfig:
     early_stopping_patience: Optional[int] = None
     # Which epoch's weights the fitted model keeps (restore-best; the estimator's
     # best_epoch_ is its index): last; best_val_loss, the epoch of the lowest
-    # validation loss (the earliest on ties); best_val_accuracy (classification),
+    # validation loss (the earliest on ties); best_val_accuracy (regression: best_val_loss),
     # the highest validation accuracy, ties going to the lower validation loss;
     # auto: best_val_loss when early stopping is on, else last. An ensemble is
     # judged by its averaged prediction. The best_* choices need a validation split.

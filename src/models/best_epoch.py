@@ -20,7 +20,8 @@ CRITERIA = ("best_val_loss", "best_val_accuracy")
 def resolve_keep_epoch(keep_epoch: str, early_stopping: bool, classifies: bool, has_val: bool) -> Optional[str]:
     """The criterion to keep an epoch by, or None to keep the last one.
 
-    auto: best_val_loss when early stopping is on (the epoch it stopped after), else the last."""
+    auto: best_val_loss when early stopping is on (the epoch it stopped after), else the last.
+    Regression has no accuracy: best_val_accuracy keeps the best_val_loss epoch there."""
     from src.errors import ConfigError
 
     if keep_epoch == "auto":
@@ -30,7 +31,7 @@ def resolve_keep_epoch(keep_epoch: str, early_stopping: bool, classifies: bool, 
     if keep_epoch not in CRITERIA:
         raise ConfigError(f"trainer.keep_epoch={keep_epoch}; choices: auto, last, {', '.join(CRITERIA)}")
     if keep_epoch == "best_val_accuracy" and not classifies:
-        raise ConfigError("trainer.keep_epoch=best_val_accuracy needs a classification task; use best_val_loss")
+        keep_epoch = "best_val_loss"
     if not has_val:
         raise ConfigError(f"trainer.keep_epoch={keep_epoch} needs a validation split; set it to last")
     return keep_epoch

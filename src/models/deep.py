@@ -21,6 +21,7 @@ training itself lives in src/models/deep_core.py and src/models/epoch_loop.py
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
@@ -34,7 +35,6 @@ from torch import nn
 
 from src.config import option
 from src.data.types import Task
-from src.errors import ConfigError
 from src.models.activations import make_activation
 from src.models.best_epoch import resolve_keep_epoch
 from src.models.deep_core import OptimizerSpec, make_trainer, run_fit, set_threads
@@ -61,7 +61,7 @@ class MLPEstimator(BaseEstimator):
     per feature), `ensemble_size` (K nets trained together, predictions
     averaged: src/models/ensemble.py).
     Loss: `loss` ("auto" picks the task's: mse, bce or cross_entropy; also
-    mae, huber with `huber_delta`), `label_smoothing` (classification).
+    mae, huber with `huber_delta`), `label_smoothing` (classification; regression ignores it).
     Optimizer: `optimizer` (sgd, minibatch_sgd, batch_gd, momentum, nesterov,
     adagrad, rmsprop, adam, adamw), `lr`, `batch_size` (None: the whole
     training set), `weight_decay`, `momentum`, `nesterov`, `lr_decay` (per
@@ -195,8 +195,12 @@ class MLPEstimator(BaseEstimator):
             task = TASKS_FROM_TARGETS[kind]
         self.task_ = task
         self.loss_ = resolve_loss(self.loss, task)
-        if self.label_smoothing and not task.is_classification:
-            raise ConfigError(f"loss.label_smoothing={self.label_smoothing} needs a classification task; set it to 0")
+        self.label_smoothing_ = self.label_smoothing if task.is_classification else 0.0
+        if self.label_smoothing and not task.is_classification:  # so that one recipe serves every task
+            warnings.warn(
+                f"loss.label_smoothing={self.label_smoothing} applies to classification; this regression ignores it",
+                stacklevel=2,
+            )
         if task.is_classification:
             self.classes_ = np.unique(np.asarray(self.classes if self.classes is not None else y))
 
@@ -326,7 +330,7 @@ class MLPEstimator(BaseEstimator):
             huber_delta=self.huber_delta,
             monitor_val_loss=self.early_stopping_patience is not None,
             log_grad_norms=self.log_grad_norms,
-            label_smoothing=self.label_smoothing,
+            label_smoothing=self.label_smoothing_,
             keep_epoch=self.keep_criterion(has_val),
         )
         try:

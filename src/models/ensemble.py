@@ -131,7 +131,7 @@ def fit_ensemble(estimator: Any, X: Any, y: Any, val: Optional[tuple[torch.Tenso
         val,
         seeds,
         estimator.batch_size,
-        label_smoothing=estimator.label_smoothing,
+        label_smoothing=estimator.label_smoothing_,
         keep_epoch=estimator.keep_criterion(has_val),
         monitor_val_loss=estimator.early_stopping_patience is not None,
     )

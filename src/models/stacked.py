@@ -190,7 +190,7 @@ class StackedMLPEstimator:
             val,
             self.seeds,
             t.batch_size,
-            label_smoothing=t.label_smoothing,
+            label_smoothing=targets.label_smoothing_,
             keep_epoch=targets.keep_criterion(has_val),
         )
         trainer = make_trainer(

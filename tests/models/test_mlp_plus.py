@@ -62,10 +62,10 @@ def test_restore_best_by_accuracy_and_its_default_with_early_stopping():
     assert MLPEstimator(max_epochs=2).fit(X, y, X_val, y_val).best_epoch_ is None
     with pytest.raises(ConfigError, match="validation split"):
         MLPEstimator(max_epochs=2, keep_epoch="best_val_loss").fit(X, y)
-    with pytest.raises(ConfigError, match="classification"):
-        MLPEstimator(task="regression", max_epochs=2, keep_epoch="best_val_accuracy").fit(
-            X, X[:, 0], X_val, X_val[:, 0]
-        )
+    # Regression has no accuracy: best_val_accuracy keeps the epoch of the lowest validation loss there.
+    regression = MLPEstimator(task="regression", lr=0.05, max_epochs=8, keep_epoch="best_val_accuracy")
+    regression.fit(X, X[:, 0], X_val, -X_val[:, 0])
+    assert regression.best_epoch_ == int(np.argmin([row["val_loss"] for row in regression.history_]))
 
 
 # ------------------------------------------------------------------ schedule
@@ -116,8 +116,10 @@ def test_label_smoothing_changes_the_training_loss_not_the_validation_loss():
     plain = MLPEstimator(max_epochs=1).fit(X, y, X_val, y_val).history_[0]
     smooth = MLPEstimator(max_epochs=1, label_smoothing=0.1).fit(X, y, X_val, y_val).history_[0]
     assert smooth["train_loss"] != pytest.approx(plain["train_loss"], abs=1e-3)
-    with pytest.raises(ConfigError, match="label_smoothing"):
-        MLPEstimator(task="regression", label_smoothing=0.1, max_epochs=1).fit(X, X[:, 0])
+    with pytest.warns(UserWarning, match="ignores it"):  # one recipe serves every task
+        regression = MLPEstimator(task="regression", label_smoothing=0.1, max_epochs=1).fit(X, X[:, 0])
+    reference = MLPEstimator(task="regression", max_epochs=1).fit(X, X[:, 0])
+    assert regression.history_[0]["train_loss"] == reference.history_[0]["train_loss"]
 
 
 # ------------------------------------------------------------------ embeddings
@@ -237,3 +239,27 @@ def test_mlp_plus_trains_through_the_cli_and_logs_the_recipe_it_used(mlflow_clie
     assert logged["optimizer.schedule"] == "cosine" and logged["loss.label_smoothing"] == "0.1"
     assert logged["optimizer.lr"] == "0.002" and logged["model.ensemble_size"] == "4"
     assert logged["trainer.keep_epoch"] == "best_val_accuracy"
+
+
+def test_mlp_plus_recipe_also_does_regression():
+    """Label smoothing and accuracy have no meaning there: the recipe falls back, it does not fail."""
+    from src.models import build_estimator
+    from tests.conftest import make_config
+
+    cfg = make_config("model=mlp_plus", "model.hidden_sizes=[8]", "trainer.max_epochs=2")
+    estimator = build_estimator(cfg, "regression", 0)
+    (X, _), (X_val, _) = _blobs(150, 0), _blobs(50, 1)
+    with pytest.warns(UserWarning, match="label_smoothing"):
+        estimator.fit(X, X[:, 0], X_val, X_val[:, 0])
+    assert estimator.best_epoch_ == int(np.argmin([row["val_loss"] for row in estimator.history_]))
+
+
+def test_seeds_trained_together_with_an_embedding_match_single_runs():
+    from src.models.stacked import StackedMLPEstimator
+
+    params = dict(hidden_sizes=(8,), embedding="piecewise_linear", n_bins=5, d_embedding=3, max_epochs=3, lr=0.01)
+    data = [_blobs(120, s) for s in (0, 1)]  # each replica its own rows, so its own bins
+    stacked = StackedMLPEstimator(MLPEstimator(**params), [0, 1]).fit([X for X, _ in data], [y for _, y in data])
+    for k, (X, y) in enumerate(data):
+        single = MLPEstimator(seed=k, **params).fit(X, y)
+        np.testing.assert_allclose(stacked.replica(k).predict_proba(X), single.predict_proba(X), atol=1e-5)
