@@ -101,6 +101,17 @@ def test_the_schedule_sets_every_steps_learning_rate_on_the_fast_path(monkeypatc
     assert seen == pytest.approx(expected)
 
 
+def test_the_schedule_is_the_same_through_lightnings_optimizer(tmp_path):
+    """A checkpointed run steps through Lightning's optimizer wrapper, not the fast path."""
+    (X, y), (X_val, y_val) = _blobs(100, 0), _blobs(50, 1)
+    params = dict(hidden_sizes=(8,), lr=0.02, batch_size=32, max_epochs=3, schedule="cosine", warmup_fraction=0.3)
+    fast = MLPEstimator(**params).fit(X, y, X_val, y_val)
+    wrapped = MLPEstimator(checkpoint_every_n_epochs=1, checkpoint_dir=str(tmp_path), **params).fit(X, y, X_val, y_val)
+    np.testing.assert_allclose(fast.predict_proba(X_val), wrapped.predict_proba(X_val), atol=1e-5)
+    constant = MLPEstimator(**{**params, "schedule": "constant"}).fit(X, y, X_val, y_val)
+    assert not np.allclose(fast.predict_proba(X_val), constant.predict_proba(X_val), atol=1e-3)
+
+
 # ------------------------------------------------------------------ label smoothing
 
 
