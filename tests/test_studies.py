@@ -24,6 +24,7 @@ STUDIES = [
     "depth_width",
     "interpretability",
     "main",
+    "mlp_plus_ablation",
 ]
 WORKSHOP = [
     "workshop_circles_vs_svm",

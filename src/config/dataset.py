@@ -32,6 +32,13 @@ class CategoricalImpute(str, Enum):
     constant = "constant"  # fills the category "missing"
 
 
+class Scaling(str, Enum):
+    standard = "standard"  # (x - mean) / std
+    robust = "robust"  # (x - median) / interquartile range: outliers weigh less
+    quantile = "quantile"  # to a standard normal through the training quantiles
+    none = "none"
+
+
 class CategoricalEncoding(str, Enum):
     onehot = "onehot"  # one column per category seen in training; unknown ones -> all zeros
     ordinal = "ordinal"  # one integer code per category; unknown ones -> -1
@@ -50,8 +57,11 @@ class DatasetConfig:
     val_size: float = 0.1  # taken from the rows left after the test split
     # Fit-only tables (the slides' 4-8 row examples): train on every row, no split.
     fit_only: bool = False
-    # Standardize features (and a regression target) with training statistics.
+    # Scale features (and standardize a regression target) with training statistics.
+    # false: neither; `scaling` then must stay standard or be none.
     standardize: bool = True
+    # How numeric feature columns are scaled (fit on the training rows; every model gets the same).
+    scaling: Scaling = Scaling.standard
     # Subsample the training split: a fraction of the pool or an absolute count.
     train_size: Optional[float] = None
     # Shared preprocessing of every dataset, fit on the training rows only.

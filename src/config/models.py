@@ -16,6 +16,19 @@ class Init(str, Enum):
     small = "small"  # the workshop's "small random numbers close to 0 (but not 0)"
     xavier = "xavier"
     kaiming = "kaiming"
+    # torch's nn.Linear default: weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    torch = "torch"
+
+
+class Embedding(str, Enum):
+    none = "none"  # the features enter the first layer as they are
+    # Per feature: n_frequencies trainable frequencies c ~ N(0, frequency_sigma),
+    # [sin 2 pi c x, cos 2 pi c x] -> Linear(2 n_frequencies -> d_embedding) -> ReLU
+    # ("PLR-lite", Gorishniy et al. 2022, "On Embeddings for Numerical Features").
+    periodic = "periodic"
+    # Per feature: n_bins quantile bins of the training rows, x encoded piecewise
+    # linearly over them -> Linear(n_bins -> d_embedding) -> ReLU (same paper).
+    piecewise_linear = "piecewise_linear"
 
 
 @dataclass
@@ -26,6 +39,28 @@ class MLPConfig:
     dropout: float = 0.0
     batch_norm: bool = False
     init: Init = Init.xavier
+    # Numeric embeddings: every input column becomes d_embedding values first.
+    embedding: Embedding = Embedding.none
+    n_frequencies: int = 8  # periodic
+    frequency_sigma: float = 0.1  # periodic
+    d_embedding: int = 8
+    n_bins: int = 16  # piecewise_linear
+    # K > 1: K nets (own initial weights, own batch order, same split) trained
+    # together as one batched model; predictions average their probabilities
+    # (their outputs for regression). 1 is a single net.
+    ensemble_size: int = 1
+
+
+@dataclass
+class MLPPlusConfig(MLPConfig):
+    """The MLP with a modern recipe (conf/model/mlp_plus.yaml sets its training too)."""
+
+    name: str = "mlp_plus"
+    hidden_sizes: List[int] = field(default_factory=lambda: [512])
+    dropout: float = 0.1
+    init: Init = Init.torch
+    embedding: Embedding = Embedding.periodic
+    ensemble_size: int = 4
 
 
 # ---------------------------------------------------------------- classical models

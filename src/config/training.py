@@ -39,6 +39,10 @@ class LossName(str, Enum):
 class LossConfig:
     name: LossName = MISSING
     huber_delta: float = 1.0
+    # Classification losses (cross_entropy, bce): the target puts this much of
+    # its weight evenly on every class (0 = hard labels). Regression ignores it
+    # (with a warning). The validation loss is always the plain one.
+    label_smoothing: float = 0.0
 
 
 class OptimizerName(str, Enum):
@@ -53,6 +57,12 @@ class OptimizerName(str, Enum):
     adamw = "adamw"
 
 
+class Schedule(str, Enum):
+    constant = "constant"
+    cosine = "cosine"
+    one_cycle = "one_cycle"
+
+
 @dataclass
 class OptimizerConfig:
     name: OptimizerName = MISSING
@@ -64,6 +74,19 @@ class OptimizerConfig:
     nesterov: bool = False
     # Multiplicative learning-rate decay applied after every epoch (1.0 = none).
     lr_decay: float = 1.0
+    # The learning rate over the optimizer steps of max_epochs, times lr (and lr_decay):
+    # constant; cosine: linear warm-up from ~0 over warmup_fraction of the steps,
+    # then cosine to 0; one_cycle: torch's OneCycleLR shape, cosine from lr/25 up
+    # to lr over warmup_fraction of the steps, then down to lr/25e4.
+    schedule: Schedule = Schedule.constant
+    warmup_fraction: float = 0.05
+
+
+class KeepEpoch(str, Enum):
+    auto = "auto"
+    last = "last"
+    best_val_loss = "best_val_loss"
+    best_val_accuracy = "best_val_accuracy"
 
 
 @dataclass
@@ -76,6 +99,13 @@ class TrainerConfig:
     max_epochs: int = 100
     # Stop when val_loss has not improved for this many epochs (null = off).
     early_stopping_patience: Optional[int] = None
+    # Which epoch's weights the fitted model keeps (restore-best; the estimator's
+    # best_epoch_ is its index): last; best_val_loss, the epoch of the lowest
+    # validation loss (the earliest on ties); best_val_accuracy (regression: best_val_loss),
+    # the highest validation accuracy, ties going to the lower validation loss;
+    # auto: best_val_loss when early stopping is on, else last. An ensemble is
+    # judged by its averaged prediction. The best_* choices need a validation split.
+    keep_epoch: KeepEpoch = KeepEpoch.auto
     deterministic: bool = False
     precision: str = "32-true"
     # null: show Lightning's progress bar only on a terminal.

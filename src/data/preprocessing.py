@@ -1,6 +1,7 @@
 """One preprocessing pipeline for every model family, fit on the training split only.
 
-    numeric columns      -> impute (dataset.impute_numeric)     -> standardize (dataset.standardize)
+    numeric columns      -> impute (dataset.impute_numeric)     -> scale (dataset.scaling: standard,
+                                                                  robust, quantile or none)
     categorical columns  -> impute (dataset.impute_categorical) -> one-hot (or ordinal) encode
 
 Every statistic -- imputation values, means and scales, the categories the
@@ -19,10 +20,17 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import (
+    OneHotEncoder,
+    OrdinalEncoder,
+    QuantileTransformer,
+    RobustScaler,
+    StandardScaler,
+)
 
 from src.data.splits import Split
 from src.data.types import Dataset, Task
+from src.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,7 @@ class PreprocessOptions:
     impute_categorical: str = "most_frequent"  # most_frequent | constant ('missing')
     categorical_encoding: str = "onehot"  # onehot | ordinal
     max_categories: Optional[int] = None
+    scaling: str = "standard"  # standard | robust | quantile | none (numeric columns; when standardize is on)
 
     @classmethod
     def from_config(cls, cfg: Any) -> PreprocessOptions:
@@ -38,12 +47,32 @@ class PreprocessOptions:
             return getattr(value, "value", value)
 
         defaults = cls()
+        scaling = plain(cfg.get("scaling", defaults.scaling))
+        if not cfg.get("standardize", True) and scaling not in ("standard", "none"):
+            raise ConfigError(f"dataset.scaling={scaling} with dataset.standardize=false; drop one of them")
         return cls(
             impute_numeric=plain(cfg.get("impute_numeric", defaults.impute_numeric)),
             impute_categorical=plain(cfg.get("impute_categorical", defaults.impute_categorical)),
             categorical_encoding=plain(cfg.get("categorical_encoding", defaults.categorical_encoding)),
             max_categories=cfg.get("max_categories", None),
+            scaling=scaling,
         )
+
+
+def make_scaler(kind: str, n_rows: int) -> Any:
+    """The numeric scaler `kind` names ("passthrough" for none), to be fitted on
+    `n_rows` training rows (the quantile transform's grid is at most that fine)."""
+    if kind == "standard":
+        return StandardScaler()
+    if kind == "robust":
+        return RobustScaler()
+    if kind == "quantile":
+        return QuantileTransformer(
+            output_distribution="normal", n_quantiles=max(1, min(1000, n_rows)), subsample=10**9, random_state=0
+        )
+    if kind == "none":
+        return "passthrough"
+    raise ValueError(f"unknown scaling '{kind}'; scalings: standard, robust, quantile, none")
 
 
 def build_preprocessor(
@@ -51,9 +80,10 @@ def build_preprocessor(
     standardize: bool,
     categorical: Sequence[str] = (),
     options: Optional[PreprocessOptions] = None,
+    n_train_rows: Optional[int] = None,
 ) -> ColumnTransformer:
-    """Numeric columns are imputed and (optionally) standardized; categorical
-    ones are imputed and encoded."""
+    """Numeric columns are imputed and (with `standardize`) scaled as
+    `options.scaling` says; categorical ones are imputed and encoded."""
     options = options or PreprocessOptions()
     categorical = [c for c in X.columns if c in set(categorical)]
     numeric_columns = [c for c in X.columns if c not in set(categorical)]
@@ -62,7 +92,7 @@ def build_preprocessor(
     numeric = Pipeline(
         [
             ("impute", SimpleImputer(strategy=options.impute_numeric, fill_value=0.0, keep_empty_features=True)),
-            ("scale", StandardScaler() if standardize else "passthrough"),
+            ("scale", make_scaler(options.scaling if standardize else "none", n_train_rows or len(X))),
         ]
     )
     transformers: list[tuple[str, Any, list[str]]] = [("numeric", numeric, numeric_columns)]
@@ -138,7 +168,7 @@ def prepare(
 ) -> PreparedData:
     """Fit the preprocessing on the training rows and apply it to every split."""
     X = dataset.X
-    preprocessor = build_preprocessor(X, standardize, dataset.categorical, options)
+    preprocessor = build_preprocessor(X, standardize, dataset.categorical, options, n_train_rows=len(split.train))
     X_train = preprocessor.fit_transform(X.iloc[split.train]).astype(np.float32)
 
     def transform(rows: np.ndarray) -> np.ndarray:

@@ -13,13 +13,15 @@ folds, the default score) the estimator is a regressor when `task` is
 "regression" and a classifier otherwise. Classifiers take any labels: they
 are encoded in `fit`, `classes_` holds them, `predict` returns them.
 
-`mlp_from_config` maps the Hydra config groups (model, activation, loss,
-optimizer, trainer, seed) to these parameters; the training itself lives in
-src/models/deep_core.py and src/models/epoch_loop.py.
+`mlp_from_config` (src/models/deep_config.py) maps the Hydra config groups
+(model, activation, loss, optimizer, trainer, seed) to these parameters; the
+training itself lives in src/models/deep_core.py and src/models/epoch_loop.py
+(one net) and src/models/ensemble.py (K nets averaged).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
@@ -34,7 +36,9 @@ from torch import nn
 from src.config import option
 from src.data.types import Task
 from src.models.activations import make_activation
+from src.models.best_epoch import resolve_keep_epoch
 from src.models.deep_core import OptimizerSpec, make_trainer, run_fit, set_threads
+from src.models.embeddings import make_embedding
 from src.models.epoch_loop import EpochLoop
 from src.models.heads import n_output_units, resolve_loss
 from src.models.mlp import build_mlp, initialize
@@ -51,13 +55,21 @@ class MLPEstimator(BaseEstimator):
 
     Network: `hidden_sizes` (() is a single neuron), `activation` (relu, tanh,
     sigmoid, leaky_relu with `negative_slope`, elu with `elu_alpha`, gelu,
-    step), `dropout`, `batch_norm`, `init` (small, xavier, kaiming).
+    step), `dropout`, `batch_norm`, `init` (small, xavier, kaiming, torch),
+    `embedding` of the inputs (none, periodic with `n_frequencies` and
+    `frequency_sigma`, piecewise_linear with `n_bins`; `d_embedding` values
+    per feature), `ensemble_size` (K nets trained together, predictions
+    averaged: src/models/ensemble.py).
     Loss: `loss` ("auto" picks the task's: mse, bce or cross_entropy; also
-    mae, huber with `huber_delta`). Optimizer: `optimizer` (sgd, minibatch_sgd,
-    batch_gd, momentum, nesterov, adagrad, rmsprop, adam, adamw), `lr`,
-    `batch_size` (None: the whole training set), `weight_decay`, `momentum`,
-    `nesterov`, `lr_decay` (per epoch). Training: `max_epochs`,
+    mae, huber with `huber_delta`), `label_smoothing` (classification; regression ignores it).
+    Optimizer: `optimizer` (sgd, minibatch_sgd, batch_gd, momentum, nesterov,
+    adagrad, rmsprop, adam, adamw), `lr`, `batch_size` (None: the whole
+    training set), `weight_decay`, `momentum`, `nesterov`, `lr_decay` (per
+    epoch), `schedule` (constant, cosine, one_cycle, per step) with
+    `warmup_fraction`. Training: `max_epochs`,
     `early_stopping_patience` (on the validation loss; needs X_val, y_val),
+    `keep_epoch` (auto, last, best_val_loss, best_val_accuracy: restore-best;
+    the kept epoch is `best_epoch_`),
     `seed` (initial weights, batch order, dropout), `classes` (the labels to
     expect; None: those in y), and Lightning's `accelerator`, `devices`,
     `strategy`, `num_nodes`, `precision`, `deterministic`, plus
@@ -79,8 +91,15 @@ class MLPEstimator(BaseEstimator):
         dropout: float = 0.0,
         batch_norm: bool = False,
         init: str = "xavier",
+        embedding: str = "none",
+        n_frequencies: int = 8,
+        frequency_sigma: float = 0.1,
+        d_embedding: int = 8,
+        n_bins: int = 16,
+        ensemble_size: int = 1,
         loss: str = "auto",
         huber_delta: float = 1.0,
+        label_smoothing: float = 0.0,
         optimizer: str = "adam",
         lr: float = 1e-3,
         batch_size: Optional[int] = 32,
@@ -88,8 +107,11 @@ class MLPEstimator(BaseEstimator):
         momentum: float = 0.0,
         nesterov: bool = False,
         lr_decay: float = 1.0,
+        schedule: str = "constant",
+        warmup_fraction: float = 0.05,
         max_epochs: int = 100,
         early_stopping_patience: Optional[int] = None,
+        keep_epoch: str = "auto",
         seed: int = 0,
         classes: Optional[Sequence[Any]] = None,
         accelerator: str = "cpu",
@@ -113,8 +135,15 @@ class MLPEstimator(BaseEstimator):
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.init = init
+        self.embedding = embedding
+        self.n_frequencies = n_frequencies
+        self.frequency_sigma = frequency_sigma
+        self.d_embedding = d_embedding
+        self.n_bins = n_bins
+        self.ensemble_size = ensemble_size
         self.loss = loss
         self.huber_delta = huber_delta
+        self.label_smoothing = label_smoothing
         self.optimizer = optimizer
         self.lr = lr
         self.batch_size = batch_size
@@ -122,8 +151,11 @@ class MLPEstimator(BaseEstimator):
         self.momentum = momentum
         self.nesterov = nesterov
         self.lr_decay = lr_decay
+        self.schedule = schedule
+        self.warmup_fraction = warmup_fraction
         self.max_epochs = max_epochs
         self.early_stopping_patience = early_stopping_patience
+        self.keep_epoch = keep_epoch
         self.seed = seed
         self.classes = classes
         self.accelerator = accelerator
@@ -163,6 +195,12 @@ class MLPEstimator(BaseEstimator):
             task = TASKS_FROM_TARGETS[kind]
         self.task_ = task
         self.loss_ = resolve_loss(self.loss, task)
+        self.label_smoothing_ = self.label_smoothing if task.is_classification else 0.0
+        if self.label_smoothing and not task.is_classification:  # so that one recipe serves every task
+            warnings.warn(
+                f"loss.label_smoothing={self.label_smoothing} applies to classification; this regression ignores it",
+                stacklevel=2,
+            )
         if task.is_classification:
             self.classes_ = np.unique(np.asarray(self.classes if self.classes is not None else y))
 
@@ -183,24 +221,44 @@ class MLPEstimator(BaseEstimator):
     def activation_factory(self) -> Callable[[], nn.Module]:
         return lambda: make_activation(option(self.activation), self.negative_slope, self.elu_alpha)
 
-    def network(self, n_features: int, seed: int) -> nn.Sequential:
-        """The untrained network, its weights drawn from `seed` (after learn_targets)."""
+    def network(self, X: np.ndarray, seed: int) -> nn.Sequential:
+        """The untrained network for training rows X, its weights drawn from `seed`
+        (after learn_targets). An embedding, if any, comes first (piecewise-linear
+        bins are X's quantiles)."""
         n_classes = len(self.classes_) if self.task_.is_classification else 0
+        generator = torch.Generator().manual_seed(seed)
+        embedding = option(self.embedding)
+        front: list[nn.Module] = []
+        if embedding != "none":
+            sizes = (self.n_frequencies, self.frequency_sigma, self.d_embedding, self.n_bins)
+            front.append(make_embedding(embedding, X, generator, *sizes))
         net = build_mlp(
-            n_features,
+            X.shape[1] * (self.d_embedding if front else 1),
             list(self.hidden_sizes),
             n_output_units(self.loss_, self.task_, n_classes),
             self.activation_factory(),
             dropout=self.dropout,
             batch_norm=self.batch_norm,
         )
-        initialize(net, option(self.init), torch.Generator().manual_seed(seed))
-        return net
+        initialize(net, option(self.init), generator)
+        return nn.Sequential(*front, *net)
 
     def optimizer_spec(self) -> OptimizerSpec:
         return OptimizerSpec(
-            option(self.optimizer), self.lr, self.weight_decay, self.momentum, self.nesterov, self.lr_decay
+            option(self.optimizer),
+            self.lr,
+            self.weight_decay,
+            self.momentum,
+            self.nesterov,
+            self.lr_decay,
+            option(self.schedule),
+            self.warmup_fraction,
         )
+
+    def keep_criterion(self, has_val: bool) -> Optional[str]:
+        """Restore-best's criterion (None: the last epoch is kept), after learn_targets."""
+        early_stopping = self.early_stopping_patience is not None
+        return resolve_keep_epoch(option(self.keep_epoch), early_stopping, self.task_.is_classification, has_val)
 
     def _trainer(self, has_val: bool):
         import pytorch_lightning as pl
@@ -242,6 +300,10 @@ class MLPEstimator(BaseEstimator):
         epoch (val_loss, val_accuracy in `history_`) and drives early stopping."""
         X = validate_data(self, X, dtype=np.float32)
         self.learn_targets(y)
+        if self.ensemble_size != 1:
+            from src.models.ensemble import check_ensemble
+
+            check_ensemble(self)
         has_val = X_val is not None and len(X_val) > 0
         if self.early_stopping_patience is not None and not has_val:
             raise ValueError("early_stopping_patience needs a validation split: pass X_val and y_val")
@@ -251,7 +313,12 @@ class MLPEstimator(BaseEstimator):
             val = (torch.as_tensor(X_val), self.target_tensor(y_val))
         set_threads(self.cpu_threads)
         torch.manual_seed(self.seed)  # dropout draws from the global generator
-        net = self.network(X.shape[1], self.seed)
+        if self.ensemble_size > 1:
+            from src.models.ensemble import fit_ensemble
+
+            fit_ensemble(self, X, y, val)
+            return self
+        net = self.network(X, self.seed)
         loop = EpochLoop(
             net,
             self.loss_,
@@ -263,12 +330,15 @@ class MLPEstimator(BaseEstimator):
             huber_delta=self.huber_delta,
             monitor_val_loss=self.early_stopping_patience is not None,
             log_grad_norms=self.log_grad_norms,
+            label_smoothing=self.label_smoothing_,
+            keep_epoch=self.keep_criterion(has_val),
         )
-        trainer = self._trainer(has_val)
         try:
-            run_fit(trainer, loop, has_val, ckpt_path=self.resume_from)
+            run_fit(self._trainer(has_val), loop, has_val, ckpt_path=self.resume_from)
         finally:
             self.history_ = loop.history  # kept when training fails: the epochs so far are logged
+        kept = loop.restore_best()
+        self.best_epoch_ = kept[0] if kept else None
         self.net_ = net.eval()
         self.device_ = loop.device  # where the fitted net lives now (predictions run there)
         self.train_device_ = getattr(loop, "train_device", loop.device)
@@ -312,53 +382,11 @@ class MLPEstimator(BaseEstimator):
 
     def learned_weights(self) -> Optional[dict[str, float]]:
         """w_1..w_n and b of a single neuron (no hidden layer), as the slides write them."""
-        if len(self.hidden_sizes):
+        if len(self.hidden_sizes) or not isinstance(self.net_, nn.Sequential):
             return None
         layer = self.net_[0]
-        if layer.weight.shape[0] != 1:
+        if not isinstance(layer, nn.Linear) or layer.weight.shape[0] != 1:
             return None
         weights = {f"weight_{i + 1}": float(w) for i, w in enumerate(layer.weight[0].detach().tolist())}
         weights["bias"] = float(layer.bias.detach()[0])
         return weights
-
-
-def mlp_from_config(cfg: Any, task: str, n_classes: int) -> MLPEstimator:
-    """The MLP that a composed config describes (model, activation, loss,
-    optimizer, trainer groups and the seed), for a dataset's task and classes."""
-    task = Task(option(task))
-    model, activation, optimizer, trainer = cfg.model, cfg.activation, cfg.optimizer, cfg.trainer
-    devices = trainer.devices
-    return MLPEstimator(
-        task=task.value,
-        hidden_sizes=tuple(model.hidden_sizes),
-        activation=option(activation.name),
-        negative_slope=activation.negative_slope,
-        elu_alpha=activation.alpha,
-        dropout=model.dropout,
-        batch_norm=model.batch_norm,
-        init=option(model.init),
-        loss=resolve_loss(option(cfg.loss.name), task),
-        huber_delta=cfg.loss.huber_delta,
-        optimizer=option(optimizer.name),
-        lr=optimizer.lr,
-        batch_size=optimizer.batch_size,
-        weight_decay=optimizer.weight_decay,
-        momentum=optimizer.momentum,
-        nesterov=optimizer.nesterov,
-        lr_decay=optimizer.lr_decay,
-        max_epochs=trainer.max_epochs,
-        early_stopping_patience=trainer.early_stopping_patience,
-        seed=cfg.seed,
-        # The dataset's classes, not only those in the training split: the output layer has one unit each.
-        classes=tuple(range(n_classes)) if task.is_classification else None,
-        accelerator=trainer.accelerator,
-        devices=devices if isinstance(devices, (int, str)) else list(devices),
-        strategy=trainer.strategy,
-        num_nodes=trainer.num_nodes,
-        precision=trainer.precision,
-        deterministic=trainer.deterministic,
-        cpu_threads=trainer.get("cpu_threads"),
-        progress_bar=trainer.progress_bar,
-        log_grad_norms=bool(trainer.get("log_grad_norms", False)),
-        checkpoint_every_n_epochs=trainer.get("checkpoint_every_n_epochs"),
-    )

@@ -31,7 +31,9 @@ from torch import nn
 
 from src.config import option
 from src.errors import DivergedError
+from src.models.best_epoch import BestEpoch
 from src.models.direct_step import DirectStep
+from src.models.schedule import lr_factor
 
 for _name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric", "lightning"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -43,9 +45,21 @@ warnings.filterwarnings("ignore", message=".*`isinstance.treespec, LeafSpec.` is
 CLASSIFICATION_LOSSES = ("bce", "cross_entropy")
 
 
-def loss_function(name: str, huber_delta: float = 1.0) -> Callable[..., torch.Tensor]:
+def loss_function(name: str, huber_delta: float = 1.0, label_smoothing: float = 0.0) -> Callable[..., torch.Tensor]:
     """Loss on raw network outputs; sigmoid/softmax are folded in for stability.
-    Every returned function takes torch's `reduction` argument."""
+    Every returned function takes torch's `reduction` argument. `label_smoothing`
+    (classification losses) moves that much of the target's weight evenly onto
+    every class: cross-entropy as torch does it, bce towards 0.5."""
+    if label_smoothing and name not in CLASSIFICATION_LOSSES:
+        raise ValueError(f"label_smoothing applies to classification losses, not {name}")
+    if label_smoothing and name == "bce":
+        return lambda out, y, reduction="mean": F.binary_cross_entropy_with_logits(
+            out, y * (1.0 - label_smoothing) + 0.5 * label_smoothing, reduction=reduction
+        )
+    if label_smoothing and name == "cross_entropy":
+        return lambda out, y, reduction="mean": F.cross_entropy(
+            out, y, label_smoothing=label_smoothing, reduction=reduction
+        )
     if name == "mse":
         return F.mse_loss
     if name == "mae":
@@ -97,6 +111,8 @@ class OptimizerSpec:
     momentum: float = 0.0
     nesterov: bool = False
     lr_decay: float = 1.0  # multiplicative, after every epoch (1.0 = none)
+    schedule: str = "constant"  # over the optimizer steps: constant | cosine | one_cycle (src/models/schedule.py)
+    warmup_fraction: float = 0.05
 
 
 def make_optimizer(params, spec: Any, fused: bool = False) -> torch.optim.Optimizer:
@@ -145,21 +161,28 @@ class TensorEpochLoop(pl.LightningModule):
         batch_size: Optional[int],
         n_rows: int,
         replicas: int = 1,
+        label_smoothing: float = 0.0,
+        keep_epoch: Optional[str] = None,
     ):
         super().__init__()
         self.net = net
         self.automatic_optimization = False
         self.loss_name = loss
-        self.loss_fn = loss_function(loss, huber_delta)
+        self.loss_fn = loss_function(loss, huber_delta, label_smoothing)
+        self.val_loss_fn = loss_function(loss, huber_delta)  # validation scores the plain loss
         self.classify = loss in CLASSIFICATION_LOSSES
         self.optimizer_spec = optimizer
         self.X_train, self.y_train = train
         self.val = val
         self.params = list(net.parameters())
+        self.n_rows = n_rows
         self.batch_size = min(batch_size or n_rows, n_rows)
         self.histories: list[list[dict[str, float]]] = [[] for _ in range(replicas)]  # a row per epoch
         self._epoch: dict[str, torch.Tensor] = {}
         self._direct: Optional[DirectStep | bool] = None  # decided at the first step
+        # Restore-best (None: keep the last epoch); every replica judged on its own.
+        self.best = BestEpoch(net, keep_epoch, per_replica=replicas > 1) if keep_epoch else None
+        self._step = 0  # optimizer steps so far, for the learning-rate schedule
 
     def on_fit_start(self) -> None:
         self.train_device = self.device  # Lightning moves the module back to the CPU after fit
@@ -171,13 +194,39 @@ class TensorEpochLoop(pl.LightningModule):
     def configure_optimizers(self):
         fused = self.device.type in ("cpu", "cuda")
         optimizer = make_optimizer(self.net.parameters(), self.optimizer_spec, fused=fused)
-        if self.optimizer_spec.lr_decay == 1.0:
+        if self.optimizer_spec.lr_decay == 1.0 or self._scheduled:
             return optimizer
         decay = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=self.optimizer_spec.lr_decay)
         return [optimizer], [decay]
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         return self.net(X)
+
+    @property
+    def _scheduled(self) -> bool:
+        return option(self.optimizer_spec.schedule) != "constant"
+
+    def on_train_epoch_start(self) -> None:
+        # From the epoch counter, so that a resumed run continues the schedule where it stopped.
+        self._step = self.current_epoch * -(-self.n_rows // self.batch_size)
+
+    def _set_lr(self) -> None:
+        """The scheduled rate for the next update: lr x lr_decay**epoch x the schedule's factor."""
+        spec = self.optimizer_spec
+        total = self.trainer.max_epochs * -(-self.n_rows // self.batch_size)
+        lr = spec.lr * spec.lr_decay**self.current_epoch
+        lr *= lr_factor(self._step, total, option(spec.schedule), spec.warmup_fraction)
+        for group in self.optimizers().optimizer.param_groups:
+            group["lr"] = lr
+        self._step += 1
+
+    def _keep_if_best(self, val_loss: torch.Tensor, val_accuracy: Optional[torch.Tensor]) -> None:
+        if self.best is not None:
+            self.best.update(self.current_epoch, val_loss, val_accuracy)
+
+    def restore_best(self) -> Optional[list[int]]:
+        """After fit: load the kept epoch's weights; its index per replica (None: the last epoch is kept)."""
+        return self.best.restore() if self.best is not None else None
 
     def _direct_step(self) -> Optional[DirectStep]:
         """The update to call per batch on the fast path, or None for Lightning's.
@@ -202,6 +251,8 @@ class TensorEpochLoop(pl.LightningModule):
 
     def _update(self, loss: torch.Tensor, direct: Optional[DirectStep]) -> Sequence[torch.Tensor]:
         """One optimizer step on `loss`; returns the gradients it applied."""
+        if self._scheduled:
+            self._set_lr()
         if direct is not None:
             grads = torch.autograd.grad(loss, self.params)
             direct(grads)

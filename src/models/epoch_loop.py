@@ -27,8 +27,21 @@ class EpochLoop(TensorEpochLoop):
         huber_delta: float = 1.0,
         monitor_val_loss: bool = False,
         log_grad_norms: bool = False,
+        label_smoothing: float = 0.0,
+        keep_epoch: Optional[str] = None,
     ):
-        super().__init__(net, loss, huber_delta, optimizer, train, val, batch_size, n_rows=len(train[1]))
+        super().__init__(
+            net,
+            loss,
+            huber_delta,
+            optimizer,
+            train,
+            val,
+            batch_size,
+            n_rows=len(train[1]),
+            label_smoothing=label_smoothing,
+            keep_epoch=keep_epoch,
+        )
         self.shuffle = torch.Generator().manual_seed(seed)
         self.monitor_val_loss = monitor_val_loss
         self.log_grad_norms = log_grad_norms
@@ -103,10 +116,11 @@ class EpochLoop(TensorEpochLoop):
             X, y = X[rank::world], y[rank::world]
         out = self.net(X)
         n_val = len(self.val[1])
-        val_loss = self._reduce_sum(self.loss_fn(out, y, reduction="sum")) / n_val
+        val_loss = self._reduce_sum(self.val_loss_fn(out, y, reduction="sum")) / n_val
         self._epoch["val_loss"] = val_loss
         if self.classify:
             self._epoch["val_accuracy"] = self._reduce_sum(count_correct(out, y)).float() / n_val
+        self._keep_if_best(val_loss, self._epoch.get("val_accuracy"))
         if self.monitor_val_loss:  # early stopping reads it from Lightning's logged metrics
             self.log("val_loss", val_loss, on_step=False, on_epoch=True, batch_size=1)
 
@@ -114,9 +128,13 @@ class EpochLoop(TensorEpochLoop):
     # the metrics so far next to Lightning's model, optimizer and loop state.
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["mlvsdl"] = {"shuffle": self.shuffle.get_state(), "history": list(self.history)}
+        if self.best is not None and self.best.state is not None:
+            checkpoint["mlvsdl"]["best_epoch"] = self.best.checkpoint()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         state = checkpoint.get("mlvsdl", {})
         if "shuffle" in state:
             self.shuffle.set_state(state["shuffle"])
         self.histories = [list(state.get("history", []))]
+        if self.best is not None and "best_epoch" in state:
+            self.best.load(state["best_epoch"])

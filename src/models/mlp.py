@@ -36,7 +36,8 @@ def build_mlp(
 def initialize(net: nn.Module, scheme: str, generator: torch.Generator) -> None:
     """small: U(-0.05, 0.05), the workshop's 'small numbers close to 0 (but not 0)';
     xavier: Glorot uniform (Keras' default, as in the workshop's code);
-    kaiming: He uniform, suited to ReLU. Biases start at zero."""
+    kaiming: He uniform, suited to ReLU. Biases start at zero, except with
+    torch: torch's nn.Linear default, weights and biases U(+-1/sqrt(fan_in))."""
     for module in net.modules():
         if not isinstance(module, nn.Linear):
             continue
@@ -47,6 +48,11 @@ def initialize(net: nn.Module, scheme: str, generator: torch.Generator) -> None:
                 fan_out, fan_in = module.weight.shape
                 bound = (6.0 / (fan_in + fan_out)) ** 0.5
                 module.weight.uniform_(-bound, bound, generator=generator)
+            elif scheme == "torch":
+                bound = 1.0 / module.weight.shape[1] ** 0.5
+                module.weight.uniform_(-bound, bound, generator=generator)
+                module.bias.uniform_(-bound, bound, generator=generator)
+                continue
             elif scheme == "kaiming":
                 fan_in = module.weight.shape[1]
                 bound = (6.0 / fan_in) ** 0.5

@@ -83,7 +83,7 @@ def register(spec: ModelSpec) -> ModelSpec:
 
 
 for _spec in (
-    ModelSpec("mlp", DEEP, ALL_TASKS, schemas.MLPConfig, "src.models.deep:mlp_from_config"),
+    ModelSpec("mlp", DEEP, ALL_TASKS, schemas.MLPConfig, "src.models.deep_config:mlp_from_config"),
     pair("linear_regression", schemas.LinearRegressionConfig, None, "sklearn.linear_model:LinearRegression"),
     pair("ridge", schemas.RidgeConfig, "sklearn.linear_model:RidgeClassifier", "sklearn.linear_model:Ridge"),
     pair("logistic_regression", schemas.LogisticRegressionConfig, "sklearn.linear_model:LogisticRegression"),
@@ -138,6 +138,7 @@ for _spec in (
         builder=f"{_BOOSTING}:catboost_from_config",
     ),
     pair("dummy", schemas.DummyConfig, "src.models.dummy:majority_class", "src.models.dummy:training_mean"),
+    ModelSpec("mlp_plus", DEEP, ALL_TASKS, schemas.MLPPlusConfig, "src.models.deep_config:mlp_from_config"),
 ):
     register(_spec)
 

@@ -11,7 +11,8 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from src.models.deep import MLPEstimator, mlp_from_config
+from src.models.deep import MLPEstimator
+from src.models.deep_config import mlp_from_config
 from tests.conftest import make_config
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)

@@ -1,0 +1,62 @@
+"""`model=mlp` and `model=mlp_plus`: the MLPEstimator a composed config describes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from src.config import option
+from src.data.types import Task
+from src.models.deep import MLPEstimator
+from src.models.heads import resolve_loss
+
+
+def mlp_from_config(cfg: Any, task: str, n_classes: int) -> MLPEstimator:
+    """The MLP that a composed config describes (model, activation, loss,
+    optimizer, trainer groups and the seed), for a dataset's task and classes."""
+    task = Task(option(task))
+    model, activation, optimizer, trainer = cfg.model, cfg.activation, cfg.optimizer, cfg.trainer
+    devices = trainer.devices
+    return MLPEstimator(
+        task=task.value,
+        hidden_sizes=tuple(model.hidden_sizes),
+        activation=option(activation.name),
+        negative_slope=activation.negative_slope,
+        elu_alpha=activation.alpha,
+        dropout=model.dropout,
+        batch_norm=model.batch_norm,
+        init=option(model.init),
+        embedding=option(model.embedding),
+        n_frequencies=model.n_frequencies,
+        frequency_sigma=model.frequency_sigma,
+        d_embedding=model.d_embedding,
+        n_bins=model.n_bins,
+        ensemble_size=model.ensemble_size,
+        loss=resolve_loss(option(cfg.loss.name), task),
+        huber_delta=cfg.loss.huber_delta,
+        label_smoothing=cfg.loss.label_smoothing,
+        optimizer=option(optimizer.name),
+        lr=optimizer.lr,
+        batch_size=optimizer.batch_size,
+        weight_decay=optimizer.weight_decay,
+        momentum=optimizer.momentum,
+        nesterov=optimizer.nesterov,
+        lr_decay=optimizer.lr_decay,
+        schedule=option(optimizer.schedule),
+        warmup_fraction=optimizer.warmup_fraction,
+        max_epochs=trainer.max_epochs,
+        early_stopping_patience=trainer.early_stopping_patience,
+        keep_epoch=option(trainer.keep_epoch),
+        seed=cfg.seed,
+        # The dataset's classes, not only those in the training split: the output layer has one unit each.
+        classes=tuple(range(n_classes)) if task.is_classification else None,
+        accelerator=trainer.accelerator,
+        devices=devices if isinstance(devices, (int, str)) else list(devices),
+        strategy=trainer.strategy,
+        num_nodes=trainer.num_nodes,
+        precision=trainer.precision,
+        deterministic=trainer.deterministic,
+        cpu_threads=trainer.get("cpu_threads"),
+        progress_bar=trainer.progress_bar,
+        log_grad_norms=bool(trainer.get("log_grad_norms", False)),
+        checkpoint_every_n_epochs=trainer.get("checkpoint_every_n_epochs"),
+    )
