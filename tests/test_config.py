@@ -186,6 +186,15 @@ def _has(row, cfg) -> bool:
         ("optimizer.lr=0", False),
         ("optimizer.lr=inf", False),
         ("optimizer.lr=nan", False),
+        ("trainer.strategy=ddp_spawn", True),
+        ("trainer.strategy=fsdp", True),
+        ("trainer.devices=[0,1]", True),
+        ("trainer.devices=-1", True),
+        ("trainer.devices='0,1'", True),
+        ("trainer.devices=0", False),
+        ("trainer.precision=bf16-mixed", True),
+        ("trainer.precision=16", True),
+        ("trainer.accelerator=cuda", True),
     ],
 )
 def test_range_edges(override, accepted):

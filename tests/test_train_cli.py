@@ -89,3 +89,15 @@ def test_a_setting_that_cannot_train_exits_2_naming_the_key(override, key, track
     line = _one_line_error(proc)
     assert f"{key}=" in line or f"full_key: {key}" in line, line
     assert runs_of(mlflow_client) == []  # refused before any run started or data loaded
+
+
+@pytest.mark.parametrize(
+    "override, key",
+    [("trainer.precision=bogus", "trainer.precision"), ("trainer.devices=0", "trainer.devices")],
+)
+def test_a_trainer_setting_lightning_would_refuse_is_a_usage_error(override, key, tracking_uri, mlflow_client):
+    """Refused before the run starts (exit 2), not by Lightning inside a started run (exit 1, a FAILED run)."""
+    proc = run_cli(override)
+    assert proc.returncode == 2, proc.stderr
+    assert _one_line_error(proc).startswith(f"error: {key}=")
+    assert runs_of(mlflow_client) == []

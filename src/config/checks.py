@@ -18,6 +18,7 @@ where a field means different things in two libraries (e.g. `max_depth`).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -95,6 +96,33 @@ def split_size(zero: bool, whole: bool) -> Range:
     return Range(holds, text, -1 if zero else 0)
 
 
+def choice(values: tuple[str, ...], text: str = "") -> Range:
+    """One of `values` (a string field: a number given on the command line arrives as text)."""
+    return Range(lambda v: str(v) in values, text or f"one of {', '.join(values)}", "bogus")
+
+
+# Lightning's names (pytorch_lightning 2.x): refused here, a wrong one would fail
+# a started run in Lightning's words; the trainer YAMLs use the first few.
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu")
+PRECISIONS = ("32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true",
+              "transformer-engine", "transformer-engine-float16", "64", "32", "16", "bf16")  # fmt: skip
+STRATEGIES = ("auto", "ddp", "ddp_spawn", "ddp_fork", "ddp_notebook", "fsdp", "fsdp_cpu_offload", "deepspeed",
+              "single_device", "single_tpu", "single_xla", "xla", "xla_debug",
+              *(f"ddp{kind}_find_unused_parameters_{flag}" for kind in ("", "_fork", "_notebook", "_spawn")
+                for flag in ("false", "true")),
+              *(f"deepspeed_stage_{stage}" for stage in ("1", "2", "2_offload", "3", "3_offload", "3_offload_nvme")),
+              )  # fmt: skip
+_DEVICE_LIST = re.compile(r"^\s*(-1|[1-9]\d*|\d+(\s*,\s*\d+)*\s*,|\d+(\s*,\s*\d+)+)\s*$")  # "2", "-1", "0,1", "0,"
+
+
+def _devices(v: Any) -> bool:
+    if v == "auto" or (_integer(v) and (v >= 1 or v == -1)):
+        return True
+    if isinstance(v, list):
+        return bool(v) and all(_integer(x) and x >= 0 for x in v)
+    return isinstance(v, str) and bool(_DEVICE_LIST.match(v))
+
+
 def _svm_gamma(v: Any) -> bool:
     return v in ("scale", "auto") or (_number(v) and v > 0)
 
@@ -143,6 +171,10 @@ ROWS: tuple[Row, ...] = (
     Row("optimizer.lr_decay", fraction(False, True)),
     Row("loss.huber_delta", above(0)),
     Row("trainer.max_epochs", integer_at_least(1)),
+    Row("trainer.accelerator", choice(ACCELERATORS)),
+    Row("trainer.precision", choice(PRECISIONS)),
+    Row("trainer.strategy", choice(STRATEGIES, "auto, ddp, ddp_spawn or another of Lightning's strategy names")),
+    Row("trainer.devices", Range(_devices, "auto, a count >= 1, -1 (all) or a list of device ids", 0)),
     Row("trainer.num_nodes", integer_at_least(1)),
     Row("trainer.early_stopping_patience", optional(integer_at_least(0))),
     Row("trainer.cpu_threads", optional(integer_at_least(1))),
