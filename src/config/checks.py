@@ -194,6 +194,8 @@ ROWS: tuple[Row, ...] = (
     Row("model.max_depth", optional(integer_at_least(1)), only=_BOUNDED_TREES),
     Row("model.max_depth", integer_at_least(0), only=("xgboost",)),
     Row("model.min_samples_split", integer_at_least(2)),
+    Row("model.penalty", optional(choice(("l2", "l1", "elasticnet"))), only=("perceptron",)),
+    Row("model.n_jobs", Range(lambda v: v is None or (_integer(v) and v != 0), "null or an integer other than 0", 0)),
     Row("model.min_samples_leaf", integer_at_least(1)),
     Row("model.n_estimators", integer_at_least(1)),
     Row("model.iterations", integer_at_least(1)),
