@@ -101,3 +101,10 @@ def test_a_trainer_setting_lightning_would_refuse_is_a_usage_error(override, key
     assert proc.returncode == 2, proc.stderr
     assert _one_line_error(proc).startswith(f"error: {key}=")
     assert runs_of(mlflow_client) == []
+
+
+def test_a_broken_interpolation_is_a_usage_error(tracking_uri):
+    """An override the config cannot resolve fails while the run is set up: still exit 2 (README "Faults")."""
+    proc = run_cli("optimizer.lr=${nosuch}")
+    assert proc.returncode == 2, proc.stderr
+    assert "full_key: optimizer.lr" in _one_line_error(proc)
