@@ -165,9 +165,9 @@ def test_every_range_refuses_its_bad_value_naming_the_key():
 
 
 def _has(row, cfg) -> bool:
-    from src.config.checks import _ABSENT, applies
+    from src.config.checks import ABSENT, applies
 
-    return applies(row, cfg) is not _ABSENT
+    return applies(row, cfg) is not ABSENT
 
 
 @pytest.mark.parametrize(

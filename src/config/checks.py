@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -226,7 +226,7 @@ ROWS: tuple[Row, ...] = (
     Row("model.border_count", integer_in(1, 65535)),
 )
 
-_ABSENT = object()
+ABSENT = object()  # what `applies` returns for a row that does not apply
 
 
 def shown(value: Any) -> str:
@@ -238,15 +238,15 @@ def shown(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def applies(row: Row, cfg: DictConfig) -> Optional[Any]:
-    """The value `row` checks in `cfg`, or _ABSENT where it does not apply."""
+def applies(row: Row, cfg: DictConfig) -> Any:
+    """The value `row` checks in `cfg`, or ABSENT where it does not apply."""
     if "." in row.key and row.only:
         group = OmegaConf.select(cfg, row.key.split(".", 1)[0], default=None)
         if group is None or group.get("name") not in row.only:
-            return _ABSENT
-    value = OmegaConf.select(cfg, row.key, default=_ABSENT, throw_on_missing=False)
-    if value is _ABSENT or not row.when(cfg):
-        return _ABSENT
+            return ABSENT
+    value = OmegaConf.select(cfg, row.key, default=ABSENT, throw_on_missing=False)
+    if value is ABSENT or not row.when(cfg):
+        return ABSENT
     return OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
 
 
@@ -257,7 +257,7 @@ def check_ranges(cfg: DictConfig) -> None:
         if row.key in decided:
             continue
         value = applies(row, cfg)
-        if value is _ABSENT:
+        if value is ABSENT:
             continue
         decided.add(row.key)
         if not row.range.holds(value):
