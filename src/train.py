@@ -66,7 +66,7 @@ def train(cfg: DictConfig) -> Optional[float]:
         message = one_line(exc)
         if not multirun:
             print(f"error: {message}", file=sys.stderr)
-            raise SystemExit(exc.exit_code if isinstance(exc, UserError) else 1) from exc
+            raise SystemExit(_exit_code(exc)) from exc
         # In a sweep one failed job must not stop the others; the sweep's exit
         # code reports it at the end.
         FAILED_JOBS.append(message)

@@ -127,3 +127,88 @@ def test_model_and_tracking_options_compose():
         assert make_config(f"model={name}").model.name == ("mlp" if name == "workshop_mlp" else name)
     for name in options("tracking"):
         assert make_config(f"tracking={name}").tracking.experiment
+
+
+# ---------------------------------------------------------------- range checks (src/config/checks.py)
+
+
+def _every_shipped_config():
+    yield from (make_config(f"model={name}") for name in options("model"))
+    yield from (make_config(f"dataset={name}") for name in options("dataset"))
+    yield from (make_config(f"experiment={name}") for name in options("experiment"))
+    for group in ("optimizer", "trainer", "loss", "activation"):
+        yield from (make_config(f"{group}={name}") for name in options(group))
+
+
+def test_every_shipped_option_is_within_the_ranges():
+    from src.config.checks import check_ranges
+
+    for cfg in _every_shipped_config():
+        check_ranges(cfg)
+
+
+def test_every_range_refuses_its_bad_value_naming_the_key():
+    """Each row of the table, on a config that has its key, refuses a value out of its range."""
+    from src.config.checks import ROWS, check_ranges
+
+    configs = list(_every_shipped_config())
+    checked = set()
+    for row in ROWS:
+        cfg = next((c for c in configs if _has(row, c)), None)
+        assert cfg is not None, f"no shipped config has {row.key} ({row.only})"
+        cfg = cfg.copy()
+        OmegaConf.update(cfg, row.key, row.range.bad)
+        with pytest.raises(ConfigError, match=rf"^{row.key.replace('.', '[.]')}=\S+ is out of range: "):
+            check_ranges(cfg)
+        checked.add(row.key)
+    assert {"trainer.max_epochs", "model.hidden_sizes", "optimizer.batch_size", "seed"} <= checked
+
+
+def _has(row, cfg) -> bool:
+    from src.config.checks import ABSENT, applies
+
+    return applies(row, cfg) is not ABSENT
+
+
+@pytest.mark.parametrize(
+    "override, accepted",
+    [
+        ("model.hidden_sizes=[]", True),  # no hidden layer: a single neuron
+        ("optimizer.batch_size=null", True),  # full batch
+        ("seed=4294967295", True),
+        ("seed=4294967296", False),
+        ("dataset.test_size=1", False),  # every row in the test split: nothing to train on
+        ("dataset.test_size=30", True),  # a count
+        ("dataset.test_size=2.5", False),
+        ("dataset.val_size=0", True),
+        ("dataset.train_size=1", True),  # the whole pool
+        ("model.dropout=1", False),
+        ("optimizer.lr=0", False),
+        ("optimizer.lr=inf", False),
+        ("optimizer.lr=nan", False),
+        ("trainer.strategy=ddp_spawn", True),
+        ("trainer.strategy=fsdp", True),
+        ("trainer.devices=[0,1]", True),
+        ("trainer.devices=-1", True),
+        ("trainer.devices='0,1'", True),
+        ("trainer.devices=0", False),
+        ("trainer.precision=bf16-mixed", True),
+        ("trainer.precision=16", True),
+        ("trainer.accelerator=cuda", True),
+    ],
+)
+def test_range_edges(override, accepted):
+    from src.config.checks import check_ranges
+
+    cfg = make_config(override)
+    if accepted:
+        check_ranges(cfg)
+    else:
+        with pytest.raises(ConfigError, match=override.split("=")[0].replace(".", "[.]")):
+            check_ranges(cfg)
+
+
+def test_a_fit_only_dataset_does_not_check_the_split_sizes():
+    from src.config.checks import check_ranges
+
+    check_ranges(make_config("dataset=seed_table1", "dataset.test_size=0"))

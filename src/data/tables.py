@@ -13,6 +13,8 @@ the file's path and says what is wrong:
 - a column is all missing;
 - column names are duplicated;
 - a numeric column is mostly unparseable (e.g. '$1,200' or '12.5%');
+- a column holds lists or structs (Parquet), or infinite or huge numbers
+  (beyond +-1e150), named with its count (src/data/cell_checks.py says why);
 - fewer rows than the split needs, or more classes than test rows
   (checked by the split, src/data/splits.py, with the same naming).
 
@@ -24,6 +26,10 @@ separators, currency, units) it is an error, else the few that do not parse
 are read as missing -- counted and logged as `n_unparseable_cells`, and
 imputed. `dataset.categorical_columns` / `dataset.numeric_columns` override
 the guess; `dataset.na_values` adds missing-value markers such as '?'.
+A text column with a distinct value on most rows (more than 100 distinct
+values, on more than half of the rows: ids, names) is dropped with a warning
+that names it, and listed in the Dataset's `dropped_columns` -- one-hot
+encoded it would add a column per row; `dataset.categorical_columns` keeps it.
 
 Missing values. Missing feature cells are imputed by the shared preprocessing
 (fit on the training rows only). Rows whose target is missing cannot be used:
@@ -47,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from src.data.build import make_dataset
+from src.data.cell_checks import check_finite, check_flat, is_identifier, quoted
 from src.data.types import Dataset, Task
 from src.errors import DataError
 
@@ -75,11 +82,6 @@ class TableOptions:
             return tuple(str(v) for v in (cfg.get(key) or ()))
 
         return cls(names("drop_columns"), names("categorical_columns"), names("numeric_columns"))
-
-
-def _quoted(names: Sequence[Any], limit: int = 30) -> str:
-    shown = ", ".join(repr(str(n)) for n in list(names)[:limit])
-    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
 # --------------------------------------------------------------------------- reading a file
@@ -164,7 +166,7 @@ def _check_unique(names: Sequence[str], where: str) -> None:
             duplicated.append(name)
         seen.add(name)
     if duplicated:
-        raise DataError(f"{where}: duplicated column names: {_quoted(duplicated)}; each column needs its own name")
+        raise DataError(f"{where}: duplicated column names: {quoted(duplicated)}; each column needs its own name")
 
 
 # --------------------------------------------------------------------------- a frame -> a Dataset
@@ -226,23 +228,24 @@ def frame_to_dataset(
     _check_unique(columns, where)
     frame = frame.set_axis(columns, axis=1)
     if not target:
-        raise DataError(f"{where}: no target column given; set dataset.target to one of: {_quoted(columns)}")
+        raise DataError(f"{where}: no target column given; set dataset.target to one of: {quoted(columns)}")
     if target not in frame.columns:
         hint = ""
         if len(columns) == 1:
             delimiter = next((d for d in (";", "\t", "|") if d in columns[0]), None)
             if delimiter is not None:
                 hint = f"; is the delimiter {delimiter!r}? set dataset.sep"
-        raise DataError(f"{where}: the target column '{target}' is missing; columns: {_quoted(columns)}{hint}")
+        raise DataError(f"{where}: the target column '{target}' is missing; columns: {quoted(columns)}{hint}")
     unknown = [c for c in (*options.drop_columns, *options.categorical_columns, *options.numeric_columns)
                if c not in frame.columns]  # fmt: skip
     if unknown:
-        raise DataError(f"{where}: dataset.*_columns name columns it does not have: {_quoted(unknown)}")
+        raise DataError(f"{where}: dataset.*_columns name columns it does not have: {quoted(unknown)}")
     if target in options.drop_columns:
         raise DataError(f"{where}: dataset.drop_columns drops the target '{target}'")
     if len(frame) == 0:
         raise DataError(f"{where}: the table has a header but no rows")
     frame = frame.drop(columns=list(options.drop_columns))
+    check_flat(frame, where)
     features = [c for c in frame.columns if c != target]
     if not features:
         raise DataError(f"{where}: no feature columns besides the target '{target}'")
@@ -252,7 +255,7 @@ def frame_to_dataset(
         raise DataError(f"{where}: the target column '{target}' is empty (all {len(frame)} values missing)")
     if empty:
         raise DataError(
-            f"{where}: {'column' if len(empty) == 1 else 'columns'} {_quoted(empty)} "
+            f"{where}: {'column' if len(empty) == 1 else 'columns'} {quoted(empty)} "
             f"{'is' if len(empty) == 1 else 'are'} all missing; drop with dataset.drop_columns=[...]"
         )
 
@@ -263,7 +266,15 @@ def frame_to_dataset(
         log.warning("%s: dropped %d rows whose target '%s' is missing", where, n_dropped, target)
         frame = frame.loc[~missing_target].reset_index(drop=True)
 
-    X, categorical, n_unparseable = _type_features(frame[features], where, options)
+    X, categorical, n_unparseable, dropped = _type_features(frame[features], where, options)
+    if dropped:
+        log.warning("%s: dropped %s: text with a distinct value on most rows (ids?), too many categories "
+                    "to encode; list in dataset.categorical_columns to keep", where, quoted(dropped))  # fmt: skip
+    if X.shape[1] == 0:
+        raise DataError(
+            f"{where}: no feature columns left once the identifier-like text columns {quoted(dropped)} "
+            "(a distinct value on most rows) were dropped; list them in dataset.categorical_columns to keep them"
+        )
 
     y = frame[target]
     if y.nunique() < 2:
@@ -282,12 +293,13 @@ def frame_to_dataset(
                 "or set dataset.task=binary/multiclass"
             )
         y = numbers.to_numpy(dtype=np.float64)
+        check_finite({target: y}, where)
     else:
         y = _class_labels(y)
     return make_dataset(
         name, task, X, y, source,
         target_name=target, categorical=tuple(categorical), source_kind=source_kind, path=path,
-        n_dropped_rows=n_dropped, n_unparseable_cells=n_unparseable,
+        n_dropped_rows=n_dropped, n_unparseable_cells=n_unparseable, dropped_columns=tuple(dropped),
     )  # fmt: skip
 
 
@@ -301,9 +313,14 @@ def _class_labels(y: pd.Series) -> np.ndarray:
     return y.astype(str).to_numpy()
 
 
-def _type_features(X: pd.DataFrame, where: str, options: TableOptions) -> tuple[pd.DataFrame, list[str], int]:
+def _type_features(
+    X: pd.DataFrame, where: str, options: TableOptions
+) -> tuple[pd.DataFrame, list[str], int, list[str]]:
+    """The typed features, the categorical ones, the count of unparseable cells
+    and the identifier-like text columns dropped."""
     out: dict[str, pd.Series] = {}
     categorical: list[str] = []
+    dropped: list[str] = []
     n_unparseable = 0
     for name in X.columns:
         column = X[name]
@@ -328,6 +345,8 @@ def _type_features(X: pd.DataFrame, where: str, options: TableOptions) -> tuple[
             kind = "categorical"
         if kind == "numeric":
             out[name] = column.astype(np.float64)
+        elif name not in options.categorical_columns and is_identifier(column):
+            dropped.append(name)
         else:
             present = column.notna().to_numpy()
             values = column[present]
@@ -337,7 +356,9 @@ def _type_features(X: pd.DataFrame, where: str, options: TableOptions) -> tuple[
             text[present] = values.astype(str).to_numpy(dtype=object)
             out[name] = pd.Series(text, index=column.index, dtype=object)
             categorical.append(name)
-    return pd.DataFrame(out, index=X.index), categorical, n_unparseable
+    numeric = {name: values.to_numpy() for name, values in out.items() if name not in categorical}
+    check_finite(numeric, where)
+    return pd.DataFrame(out, index=X.index), categorical, n_unparseable, dropped
 
 
 # --------------------------------------------------------------------------- entry points

@@ -59,6 +59,8 @@ class Dataset:
     n_dropped_rows: int = 0
     # Cells of mostly-numeric columns that did not parse as numbers: read as missing.
     n_unparseable_cells: int = 0
+    # Identifier-like text columns left out of the features (src/data/cell_checks.py).
+    dropped_columns: tuple[str, ...] = ()
 
     @property
     def n_rows(self) -> int:

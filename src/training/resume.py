@@ -3,6 +3,12 @@
 `resume=true` skips a job whose configuration already has a FINISHED run in
 the experiment, and continues a killed MLP run from its last checkpoint into
 the same MLflow run. Failed and killed runs without a checkpoint are rerun.
+
+The hash covers the data as well as the config: for `dataset=table` it
+includes the sha256 of the file at `dataset.path`, so a run on an edited file
+(new labels, new rows) is a new configuration and trains again. Every other
+source is fixed by its config (a generator's fields, a package's version, an
+OpenML id, whose data OpenML never changes).
 """
 
 from __future__ import annotations
@@ -32,8 +38,38 @@ def config_hash(cfg: DictConfig) -> str:
     if isinstance(trainer, dict):
         for key in _NOT_HASHED_TRAINER:
             trainer.pop(key, None)
+    data = data_digest(cfg.dataset)
+    if data is not None:  # only where the data is a file: every other hash stays as it was
+        resolved["data_digest"] = data
     text = json.dumps(resolved, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# (path, mtime_ns, size) -> sha256: a sweep's jobs in one process read a big file once.
+_FILE_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def data_digest(dataset: DictConfig) -> Optional[str]:
+    """The sha256 of the user's file behind `dataset=table`; None for every
+    other source, and for a file that cannot be read (loading it then fails
+    with the one-line error that names it)."""
+    if dataset.get("name") != "table" or not dataset.get("path"):
+        return None
+    from src.data.tables import resolve_path
+
+    path = resolve_path(str(dataset.path))
+    try:
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        if key not in _FILE_DIGESTS:
+            digest = hashlib.sha256()
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+            _FILE_DIGESTS[key] = digest.hexdigest()
+    except OSError:
+        return None
+    return _FILE_DIGESTS[key]
 
 
 def checkpoint_dir(cfg: DictConfig, digest: str) -> Path:

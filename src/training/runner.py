@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
 from src.config import check_schema, option
+from src.config.checks import check_ranges
 from src.data import Dataset, PreparedData, Split, load_dataset, make_split, prepare
 from src.data.catalogue import check_dataset_config
 from src.data.preprocessing import PreprocessOptions
@@ -53,6 +54,7 @@ def run_name_for(cfg: DictConfig) -> str:
 def validate(cfg: DictConfig) -> None:
     """Checks across config groups, before any data is loaded."""
     check_schema(cfg)
+    check_ranges(cfg)
     check_dataset_config(cfg.dataset)
     if cfg.dataset.task is not None:  # null: inferred from the data, checked once it is loaded
         validate_task(cfg, option(cfg.dataset.task))

@@ -264,3 +264,99 @@ def test_an_inferred_task_is_checked_against_the_loss_and_the_model_before_fitti
         run(_cfg(tmp_path / "t.csv", "model=linear_regression", "tracking.run_name=auto-model"))
     statuses = {r.info.run_name: r.info.status for r in runs_of(shared_store)}
     assert statuses["auto-loss"] == statuses["auto-model"] == "FAILED"
+
+
+# --------------------------------------------------------------------------- cells a feature cannot hold (issue 14)
+
+
+@pytest.mark.parametrize(
+    "cell, shown",
+    [("inf", "inf"), ("-inf", "-inf"), ("1e300", "1e+300"), ("-2e200", "-2e+200")],
+)
+def test_infinite_or_huge_numbers_are_refused_naming_the_file_and_column(tmp_path, cell, shown):
+    frame = _good_frame()
+    frame["size"] = frame["size"].astype(str)
+    frame.loc[4, "size"] = cell
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(DataError) as raised:
+        _load(tmp_path / "t.csv")
+    message = str(raised.value)
+    assert message.startswith(f"{tmp_path / 't.csv'}: column 'size' holds infinite or huge numbers"), message
+    assert f"1 in 'size', e.g. {shown}" in message and "\n" not in message
+
+
+def test_an_infinite_regression_target_is_refused_naming_it(tmp_path):
+    frame = _good_frame()
+    frame["price"] = frame["size"] * 2.5
+    frame.loc[2, "price"] = np.inf
+    frame.drop(columns="y").to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(DataError, match="column 'price' holds infinite or huge numbers"):
+        _load(tmp_path / "t.parquet", "dataset.task=regression", target="price")
+
+
+def test_a_nan_is_missing_not_huge(tmp_path):
+    frame = _good_frame()
+    frame.loc[4, "size"] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert _load(tmp_path / "t.csv").n_rows == len(frame)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        lambda pa, n: pa.array([[i, i + 1] for i in range(n)]),  # list
+        lambda pa, n: pa.array([{"lat": 1.0 * i, "lon": 2.0} for i in range(n)]),  # struct
+    ],
+    ids=["list", "struct"],
+)
+def test_a_parquet_column_of_lists_or_structs_is_refused_naming_it(tmp_path, column):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 40
+    table = pa.table({"x": pa.array(range(n)), "nested": column(pa, n), "y": pa.array([i % 2 for i in range(n)])})
+    pq.write_table(table, tmp_path / "t.parquet")
+    with pytest.raises(DataError) as raised:
+        _load(tmp_path / "t.parquet")
+    assert str(raised.value).startswith(f"{tmp_path / 't.parquet'}: column 'nested' holds lists or structs")
+    # Dropped, the rest of the table loads.
+    assert _load(tmp_path / "t.parquet", "dataset.drop_columns=[nested]").feature_names == ["x"]
+
+
+def _with_ids(n):
+    frame = _good_frame(n)
+    frame.insert(0, "customer_id", [f"C{i:06d}" for i in range(n)])
+    return frame
+
+
+def test_an_id_column_is_dropped_with_a_warning_and_recorded(tmp_path, caplog):
+    _with_ids(20_000).to_csv(tmp_path / "t.csv", index=False)
+    with caplog.at_level("WARNING"):
+        data = _load(tmp_path / "t.csv")
+    assert data.dropped_columns == ("customer_id",)
+    assert data.feature_names == ["size", "city", "rooms"]
+    (warning,) = [r.getMessage() for r in caplog.records if "customer_id" in r.getMessage()]
+    assert warning.startswith(f"{tmp_path / 't.csv'}: dropped 'customer_id'")
+    # The memory check: three one-hot columns for 'city', not 20,000 for the ids.
+    split = make_split(data, seed=0, test_size=0.2, val_size=0.1)
+    assert prepare(data, split, standardize=True).n_features == 5
+
+
+def test_an_id_column_listed_as_categorical_is_kept(tmp_path):
+    _with_ids(300).to_csv(tmp_path / "t.csv", index=False)
+    data = _load(tmp_path / "t.csv", "dataset.categorical_columns=[customer_id]")
+    assert data.dropped_columns == () and "customer_id" in data.categorical
+
+
+def test_a_few_distinct_categories_are_not_ids(tmp_path):
+    frame = _good_frame(300)
+    frame["street"] = [f"street {i % 120}" for i in range(300)]  # 120 distinct on 300 rows: a category
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert _load(tmp_path / "t.csv").dropped_columns == ()
+
+
+def test_a_table_of_ids_only_is_refused_naming_them(tmp_path):
+    frame = pd.DataFrame({"code": [f"K{i}" for i in range(200)], "y": [i % 2 for i in range(200)]})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(DataError, match="no feature columns left once the identifier-like text columns 'code'"):
+        _load(tmp_path / "t.csv")

@@ -1,0 +1,264 @@
+"""Range checks of the numeric settings, before any data loads.
+
+The schemas of this package type every field; the table below bounds the
+fields that have a range, so that a setting that cannot train
+(`trainer.max_epochs=0`, `model.hidden_sizes=[0]`, `optimizer.batch_size=0`)
+or that a library would refuse deep inside, in its own words (`seed=-1`,
+`model.hidden_sizes=[-5]`), stops at once with one line that names the key
+and its range:
+
+    error: trainer.max_epochs=0 is out of range: an integer >= 1
+
+A row applies when the composed config has its key: a `model.*` row to every
+model option whose schema has that field, a `dataset.*` row to every source
+that reads it. A row that names options (`only`) applies to those alone,
+where a field means different things in two libraries (e.g. `max_depth`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from omegaconf import DictConfig, OmegaConf
+
+from src.errors import ConfigError
+
+MAX_SEED = 2**32 - 1  # numpy's and scikit-learn's seeds are 32-bit
+
+
+@dataclass(frozen=True)
+class Range:
+    """What a value must be, and how a message says it."""
+
+    holds: Callable[[Any], bool]
+    text: str
+    bad: Any  # a value out of the range (the tests set it to see the refusal)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def integer_at_least(low: int) -> Range:
+    return Range(lambda v: _integer(v) and v >= low, f"an integer >= {low}", low - 1)
+
+
+def integer_in(low: int, high: int) -> Range:
+    return Range(lambda v: _integer(v) and low <= v <= high, f"an integer in [{low}, {high}]", low - 1)
+
+
+def at_least(low: float) -> Range:
+    return Range(lambda v: _number(v) and v >= low, f"a number >= {low:g}", low - 1)
+
+
+def above(low: float) -> Range:
+    return Range(lambda v: _number(v) and v > low, f"a number > {low:g}", low)
+
+
+def fraction(closed_low: bool, closed_high: bool) -> Range:
+    """A number in [0, 1], (0, 1], [0, 1) or (0, 1)."""
+
+    def holds(v: Any) -> bool:
+        return _number(v) and (v >= 0 if closed_low else v > 0) and (v <= 1 if closed_high else v < 1)
+
+    text = f"a number in {'[' if closed_low else '('}0, 1{']' if closed_high else ')'}"
+    return Range(holds, text, 1.5)
+
+
+def optional(inner: Range) -> Range:
+    return Range(lambda v: v is None or inner.holds(v), f"null or {inner.text}", inner.bad)
+
+
+def each(inner: Range, text: str) -> Range:
+    return Range(lambda v: isinstance(v, list) and all(inner.holds(x) for x in v), text, [inner.bad])
+
+
+def split_size(zero: bool, whole: bool) -> Range:
+    """dataset.*_size: a fraction of the rows or a count of them (src/data/splits.py).
+    `whole`: 1 (all the rows) is allowed; `zero`: 0 (none) is."""
+
+    def holds(v: Any) -> bool:
+        if not _number(v):
+            return False
+        if v == 0:
+            return zero
+        return 0 < v < 1 or (v == 1 and whole) or (v > 1 and v == int(v))
+
+    fractions = "(0, 1]" if whole else "(0, 1)"
+    text = f"{'0, ' if zero else ''}a fraction in {fractions} of the rows or a whole number of rows > 1"
+    return Range(holds, text, -1 if zero else 0)
+
+
+def choice(values: tuple[str, ...], text: str = "") -> Range:
+    """One of `values` (a string field: a number given on the command line arrives as text)."""
+    return Range(lambda v: str(v) in values, text or f"one of {', '.join(values)}", "bogus")
+
+
+# Lightning's names (pytorch_lightning 2.x): refused here, a wrong one would fail
+# a started run in Lightning's words; the trainer YAMLs use the first few.
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu")
+PRECISIONS = ("32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true",
+              "transformer-engine", "transformer-engine-float16", "64", "32", "16", "bf16")  # fmt: skip
+STRATEGIES = ("auto", "ddp", "ddp_spawn", "ddp_fork", "ddp_notebook", "fsdp", "fsdp_cpu_offload", "deepspeed",
+              "single_device", "single_tpu", "single_xla", "xla", "xla_debug",
+              *(f"ddp{kind}_find_unused_parameters_{flag}" for kind in ("", "_fork", "_notebook", "_spawn")
+                for flag in ("false", "true")),
+              *(f"deepspeed_stage_{stage}" for stage in ("1", "2", "2_offload", "3", "3_offload", "3_offload_nvme")),
+              )  # fmt: skip
+_DEVICE_LIST = re.compile(r"^\s*(-1|[1-9]\d*|\d+(\s*,\s*\d+)*\s*,|\d+(\s*,\s*\d+)+)\s*$")  # "2", "-1", "0,1", "0,"
+
+
+def _devices(v: Any) -> bool:
+    if v == "auto" or (_integer(v) and (v >= 1 or v == -1)):
+        return True
+    if isinstance(v, list):
+        return bool(v) and all(_integer(x) and x >= 0 for x in v)
+    return isinstance(v, str) and bool(_DEVICE_LIST.match(v))
+
+
+def _svm_gamma(v: Any) -> bool:
+    return v in ("scale", "auto") or (_number(v) and v > 0)
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str  # dotted, in the composed config
+    range: Range
+    only: tuple[str, ...] = ()  # the options of the key's group it is for (by `name`); empty: all
+    # False where the setting is not read (e.g. the test split of a fit-only dataset)
+    when: Callable[[DictConfig], bool] = lambda cfg: True
+
+
+def _splits(cfg: DictConfig) -> bool:
+    return not cfg.dataset.get("fit_only", False)
+
+
+_STATES = optional(integer_in(0, MAX_SEED))
+_LAYERS = "a list of integers >= 1, the units of each hidden layer ([] for none)"
+_BOUNDED_TREES = ("decision_tree", "random_forest", "gradient_boosting")
+
+ROWS: tuple[Row, ...] = (
+    Row("seed", integer_in(0, MAX_SEED)),
+    # dataset: the split, the preprocessing, the generators, OpenML
+    Row("dataset.test_size", split_size(zero=False, whole=False), when=_splits),
+    Row("dataset.val_size", split_size(zero=True, whole=False), when=_splits),
+    Row("dataset.train_size", optional(split_size(zero=False, whole=True)), when=_splits),
+    Row("dataset.max_categories", optional(integer_at_least(1))),
+    Row("dataset.n_samples", optional(integer_at_least(1))),
+    Row("dataset.n_features", integer_at_least(5), only=("friedman1",)),
+    Row("dataset.n_features", integer_at_least(1)),
+    Row("dataset.n_classes", integer_at_least(2)),
+    Row("dataset.noise_std", optional(at_least(0))),
+    Row("dataset.cluster_std", at_least(0)),
+    Row("dataset.label_noise", fraction(True, True)),
+    Row("dataset.factor", fraction(True, False)),
+    Row("dataset.noise_level", Range(lambda v: _number(v) and 0 <= v <= 0.5, "a number in [0, 0.5]", 0.6)),
+    Row("dataset.random_state", _STATES),
+    Row("dataset.openml_id", optional(integer_at_least(1))),  # null: refused by check_dataset_config
+    Row("dataset.timeout_s", above(0)),
+    # the MLP's training
+    Row("optimizer.lr", above(0)),
+    Row("optimizer.batch_size", optional(integer_at_least(1))),
+    Row("optimizer.weight_decay", at_least(0)),
+    Row("optimizer.momentum", fraction(True, False)),
+    Row("optimizer.lr_decay", fraction(False, True)),
+    Row("loss.huber_delta", above(0)),
+    Row("trainer.max_epochs", integer_at_least(1)),
+    Row("trainer.accelerator", choice(ACCELERATORS)),
+    Row("trainer.precision", choice(PRECISIONS)),
+    Row("trainer.strategy", choice(STRATEGIES, "auto, ddp, ddp_spawn or another of Lightning's strategy names")),
+    Row("trainer.devices", Range(_devices, "auto, a count >= 1, -1 (all) or a list of device ids", 0)),
+    Row("trainer.num_nodes", integer_at_least(1)),
+    Row("trainer.early_stopping_patience", optional(integer_at_least(0))),
+    Row("trainer.cpu_threads", optional(integer_at_least(1))),
+    Row("trainer.checkpoint_every_n_epochs", optional(integer_at_least(1))),
+    # models: scikit-learn's and the boosting libraries' own bounds
+    Row("model.hidden_sizes", each(integer_at_least(1), _LAYERS)),
+    Row("model.dropout", fraction(True, False)),
+    Row("model.hidden_layer_sizes", each(integer_at_least(1), _LAYERS)),
+    Row("model.batch_size", optional(integer_at_least(1))),
+    Row("model.alpha", at_least(0)),
+    Row("model.C", above(0)),
+    Row("model.max_iter", integer_at_least(1)),
+    Row("model.epsilon", at_least(0)),
+    Row("model.degree", integer_at_least(0)),
+    Row("model.gamma", Range(_svm_gamma, "'scale', 'auto' or a number > 0", 0), only=("svm",)),
+    Row("model.gamma", at_least(0)),
+    Row("model.max_depth", optional(integer_at_least(1)), only=_BOUNDED_TREES),
+    Row("model.max_depth", integer_at_least(0), only=("xgboost",)),
+    Row("model.min_samples_split", integer_at_least(2)),
+    Row("model.penalty", optional(choice(("l2", "l1", "elasticnet"))), only=("perceptron",)),
+    Row("model.n_jobs", Range(lambda v: v is None or (_integer(v) and v != 0), "null or an integer other than 0", 0)),
+    Row("model.min_samples_leaf", integer_at_least(1)),
+    Row("model.n_estimators", integer_at_least(1)),
+    Row("model.iterations", integer_at_least(1)),
+    Row("model.learning_rate", optional(above(0))),
+    Row("model.learning_rate_init", above(0)),
+    Row("model.max_leaf_nodes", optional(integer_at_least(2))),
+    Row("model.l2_regularization", at_least(0)),
+    Row("model.n_neighbors", integer_at_least(1)),
+    Row("model.p", above(0)),
+    Row("model.var_smoothing", at_least(0)),
+    Row("model.eta0", above(0)),
+    Row("model.tol", optional(at_least(0))),
+    Row("model.min_child_weight", at_least(0)),
+    Row("model.subsample", fraction(False, True)),
+    Row("model.colsample_bytree", fraction(False, True)),
+    Row("model.reg_lambda", at_least(0)),
+    Row("model.reg_alpha", at_least(0)),
+    Row("model.max_bin", integer_at_least(2)),
+    Row("model.early_stopping_rounds", optional(integer_at_least(1))),
+    Row("model.num_leaves", integer_at_least(2)),
+    Row("model.min_child_samples", integer_at_least(0)),
+    Row("model.subsample_freq", integer_at_least(0)),
+    Row("model.min_split_gain", at_least(0)),
+    Row("model.depth", integer_in(1, 16), only=("catboost",)),
+    Row("model.l2_leaf_reg", at_least(0)),
+    Row("model.random_strength", at_least(0)),
+    Row("model.bagging_temperature", at_least(0)),
+    Row("model.border_count", integer_in(1, 65535)),
+)
+
+ABSENT = object()  # what `applies` returns for a row that does not apply
+
+
+def shown(value: Any) -> str:
+    """A value as it is written on the command line."""
+    if value is None:
+        return "null"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(shown(v) for v in value) + "]"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def applies(row: Row, cfg: DictConfig) -> Any:
+    """The value `row` checks in `cfg`, or ABSENT where it does not apply."""
+    if "." in row.key and row.only:
+        group = OmegaConf.select(cfg, row.key.split(".", 1)[0], default=None)
+        if group is None or group.get("name") not in row.only:
+            return ABSENT
+    value = OmegaConf.select(cfg, row.key, default=ABSENT, throw_on_missing=False)
+    if value is ABSENT or not row.when(cfg):
+        return ABSENT
+    return OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
+
+
+def check_ranges(cfg: DictConfig) -> None:
+    """Refuse the first value out of its range: a ConfigError naming the key and the range."""
+    decided: set[str] = set()  # a key's first applicable row decides (`only` rows come first)
+    for row in ROWS:
+        if row.key in decided:
+            continue
+        value = applies(row, cfg)
+        if value is ABSENT:
+            continue
+        decided.add(row.key)
+        if not row.range.holds(value):
+            raise ConfigError(f"{row.key}={shown(value)} is out of range: {row.range.text}")
