@@ -194,7 +194,7 @@ def bench_seeds_together(name: str, n_rows: int, hidden: str, epochs: int, reps:
     from threadpoolctl import threadpool_limits
 
     from src.models import build_estimator
-    from src.models.stacked import StackedMLPEstimator
+    from src.models.stacked_estimator import StackedMLPEstimator
 
     X, y, _, _ = _data(name, n_rows)
     cfg = config(

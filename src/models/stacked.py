@@ -14,19 +14,14 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
 from src.errors import ConfigError
-from src.models.deep import MLPEstimator
 from src.models.deep_core import (
     TensorEpochLoop,
     count_correct,
-    make_trainer,
     replica_losses,
-    run_fit,
-    set_threads,
     weighted_batch_sum,
 )
 from src.models.embeddings import MemberStack
@@ -144,89 +139,3 @@ class StackedEpochLoop(TensorEpochLoop):
         if self.classify:
             self._epoch["val_accuracy"] = count_correct(out, y).float() / y.shape[1]
         self._keep_if_best(self._epoch["val_loss"], self._epoch.get("val_accuracy"))
-
-
-class StackedMLPEstimator:
-    """Fits one MLP per seed at once; `replica(k)` is a fitted MLPEstimator.
-
-    `template` gives every parameter but the seed; it is not changed."""
-
-    family = "deep"
-
-    def __init__(self, template: MLPEstimator, seeds: Sequence[int]):
-        if template.batch_norm:
-            raise ConfigError("seeds=[...] trains replicas together without batch norm; set model.batch_norm=false")
-        if template.dropout:
-            raise ConfigError("seeds=[...] needs model.dropout=0: replicas could not match single runs' dropout masks")
-        if template.ensemble_size != 1:
-            raise ConfigError("seeds=[...] trains single nets together; set model.ensemble_size=1")
-        self.template = template
-        self.seeds = list(seeds)
-
-    def fit(self, Xs: Sequence[np.ndarray], ys: Sequence[np.ndarray], X_vals=None, y_vals=None) -> StackedMLPEstimator:
-        from sklearn.base import clone
-
-        t = self.template
-        set_threads(t.cpu_threads, replicas=len(self.seeds))
-        # The task, loss and classes, learned once from all replicas' targets so that they agree.
-        targets = clone(t)
-        targets.learn_targets(np.concatenate([np.asarray(y) for y in ys]))
-        n_features = np.shape(Xs[0])[1]
-        # Each replica starts exactly where a single run with its seed starts.
-        X = torch.as_tensor(np.stack(Xs), dtype=torch.float32)
-        net = StackedMLP([targets.network(X[k].numpy(), seed) for k, seed in enumerate(self.seeds)])
-        y = torch.stack([targets.target_tensor(v) for v in ys])
-        has_val = X_vals is not None and len(X_vals[0]) > 0
-        val = None
-        if has_val:
-            X_val = torch.as_tensor(np.stack(X_vals), dtype=torch.float32)
-            val = (X_val, torch.stack([targets.target_tensor(v) for v in y_vals]))
-        loop = StackedEpochLoop(
-            net,
-            targets.loss_,
-            t.huber_delta,
-            t.optimizer_spec(),
-            (X, y),
-            val,
-            self.seeds,
-            t.batch_size,
-            label_smoothing=targets.label_smoothing_,
-            keep_epoch=targets.keep_criterion(has_val),
-        )
-        trainer = make_trainer(
-            accelerator=t.accelerator,
-            precision=t.precision,
-            max_epochs=t.max_epochs,
-            deterministic=t.deterministic,
-            progress_bar=t.progress_bar,
-            has_val=has_val,
-        )
-        try:
-            run_fit(trainer, loop, has_val)
-        finally:
-            self.histories_ = loop.histories
-        self.best_epochs_ = loop.restore_best()  # one per replica; None: the last epochs are kept
-        self.targets_ = targets
-        self.n_features_in_ = n_features
-        self.net_ = net
-        self.device_ = loop.device
-        self.train_device_ = getattr(loop, "train_device", loop.device)
-        return self
-
-    def replica(self, k: int) -> MLPEstimator:
-        """Replica k as an ordinary fitted MLPEstimator (the template with its seed)."""
-        from sklearn.base import clone
-
-        single = clone(self.template).set_params(seed=self.seeds[k])
-        for learned in ("task_", "loss_", "classes_"):
-            if hasattr(self.targets_, learned):
-                setattr(single, learned, getattr(self.targets_, learned))
-        single.n_features_in_ = self.n_features_in_
-        single.net_ = self.net_.replica(k).to(self.device_)
-        single.device_ = self.device_
-        single.train_device_ = self.train_device_
-        single.history_ = self.histories_[k]
-        single.epochs_trained_ = len(self.histories_[k])
-        single.best_epoch_ = self.best_epochs_[k] if self.best_epochs_ else None
-        single.n_params_ = sum(p[k].numel() for p in self.net_.parameters())
-        return single

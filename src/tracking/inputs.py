@@ -72,6 +72,8 @@ def data_description(dataset: Dataset, split: Split, data: PreparedData) -> dict
         "n_imputed_cells": data.n_imputed_cells,
         "n_unparseable_cells": dataset.n_unparseable_cells,
     }
+    if dataset.dropped_columns:  # text ID columns (a distinct value on most rows), dropped when read
+        params["dropped_columns"] = ",".join(dataset.dropped_columns)[:500]
     y_train = dataset.y[split.train]
     if dataset.task == Task.regression:
         params["target_mean"] = f"{float(np.mean(y_train)):.6g}"

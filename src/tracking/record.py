@@ -44,6 +44,7 @@ class Tag:
     REPORT_FILTER = "report_filter"
     # Models that stop early on the validation split: the round or epoch they kept.
     BEST_ITERATION = "best_iteration"
+    BEST_EPOCH = "best_epoch"  # 0-based; absent when the MLP kept its last epoch
     FAILED_JOBS = "failed_jobs"
     REPORT = "report"
 

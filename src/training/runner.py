@@ -262,9 +262,10 @@ def evaluate_and_record(
         tracked.set_tags({Tag.ACCELERATOR: estimator.train_device_.type, Tag.EPOCHS_TRAINED: estimator.epochs_trained_})
     else:  # scikit-learn runs on the CPU
         tracked.set_tags({Tag.ACCELERATOR: "cpu"})
-    best = getattr(estimator, "best_iteration_", None)
-    if best is not None:  # a model that stopped early on the validation split: the round it kept
-        tracked.set_tags({Tag.BEST_ITERATION: best})
+    # What a model that watches its validation split kept: a boosting round, an MLP epoch.
+    kept = {Tag.BEST_ITERATION: getattr(estimator, "best_iteration_", None)}
+    kept[Tag.BEST_EPOCH] = getattr(estimator, "best_epoch_", None)
+    tracked.set_tags({name: value for name, value in kept.items() if value is not None})
     if cfg.tracking.log_model:
         from src.tracking.models import log_fitted_model
 

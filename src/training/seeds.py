@@ -3,7 +3,7 @@
 Each seed keeps everything a single run with that seed has -- its split, its
 preprocessing, its initial weights and its batch order -- and gets its own
 MLflow run, recorded exactly like a single run; only the training is shared,
-as one vectorized model (src/models/stacked.py).
+as one vectorized model (src/models/stacked_estimator.py).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def config_for_seed(cfg: DictConfig, seed: int) -> DictConfig:
 
 def run_seeds(cfg: DictConfig) -> list[RunResult]:
     """Train the MLP once per seed in `cfg.seeds`, all at once; one MLflow run each."""
-    from src.models.stacked import StackedMLPEstimator
+    from src.models.stacked_estimator import StackedMLPEstimator
 
     seeds = list(cfg.seeds)
     if model_family(cfg.model) != "deep":

@@ -266,7 +266,7 @@ def test_mlp_plus_recipe_also_does_regression():
 
 
 def test_seeds_trained_together_with_an_embedding_match_single_runs():
-    from src.models.stacked import StackedMLPEstimator
+    from src.models.stacked_estimator import StackedMLPEstimator
 
     params = dict(hidden_sizes=(8,), embedding="piecewise_linear", n_bins=5, d_embedding=3, max_epochs=3, lr=0.01)
     data = [_blobs(120, s) for s in (0, 1)]  # each replica its own rows, so its own bins

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from src.models import build_estimator
-from src.models.stacked import StackedMLPEstimator
+from src.models.stacked_estimator import StackedMLPEstimator
 from tests.conftest import make_config
 
 SEEDS = [0, 1, 2]
