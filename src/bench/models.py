@@ -154,15 +154,17 @@ def bench_models(
     mnist1d_rows: Optional[int] = None,
     epochs: Optional[int] = None,
     rounds: Optional[int] = None,
+    ensemble_ratio: bool = True,
 ) -> dict[str, Any]:
     """Median fit time and mean test accuracy of each model on one dataset; the
-    models alternate within each repetition, so that a slow spell hits them alike."""
+    models alternate within each repetition, so that a slow spell hits them alike.
+    `ensemble_ratio`: also fit mlp_plus with one member, for time(K) / time(1)."""
     from src.models.registry import REGISTRY
 
     rows, notes = variants(REGISTRY)
     data = dataset_overrides(name, large_rows, mnist1d_rows)
     ensemble_k = None
-    if any(v.model == ENSEMBLE_MODEL for v in rows):
+    if ensemble_ratio and any(v.model == ENSEMBLE_MODEL for v in rows):
         ensemble_k = config(f"model={ENSEMBLE_MODEL}").model.get(ENSEMBLE_KEY)
         if ensemble_k is None:
             notes.append(f"model={ENSEMBLE_MODEL} has no model.{ENSEMBLE_KEY}: no ensemble ratio")
