@@ -30,6 +30,88 @@ def test_bench_smoke_writes_its_table_and_json(tmp_path):
     assert results["overhead"]["mlflow_median_s"] > 0
     assert results["processes"]["unreachable_server_s"] > 0 and results["processes"]["silent_server_s"] > 0
     assert {t["target"] for t in results["targets"]} >= {"fixed overhead per run (s)", "--help (s)"}
+    assert set(results["models"]) == {"mnist1d", "classification_2000"}  # the models part is in `make bench`
+
+
+def _expected_model_rows(dataset: str) -> set[str]:
+    """The random forest and the GBDTs; mlp_plus where registered, and on mnist1d its
+    one-member fit for the ensemble ratio."""
+    from src.bench.models import ENSEMBLE_MODEL, GBDTS, ONE_MEMBER, REFERENCE
+    from src.models.registry import REGISTRY
+
+    rows = {REFERENCE, *GBDTS}
+    if ENSEMBLE_MODEL in REGISTRY:
+        rows |= {ENSEMBLE_MODEL, ONE_MEMBER} if dataset == "mnist1d" else {ENSEMBLE_MODEL}
+    return rows
+
+
+def test_bench_models_smoke_fits_each_model_as_a_run_does(tmp_path):
+    from src.bench.models import ENSEMBLE_MODEL, GBDTS
+    from src.models.registry import REGISTRY
+
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "src.bench", "--smoke", "--only", "models", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads(out.read_text())
+    assert set(results) >= {"models", "models_limits"} and "per_epoch" not in results
+    assert results["models_limits"] == {"mnist1d_rows": 300, "epochs": 1, "rounds": 5}
+    assert {key: r["n_train"] for key, r in results["models"].items()} == {"mnist1d": 300, "classification_2000": 2000}
+    for key, r in results["models"].items():
+        assert set(r["models"]) == _expected_model_rows(key)
+        assert r["cpu_threads"] == [1]  # every model fitted within the runs' thread budget
+        for row in r["models"].values():
+            assert row["fit_s"] > 0 and 0 <= row["accuracy"] <= 1
+        for name in GBDTS:  # early stopping ran on the validation split, within the capped rounds
+            assert 1 <= r["models"][name]["kept_median"] <= 5
+        assert ("ensemble" in r) == (ENSEMBLE_MODEL in REGISTRY and key == "mnist1d")
+    # The table: a row per model next to the random forest, and the skipped model named.
+    for label in _expected_model_rows("mnist1d"):
+        assert f"\n| {label} | " in proc.stdout
+    assert "| model | mnist1d fit (s), 1 rep | × RF | test acc | kept |" in proc.stdout
+    if ENSEMBLE_MODEL not in REGISTRY:
+        assert "Note: model=mlp_plus is not in src.models.registry.REGISTRY: skipped" in proc.stdout
+    else:
+        assert "mlp_plus K=" in proc.stdout
+
+
+def test_mlp_plus_is_measured_where_the_registry_has_it_and_named_where_not():
+    from src.bench.models import variants
+
+    present = {name: object() for name in ("random_forest", "xgboost", "lightgbm", "catboost", "mlp_plus")}
+    rows, notes = variants(present)
+    assert [v.model for v in rows] == ["random_forest", "xgboost", "lightgbm", "catboost", "mlp_plus"] and not notes
+    del present["mlp_plus"], present["catboost"]
+    rows, notes = variants(present)
+    assert [v.model for v in rows] == ["random_forest", "xgboost", "lightgbm"]
+    assert any("mlp_plus" in n and "skipped" in n for n in notes) and any("catboost" in n for n in notes)
+
+
+def test_the_ensemble_ratio_is_a_target_against_k_single_fits():
+    from src.bench.table import models_table, target_rows
+
+    def row(fit_s, kept=None):
+        return {"fit_s": fit_s, "fit_s_all": [fit_s], "accuracy": 0.7, "accuracy_std": 0.0, "kept_median": kept}
+
+    measured = {
+        "n_train": 3600,
+        "reps": 3,
+        "seeds": [0, 1, 2],
+        "cpu_threads": [1],
+        "notes": [],
+        "models": {"random_forest": row(2.0), "mlp_plus": row(12.0, 40), "mlp_plus (K=1)": row(4.0, 38)},
+        "ensemble": {"k": 4, "k_fit_s": 12.0, "one_fit_s": 4.0, "ratio": 3.0},
+    }
+    (label, value, op, bound, ok), *_ = target_rows({"models": {"mnist1d": measured}})
+    assert "K=4" in label and (value, op, bound, ok) == (3.0, "<=", 2.0, False)  # 3 of 4 fits' time: not far less
+    table = models_table({"mnist1d": measured}, {})
+    assert "| mlp_plus | 12.00 | 6.00 | 0.700 ± 0.000 | 40 |" in table
+    assert "| mlp_plus (K=1) | 4.00 | 2.00 |" in table
 
 
 def test_a_failing_measured_command_stops_the_benchmark():

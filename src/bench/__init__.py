@@ -9,7 +9,12 @@ Measures, side by side in one process, with several repetitions each:
      minus the training itself), for one run and across 50 runs in one process;
   3. whole-process wall times of `python -m src.train` (deep and classical),
      `--help` and a config error, and whether a classical run imports torch;
-  4. the share of a run's wall time spent writing to MLflow.
+  4. the share of a run's wall time spent writing to MLflow;
+  5. (`--only models`) the fit time and test accuracy of each GBDT (xgboost,
+     lightgbm, catboost) and of mlp_plus, next to the random forest, on mnist1d
+     (3,600 training rows) and on a 100,000-row make_classification set, each
+     fitted through the runner's own stages (early stopping on the validation
+     split, one CPU thread); and mlp_plus's K members against one member.
 Prints medians, ratios and the targets as a table and writes JSON.
 
 The benchmark measures from outside: the production modules carry no timing
@@ -18,6 +23,7 @@ the measuring process), and nothing under src/ imports this package.
 
     training.py  per-epoch times and seeds trained together
     runs.py      fixed overhead per run, whole processes
+    models.py    fit times of the GBDTs and mlp_plus next to the random forest
     clock.py     seconds spent writing to MLflow
     table.py     targets and the Markdown table
     __main__.py  the command line
