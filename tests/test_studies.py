@@ -87,6 +87,11 @@ def test_data_dependency_sizes_grow_by_sqrt_2_from_16_to_the_whole_pool():
             "random_forest",
             "gradient_boosting",
             "knn",
+            "mlp_plus",
+            "xgboost",
+            "lightgbm",
+            "catboost",
+            "dummy",
         }
         assert _sweep_values(cfg.hydra.sweeper.params)["seed"] == ["0", "1", "2"]
 
