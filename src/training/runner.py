@@ -103,8 +103,11 @@ def recorded_config(cfg: DictConfig) -> dict[str, Any]:
     """The resolved config groups the run's model family reads, and the run
     settings: what the run logs as params and as config.yaml. A classical run
     carries none of the MLP's activation, loss, optimizer or trainer settings."""
+    from src.tracking.secrets import masked
+
     resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
-    return family_config(resolved, model_family(cfg.model))  # type: ignore[arg-type]
+    # A password in any URI (tracking.uri=postgresql://user:pw@...) is never recorded.
+    return masked(family_config(resolved, model_family(cfg.model)))  # type: ignore[arg-type]
 
 
 def log_config(cfg: DictConfig, tracked: Any) -> None:
@@ -125,6 +128,14 @@ def start_run(cfg: DictConfig, reopen: Optional[Any] = None):
     if reopen is not None:
         return TrackedRun.reopen(uri, reopen.info.run_id, reopen.info.experiment_id)
     return TrackedRun.start(uri, cfg.tracking.experiment, run_name_for(cfg), tags)
+
+
+def _join_active_sweep(cfg: DictConfig, run_id: str) -> None:
+    """A skipped job's run counts in the sweep in progress (its summary, --sweep latest)."""
+    from src.tracking.mlflow_run import client_for, is_global_zero, join_active_sweep, resolve_tracking_uri
+
+    if is_global_zero():
+        join_active_sweep(client_for(resolve_tracking_uri(cfg.tracking.uri)), run_id)
 
 
 def record_failure(cfg: DictConfig, exc: BaseException) -> str:
@@ -155,6 +166,7 @@ def run(cfg: DictConfig) -> RunResult:
         done = previous.finished
         log.info("resume: %s already has a FINISHED run %s; skipped", name, done.info.run_id)
         print(f"{name}: skipped, already FINISHED as mlflow run {done.info.run_id}", flush=True)
+        _join_active_sweep(cfg, done.info.run_id)
         return RunResult(
             done.info.run_id,
             done.info.run_name,
