@@ -104,9 +104,10 @@ def _refuse_passwords(arguments: list[str]) -> None:
     for argument in arguments:
         if has_password(argument):
             print(
-                f"error: {mask_secrets(argument)} carries a password, which would be written to Hydra's output "
-                "folder and printed; leave it out of the URI and give it in PGPASSWORD or ~/.pgpass (PostgreSQL), "
-                "or set the whole URI in $MLFLOW_TRACKING_URI, which is never recorded",
+                f"error: {mask_secrets(argument)} carries a password, which Hydra would write into its output "
+                "folder; leave it out of the URI: PGPASSWORD or ~/.pgpass for PostgreSQL, MLFLOW_TRACKING_USERNAME "
+                "and MLFLOW_TRACKING_PASSWORD for a tracking server (or the whole URI in $MLFLOW_TRACKING_URI, "
+                "which is not recorded)",
                 file=sys.stderr,
             )
             sys.exit(2)
