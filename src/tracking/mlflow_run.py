@@ -6,8 +6,11 @@ logging to SQLite costs about 6x more). A run always ends in a terminal
 state: FINISHED when the body completes, FAILED on an exception (with the
 message as a tag), KILLED on Ctrl-C / SIGTERM.
 
-The store's plumbing lives beside this module: SQLite tuning in
-`sqlite_store.py`, the server's reachability check in `remote_store.py`.
+The store's plumbing lives beside this module: the check that a store is
+usable before MLflow touches it (`store_check.py`), SQLite tuning, the
+creation lock and the log checkpoint (`sqlite_store.py`), the server's
+reachability check (`remote_store.py`), a run's owner process (`owner.py`),
+passwords masked in URIs (`secrets.py`).
 """
 
 from __future__ import annotations
@@ -224,19 +227,13 @@ class TrackedRun:
         """Continue an existing run (resume from a checkpoint): RUNNING again,
         owned by this process, and a child of the sweep in progress if any.
         A RUNNING run whose owner process is alive is refused."""
-        from src.tracking.owner import owner_alive
+        from src.tracking.owner import owned_elsewhere, owner_alive
 
         client = client_for(tracking_uri)
         run = client.get_run(run_id)
         owner = run.data.tags.get(Tag.OWNER)
         if run.info.status == Status.RUNNING and owner_alive(owner):
-            error = UserError(
-                f"run {run_id} of this configuration is RUNNING in process {owner} (host:pid:start), which is "
-                "alive; it is not taken over (if that machine's process is gone, delete the run with "
-                f"`mlflow runs delete --run-id {run_id}` to train again)"
-            )
-            error.mlflow_run_id = run_id  # type: ignore[attr-defined]  # recorded already: no FAILED run for it
-            raise error
+            raise owned_elsewhere(run_id, owner)
         client.update_run(run_id, status=Status.RUNNING)
         tracked = cls(client, run_id, experiment_id)
         try:

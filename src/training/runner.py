@@ -157,11 +157,17 @@ class Prepared:
 
 def run(cfg: DictConfig) -> RunResult:
     """Train and evaluate the configured model; record everything in one MLflow run."""
+    from src.tracking.mlflow_run import client_for, resolve_tracking_uri
+    from src.tracking.owner import settle_running_runs
+
     validate(cfg)
     family = model_family(cfg.model)
     name = run_name_for(cfg)
     digest = config_hash(cfg)
-    previous = find_previous(cfg, digest) if cfg.get("resume") else Previous()
+    previous = Previous()
+    if cfg.get("resume"):
+        settle_running_runs(client_for(resolve_tracking_uri(cfg.tracking.uri)), cfg.tracking.experiment, digest)
+        previous = find_previous(cfg, digest)
     if previous.finished is not None:
         done = previous.finished
         log.info("resume: %s already has a FINISHED run %s; skipped", name, done.info.run_id)

@@ -173,10 +173,6 @@ def test_resume_inside_a_sweep_makes_skipped_and_continued_runs_children_of_the_
 
 
 def test_a_running_run_is_taken_over_only_when_its_owner_process_is_dead(mlflow_client, monkeypatch, tmp_path):
-    import socket
-    import subprocess
-    import sys
-
     from src.errors import UserError
     from src.tracking.owner import owner_tags
 
@@ -191,10 +187,39 @@ def test_a_running_run_is_taken_over_only_when_its_owner_process_is_dead(mlflow_
         run(make_config(*args))
     assert mlflow_client.get_run(run_id).info.status == "RUNNING" and len(runs_of(mlflow_client)) == 1
 
-    # Its owner is gone: a process that has exited.
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    mlflow_client.set_tag(run_id, "owner", f"{socket.gethostname()}:{gone.stdout.strip()}:1")
+    mlflow_client.set_tag(run_id, "owner", _dead_owner())  # its owner is gone
     resumed = run(make_config(*args))
     record = mlflow_client.get_run(run_id)
     assert resumed.run_id == run_id and record.info.status == "FINISHED"
     assert record.data.tags["owner"] == owner_tags()["owner"]
+
+
+def test_resume_ends_a_dead_processs_running_run_killed_and_refuses_a_live_ones(mlflow_client):
+    """A run left RUNNING by a process that died (kill -9, the OOM killer) is ended
+    KILLED when resume=true meets its configuration again; a live one is left alone."""
+    from src.errors import UserError
+    from src.tracking.owner import owner_tags
+
+    args = ("model=logistic_regression", "resume=true")
+    first = run(make_config(*args))
+    mlflow_client.update_run(first.run_id, "RUNNING")
+    mlflow_client.set_tag(first.run_id, "owner", owner_tags()["owner"])  # alive: this process
+    with pytest.raises(UserError, match="RUNNING in process"):
+        run(make_config(*args))
+    assert len(runs_of(mlflow_client)) == 1
+
+    mlflow_client.set_tag(first.run_id, "owner", _dead_owner())
+    again = run(make_config(*args))
+    assert again.run_id != first.run_id and not again.skipped
+    statuses = {r.info.run_id: r.info.status for r in runs_of(mlflow_client)}
+    assert statuses == {first.run_id: "KILLED", again.run_id: "FINISHED"}
+
+
+def _dead_owner() -> str:
+    """An owner tag naming a process of this machine that has exited."""
+    import socket
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return f"{socket.gethostname()}:{gone.stdout.strip()}:1"
