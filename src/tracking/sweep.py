@@ -24,6 +24,7 @@ from omegaconf import DictConfig
 from src.tracking.mlflow_run import PARENT_RUN_ENV
 from src.tracking.record import Artifact, Reason, RunMetric, Status, Tag
 from src.tracking.secrets import mask_secrets
+from src.tracking.sqlite_store import checkpoint
 
 # The parent run of the sweep in progress, so that an interrupt can close it.
 ACTIVE_PARENT: dict[str, Any] = {}
@@ -115,6 +116,7 @@ def close_parent(status: str) -> None:
             client.set_tag(run_id, Tag.FAILED_JOBS, str(len(failures)))
     finally:
         client.set_terminated(run_id, status)
+        checkpoint(str(client.tracking_uri))  # the parent's end too is in mlflow.db itself
         os.environ.pop(PARENT_RUN_ENV, None)
         ACTIVE_PARENT.clear()
 
