@@ -70,7 +70,7 @@ def build_report(runs: pd.DataFrame, out: Path, name: str, description: str, tra
         "",
         f"Runs: {description} ({len(runs)} runs: {len(runs) - report.n_failed} finished, "
         f"{report.n_failed} failed, diverged or killed, of which {n_diverged} diverged). "
-        f"Store: `{tracking_uri}`. Generated {time.strftime('%Y-%m-%d %H:%M:%S')}.",
+        f"Store: `{mask_secrets(tracking_uri)}`. Generated {time.strftime('%Y-%m-%d %H:%M:%S')}.",
         "",
     )
     tables: dict[str, tuple[pd.DataFrame, str]] = {}

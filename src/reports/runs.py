@@ -18,6 +18,7 @@ import pandas as pd
 
 from src.reports.analysis import default_metric
 from src.tracking.record import Artifact, Param, Status, Tag
+from src.tracking.secrets import mask_secrets
 
 # Config keys that never tell two variants of a model apart.
 NOT_A_VARIANT = ("tracking.", "dataset.train_size", "hydra.")
@@ -102,7 +103,7 @@ def search_runs(tracking_uri: str, run_filter: RunFilter) -> pd.DataFrame:
         missing = [e for e in run_filter.experiments if e not in known]
         if missing:
             raise UserError(
-                f"no experiment named {', '.join(missing)} in {tracking_uri}; "
+                f"no experiment named {', '.join(missing)} in {mask_secrets(tracking_uri)}; "
                 f"experiments there: {', '.join(sorted(known)) or 'none'}"
             )
     # search_runs is fluent-only; point it at the store and restore exactly what was

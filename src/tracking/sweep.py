@@ -41,7 +41,7 @@ class MLflowSweepCallback(Callback):
         overrides = list(config.hydra.overrides.task)
         tags = {
             Tag.SWEEP: "true",
-            Tag.SWEEP_OVERRIDES: " ".join(overrides)[:5000],
+            Tag.SWEEP_OVERRIDES: mask_secrets(" ".join(overrides))[:5000],
             Tag.LAUNCHER: str(config.hydra.launcher.get("_target_", "")).rsplit(".", 1)[-1],
             Tag.GIT_COMMIT: git_commit(),
             Tag.STUDY: config.get("study"),
