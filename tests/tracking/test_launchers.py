@@ -194,7 +194,8 @@ def test_sigterm_during_a_joblib_sweep_leaves_no_child_running(mlflow_client, tr
         "-m",
         "hydra/launcher=joblib",
         "hydra.launcher.n_jobs=2",
-        "trainer.max_epochs=10000000",
+        "model=gradient_boosting",  # a long fit, and no torch to import in each worker
+        "model.max_iter=100000000",
         "seed=0,1",
     )
     wait_until_training(mlflow_client, count=2)
