@@ -120,3 +120,20 @@ def test_a_password_in_a_configured_uri_reaches_no_param_artifact_or_error_tag(m
         raise RuntimeError(f"could not reach mysql://bob:{SECRET}@db.example/x")
     (record,) = runs_of(mlflow_client)
     assert record.data.tags["error"] == "could not reach mysql://bob:***@db.example/x"
+
+
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("postgresql+psycopg://alice:p@ss:w0rd@db:5432/mlflow", "postgresql+psycopg://alice:***@db:5432/mlflow"),
+        ("error at mysql://bob:pw@h/db; retry", "error at mysql://bob:***@h/db; retry"),
+        ("https://:token@host/path", "https://:***@host/path"),
+        ("sqlite:////tmp/a:b/mlflow.db", "sqlite:////tmp/a:b/mlflow.db"),  # no password to hide
+        ("http://user@host:5000", "http://user@host:5000"),
+    ],
+)
+def test_every_uri_password_is_masked_and_nothing_else(text, shown):
+    from src.tracking.secrets import has_password, mask_secrets
+
+    assert mask_secrets(text) == shown
+    assert has_password(text) == (shown != text)
