@@ -11,6 +11,8 @@ in MLflow, and logs them as a report run; see src/reports/report.py.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -50,11 +52,30 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    from src.errors import UserError, one_line
+    """Exit status: 0 with a report; 2 for what the user can fix (no matching
+    runs, no such store or experiment, an unusable store), 1 for any other
+    failure, 130 on Ctrl-C; each failure in one line on stderr, no traceback
+    (HYDRA_FULL_ERROR=1 shows it, as for training)."""
+    try:
+        return _report(parse_args(argv))
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while closing up stays quiet too
+        print("interrupted: no report was written", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        from src.errors import UserError, one_line
+        from src.tracking.secrets import mask_secrets
+
+        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        print(f"error: {mask_secrets(one_line(exc))}", file=sys.stderr)
+        return exc.exit_code if isinstance(exc, UserError) else 1
+
+
+def _report(args: argparse.Namespace) -> int:
     from src.reports.report import make_report
     from src.reports.runs import RunFilter
 
-    args = parse_args(argv)
     tags = {}
     for item in args.tag:
         key, sep, value = item.partition("=")
@@ -63,11 +84,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return 2
         tags[key] = value
     run_filter = RunFilter(args.experiment, args.study, tags, args.sweep)
-    try:
-        report = make_report(run_filter, args.tracking_uri, args.out, log=not args.no_log)
-    except UserError as exc:
-        print(f"error: {one_line(exc)}", file=sys.stderr)
-        return 2
+    report = make_report(run_filter, args.tracking_uri, args.out, log=not args.no_log)
     if not args.quiet:
         print("\n".join(report.summary).rstrip())
     where = report.out / Artifact.REPORT_MD
@@ -76,4 +93,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:  # between main's own handlers: as quiet
+        code = 130
+        print("interrupted: no report was written", file=sys.stderr)
+    sys.exit(code)

@@ -27,6 +27,7 @@ from src.config import register_configs
 from src.errors import ConfigError, UserError, one_line
 from src.tracking import sweep
 from src.tracking.record import Status
+from src.tracking.secrets import has_password, mask_secrets
 
 register_configs()
 FAILED_JOBS: list[str] = []  # one-line errors of the failed jobs of this process's sweep
@@ -63,7 +64,8 @@ def train(cfg: DictConfig) -> Optional[float]:
         else:
             results = [run(cfg)]
     except Exception as exc:
-        message = one_line(exc)
+        message = mask_secrets(one_line(exc))
+        _print_results(getattr(exc, "finished_results", []))  # seeds=[...]: the replicas that did not fail
         if not multirun:
             print(f"error: {message}", file=sys.stderr)
             raise SystemExit(_exit_code(exc)) from exc
@@ -74,21 +76,41 @@ def train(cfg: DictConfig) -> Optional[float]:
             record_failure(cfg, exc)
         print(f"job {HydraConfig.get().job.num} failed: {message}", file=sys.stderr, flush=True)
         return None
-    from src.tracking.mlflow_run import is_global_zero
     from src.training.objective import objective_value
+
+    _print_results(results)
+    try:  # optimized_metric, else the main metric; the mean over seeds trained together
+        return sum(objective_value(cfg, result) for result in results) / len(results)
+    except ConfigError as exc:  # a metric the runs do not log: stop loudly, in a sweep too
+        if multirun:
+            raise
+        print(f"error: {mask_secrets(str(exc))}", file=sys.stderr)
+        raise SystemExit(exc.exit_code) from exc
+
+
+def _print_results(results: list) -> None:
+    from src.tracking.mlflow_run import is_global_zero
 
     if is_global_zero():
         for result in results:
             print(
                 f"{result.run_name}: {result.main_metric}={result.value:.4f}  [mlflow run {result.run_id}]", flush=True
             )
-    try:  # optimized_metric, else the main metric; the mean over seeds trained together
-        return sum(objective_value(cfg, result) for result in results) / len(results)
-    except ConfigError as exc:  # a metric the runs do not log: stop loudly, in a sweep too
-        if multirun:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(exc.exit_code) from exc
+
+
+def _refuse_passwords(arguments: list[str]) -> None:
+    """A password in a URI on the command line would be written by Hydra into its
+    output folder (.hydra/overrides.yaml) before any run starts: refuse it first."""
+    for argument in arguments:
+        if has_password(argument):
+            print(
+                f"error: {mask_secrets(argument)} carries a password, which Hydra would write into its output "
+                "folder; leave it out of the URI: PGPASSWORD or ~/.pgpass for PostgreSQL, MLFLOW_TRACKING_USERNAME "
+                "and MLFLOW_TRACKING_PASSWORD for a tracking server (or the whole URI in $MLFLOW_TRACKING_URI, "
+                "which is not recorded)",
+                file=sys.stderr,
+            )
+            sys.exit(2)
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
@@ -109,6 +131,7 @@ def _exit_code(exc: BaseException) -> int:
 def main() -> None:
     """Run Hydra, turning every failure into one line on stderr and a non-zero exit:
     2 for a usage or config error, 1 for a failed run or sweep, 130 when interrupted."""
+    _refuse_passwords(sys.argv[1:])
     debug = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let exceptions reach us instead of Hydra's printer
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # SIGTERM ends runs as KILLED, like Ctrl-C
@@ -130,7 +153,7 @@ def main() -> None:
         sweep.abort_active_sweep(Status.FAILED)
         if debug:
             raise
-        print(f"error: {one_line(exc)}", file=sys.stderr)
+        print(f"error: {mask_secrets(one_line(exc))}", file=sys.stderr)
         sys.exit(_exit_code(exc))
 
 

@@ -26,11 +26,13 @@ from typing import Optional
 
 import pandas as pd
 
+from src.errors import UserError
 from src.reports import dataset_sections, study_sections
 from src.reports.analysis import curves_of, dataset_metric, lower_is_better, model_table, select_tuned
 from src.reports.document import DatasetView, Report, StudyView, own_files
-from src.reports.runs import RunFilter, search_runs, tidy
-from src.tracking.record import Artifact, RunMetric, Status, Tag
+from src.reports.runs import RunFilter, search_runs, tidy, what_is_there
+from src.tracking.record import Artifact, RunMetric, Tag
+from src.tracking.secrets import mask_secrets
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REPORTS_DIR = PROJECT_ROOT / "reports"
@@ -68,14 +70,9 @@ def build_report(runs: pd.DataFrame, out: Path, name: str, description: str, tra
         "",
         f"Runs: {description} ({len(runs)} runs: {len(runs) - report.n_failed} finished, "
         f"{report.n_failed} failed, diverged or killed, of which {n_diverged} diverged). "
-        f"Store: `{tracking_uri}`. Generated {time.strftime('%Y-%m-%d %H:%M:%S')}.",
+        f"Store: `{mask_secrets(tracking_uri)}`. Generated {time.strftime('%Y-%m-%d %H:%M:%S')}.",
         "",
     )
-    if runs.empty:
-        report.add("No runs matched.", "")
-        report.summary.append(f"No runs matched ({description}).")
-        return report
-
     tables: dict[str, tuple[pd.DataFrame, str]] = {}
     for dataset in sorted(runs["dataset"].unique()):
         view = dataset_view(runs[runs["dataset"] == dataset], dataset, tracking_uri)
@@ -98,10 +95,10 @@ def log_report(tracking_uri: str, experiment: str, report: Report, run_filter: R
         Tag.REPORT_FILTER: run_filter.describe(),
         Tag.GIT_COMMIT: git_commit(),
     }
-    run = TrackedRun.start(tracking_uri, experiment, f"report-{report.name}", tags, nested=False)
-    run.add_metrics({RunMetric.N_RUNS: report.n_runs, RunMetric.N_FAILED: report.n_failed})
-    run.log_artifacts(report.out)
-    run.finish(Status.FINISHED)
+    # A Ctrl-C or an error while the files upload ends the run KILLED / FAILED, never RUNNING.
+    with TrackedRun.start(tracking_uri, experiment, f"report-{report.name}", tags, nested=False) as run:
+        run.add_metrics({RunMetric.N_RUNS: report.n_runs, RunMetric.N_FAILED: report.n_failed})
+        run.log_artifacts(report.out)
     return run.run_id
 
 
@@ -111,7 +108,9 @@ def make_report(
     out: Optional[Path] = None,
     log: bool = True,
 ) -> Report:
-    """Read the runs, write report.md and its PNGs into `out`, log them as a report run."""
+    """Read the runs, write report.md and its PNGs into `out`, log them as a report run.
+    No matching run is an error (a one-line UserError saying what the store holds),
+    and so is a store that does not exist: the report never creates one."""
     import os
 
     import matplotlib
@@ -122,6 +121,8 @@ def make_report(
 
     uri = resolve_tracking_uri(tracking_uri)
     runs = tidy(search_runs(uri, run_filter))
+    if runs.empty:
+        raise UserError(f"no runs match {run_filter.describe()} in {mask_secrets(uri)}; {what_is_there(uri)}")
     name = run_filter.name()
     out = Path(out) if out is not None else REPORTS_DIR / name
     report = build_report(runs, out, name, run_filter.describe(), uri)

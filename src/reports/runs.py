@@ -18,6 +18,7 @@ import pandas as pd
 
 from src.reports.analysis import default_metric
 from src.tracking.record import Artifact, Param, Status, Tag
+from src.tracking.secrets import mask_secrets
 
 # Config keys that never tell two variants of a model apart.
 NOT_A_VARIANT = ("tracking.", "dataset.train_size", "hydra.")
@@ -96,13 +97,13 @@ def search_runs(tracking_uri: str, run_filter: RunFilter) -> pd.DataFrame:
     from src.errors import UserError
     from src.tracking.mlflow_run import client_for, fluent_tracking_uri
 
-    client = client_for(tracking_uri)
+    client = client_for(tracking_uri, create=False)
     if run_filter.experiments:
         known = {e.name for e in client.search_experiments()}
         missing = [e for e in run_filter.experiments if e not in known]
         if missing:
             raise UserError(
-                f"no experiment named {', '.join(missing)} in {tracking_uri}; "
+                f"no experiment named {', '.join(missing)} in {mask_secrets(tracking_uri)}; "
                 f"experiments there: {', '.join(sorted(known)) or 'none'}"
             )
     # search_runs is fluent-only; point it at the store and restore exactly what was
@@ -121,6 +122,26 @@ def search_runs(tracking_uri: str, run_filter: RunFilter) -> pd.DataFrame:
         frame = frame[frame[parent] == _sweep_parent(frame, run_filter.sweep)]
     keep = (frame[sweep] != "true") & (frame[report] != "true")
     return frame[keep].reset_index(drop=True)
+
+
+def what_is_there(tracking_uri: str) -> str:
+    """What the store holds, for an error saying that nothing matched: its experiments and studies."""
+    from src.tracking.mlflow_run import client_for
+
+    client = client_for(tracking_uri, create=False)
+    experiments = sorted(e.name for e in client.search_experiments())
+    runs = (
+        client.search_runs([e.experiment_id for e in client.search_experiments()], max_results=5000)
+        if experiments
+        else []
+    )
+    studies = sorted({r.data.tags[Tag.STUDY] for r in runs if r.data.tags.get(Tag.STUDY)})
+    if not runs:
+        return "the store holds no runs (train some with python -m src.train)"
+    return (
+        f"experiments there: {', '.join(experiments)}; studies: {', '.join(studies) or 'none'} "
+        "(pick with --experiment / --study)"
+    )
 
 
 def _sweep_parent(frame: pd.DataFrame, sweep: str) -> str:

@@ -6,8 +6,11 @@ logging to SQLite costs about 6x more). A run always ends in a terminal
 state: FINISHED when the body completes, FAILED on an exception (with the
 message as a tag), KILLED on Ctrl-C / SIGTERM.
 
-The store's plumbing lives beside this module: SQLite tuning in
-`sqlite_store.py`, the server's reachability check in `remote_store.py`.
+The store's plumbing lives beside this module: the check that a store is
+usable before MLflow touches it (`store_check.py`), SQLite tuning, the
+creation lock and the log checkpoint (`sqlite_store.py`), the server's
+reachability check (`remote_store.py`), a run's owner process (`owner.py`),
+passwords masked in URIs (`secrets.py`).
 """
 
 from __future__ import annotations
@@ -23,8 +26,11 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Optional
 
 from src.errors import DivergedError, UserError, one_line
+from src.tracking.owner import owner_tags
 from src.tracking.record import Reason, RunMetric, Status, Tag
-from src.tracking.sqlite_store import sqlite_database, tune_sqlite_store
+from src.tracking.secrets import mask_secrets
+from src.tracking.sqlite_store import checkpoint, creation_lock, sqlite_database, tune_sqlite_store
+from src.tracking.store_check import check_store, short_error
 
 # The default store sits at the repository root whatever the working directory
 # (Hydra output folders, multirun jobs) is.
@@ -34,6 +40,7 @@ PARENT_RUN_ENV = "MLFLOW_PARENT_RUN_ID"
 
 _MAX_PARAM_CHARS = 6000
 _BATCH = 1000  # log_batch accepts up to 1000 metrics, 100 params, 100 tags per call
+_OPENED: set[str] = set()  # stores this process has checked and opened
 
 
 def is_global_zero() -> bool:
@@ -57,13 +64,13 @@ def resolve_tracking_uri(uri: Optional[str] = None) -> str:
     return value
 
 
-def client_for(uri: str):
+def client_for(uri: str, create: bool = True):
+    """An MlflowClient on a store checked to be usable (src/tracking/store_check.py):
+    an unreachable, read-only or corrupt store fails here, in seconds and one
+    line naming it. create=False refuses to create a store that does not exist."""
     import logging
 
     from mlflow.tracking import MlflowClient
-
-    if uri.startswith("sqlite:"):
-        tune_sqlite_store(uri)
 
     # Keep stderr to our one-line messages: MLflow announces creating its tables at INFO.
     for name in ("mlflow", "alembic"):
@@ -73,7 +80,20 @@ def client_for(uri: str):
         from src.tracking.remote_store import check_server
 
         check_server(uri)  # an unreachable server fails now, in one line, instead of after minutes of retries
-    return MlflowClient(tracking_uri=uri)
+        return MlflowClient(tracking_uri=uri)
+    if uri in _OPENED:
+        return MlflowClient(tracking_uri=uri)
+    check_store(uri, create)
+    if uri.startswith("sqlite:"):
+        tune_sqlite_store(uri)
+    try:
+        with creation_lock(uri):  # a new store's schema is created by one process at a time
+            client = MlflowClient(tracking_uri=uri)  # opens the store (MLflow caches it per URI)
+            _ = client._tracking_client.store
+    except Exception as exc:
+        raise UserError(f"cannot open the MLflow store at {mask_secrets(uri)}: {short_error(exc)}") from None
+    _OPENED.add(uri)
+    return client
 
 
 def ensure_experiment(client: Any, name: str) -> str:
@@ -145,13 +165,6 @@ def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _short(exc: BaseException) -> str:
-    """One line of a store error, without SQLAlchemy's statement dump."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    first = lines[0] if lines else type(exc).__name__
-    return first.split(" [SQL", 1)[0].split(" (Background on this error", 1)[0]
-
-
 @contextmanager
 def _sigint_deferred() -> Iterator[None]:
     """Let the run's final write complete even if Ctrl-C is pressed again."""
@@ -175,6 +188,7 @@ class TrackedRun:
         self._metrics: list[Any] = []
         self._params: dict[str, str] = {}
         self._tags: dict[str, str] = {}
+        self.ended = False
 
     @classmethod
     def start(
@@ -195,7 +209,7 @@ class TrackedRun:
         try:
             client = client_for(tracking_uri)
             experiment_id = ensure_experiment(client, experiment)
-            all_tags = {k: str(v) for k, v in tags.items() if v is not None}
+            all_tags = {k: str(v) for k, v in tags.items() if v is not None} | owner_tags()
             parent = parent_run_id or (os.environ.get(PARENT_RUN_ENV) if nested else None)
             if parent:
                 all_tags[Tag.PARENT_RUN_ID] = parent
@@ -203,21 +217,32 @@ class TrackedRun:
         except UserError:
             raise
         except Exception as exc:
-            raise UserError(f"cannot write to the MLflow store at {tracking_uri}: {_short(exc)}") from None
+            raise UserError(
+                f"cannot write to the MLflow store at {mask_secrets(tracking_uri)}: {short_error(exc)}"
+            ) from None
         return cls(client, run.info.run_id, experiment_id)
 
     @classmethod
     def reopen(cls, tracking_uri: str, run_id: str, experiment_id: str) -> TrackedRun:
-        """Continue an existing run (resume from a checkpoint): RUNNING again."""
+        """Continue an existing run (resume from a checkpoint): RUNNING again,
+        owned by this process, and a child of the sweep in progress if any.
+        A RUNNING run whose owner process is alive is refused."""
+        from src.tracking.owner import owned_elsewhere, owner_alive
+
         client = client_for(tracking_uri)
+        run = client.get_run(run_id)
+        owner = run.data.tags.get(Tag.OWNER)
+        if run.info.status == Status.RUNNING and owner_alive(owner):
+            raise owned_elsewhere(run_id, owner)
         client.update_run(run_id, status=Status.RUNNING)
         tracked = cls(client, run_id, experiment_id)
         try:
-            run = client.get_run(run_id)
             if Tag.ERROR in run.data.tags:  # the earlier attempt's error no longer describes the run
                 client.delete_tag(run_id, Tag.ERROR)
-            client.set_tag(run_id, Tag.STATUS_REASON, Reason.RESUMED)
-            client.set_tag(run_id, Tag.RESUMED, "true")
+            tags = {Tag.STATUS_REASON: Reason.RESUMED, Tag.RESUMED: "true", **owner_tags()}
+            for key, value in tags.items():
+                client.set_tag(run_id, key, value)
+            join_active_sweep(client, run_id)
         except BaseException:
             client.set_terminated(run_id, Status.FAILED)
             raise
@@ -267,6 +292,10 @@ class TrackedRun:
         self.client.log_artifacts(self.run_id, str(local_dir), artifact_path)
 
     def finish(self, status: str = Status.FINISHED) -> None:
+        """End the run with `status` (once: a run already ended stays as it is)."""
+        if self.ended:
+            return
+        self.ended = True
         with _sigint_deferred():
             try:
                 self.flush()
@@ -274,16 +303,20 @@ class TrackedRun:
                 # The run's record is incomplete: it must not read as FINISHED.
                 status = Status.FAILED
                 with suppress(Exception):
-                    self.client.set_tag(self.run_id, Tag.ERROR, f"writing the run's results failed: {_short(exc)}")
+                    self.client.set_tag(self.run_id, Tag.ERROR, f"writing the run's results failed: {short_error(exc)}")
                 raise
             finally:
                 self.client.set_terminated(self.run_id, status)
+                # The run is now in the database file itself, not only in its write-ahead log.
+                checkpoint(str(self.client.tracking_uri))
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> TrackedRun:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
+        if self.ended:  # ended on its own (a replica of seeds=[...] that diverged)
+            return False
         if exc is None:
             self.finish(Status.FINISHED)
             return False
@@ -298,12 +331,21 @@ class TrackedRun:
                     Reason.INVALID_INPUT if isinstance(exc, UserError) else Reason.EXCEPTION
                 )
             try:
-                self.set_tags({Tag.STATUS_REASON: reason, Tag.ERROR: one_line(exc)[:5000]})
+                self.set_tags({Tag.STATUS_REASON: reason, Tag.ERROR: mask_secrets(one_line(exc))[:5000]})
                 if isinstance(exc, DivergedError):
                     self.add_metrics({RunMetric.DIVERGED_EPOCH: exc.epoch})
             finally:
                 self.finish(status)
         return False
+
+
+def join_active_sweep(client: Any, run_id: str) -> None:
+    """Make an earlier run a child of the sweep in progress (a job that
+    resume=true skipped or continued), so that the sweep's summary and
+    `src.report --sweep latest` count it."""
+    parent = os.environ.get(PARENT_RUN_ENV)
+    if parent and parent != run_id:
+        client.set_tag(run_id, Tag.PARENT_RUN_ID, parent)
 
 
 class _Nothing:

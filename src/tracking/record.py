@@ -34,6 +34,8 @@ class Tag:
     EPOCHS_TRAINED = "epochs_trained"
     RESUMED = "resumed"
     RESUMED_FROM_EPOCH = "resumed_from_epoch"
+    # The process that runs the run (host:pid:start time): resume takes over a RUNNING run only if it is gone.
+    OWNER = "owner"
     # Seeds trained together (seeds=[...]): how many, and which.
     TRAINED_TOGETHER = "trained_together"
     SEEDS = "seeds"

@@ -16,14 +16,22 @@ cannot be opened from a read-only copy or mount, so at exit the process
 resets the store to rollback-journal mode (about 1 ms; when another process
 still has it open, the last one out does it). WAL needs the store on a local
 disk, not a network file system.
+
+A WAL store keeps its latest commits in `mlflow.db-wal` until a checkpoint
+copies them into `mlflow.db`; so that a plain copy of `mlflow.db` holds every
+finished run even after a kill -9, each run's end checkpoints the log
+(`checkpoint`). Creating a new store runs MLflow's schema migrations, which two
+processes must not run at once: `creation_lock` serializes them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-from contextlib import suppress
+import tempfile
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 PREFIX = "sqlite:///"
 
@@ -100,3 +108,43 @@ def reset_journals() -> None:
                 connection.close()
         except sqlite3.Error:
             pass  # still open elsewhere (that process resets it) or gone
+
+
+@contextmanager
+def creation_lock(uri: str) -> Iterator[None]:
+    """Hold an exclusive lock, across processes of this machine, while the
+    store at `uri` is opened (and, if new, created and migrated): two sweeps
+    started at once on a new store would otherwise both migrate its schema,
+    and one would fail (`duplicate column name`). The lock file lives in the
+    temporary folder, keyed by the store's path, so nothing is added beside the
+    store; other URIs need no lock."""
+    database = sqlite_database(uri)
+    if database is None:
+        yield
+        return
+    import fcntl
+
+    key = hashlib.sha256(os.path.realpath(database).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"mlvsdl-store-{key}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def checkpoint(uri: str) -> None:
+    """Copy the write-ahead log of the store at `uri` into the database file
+    (when this process put it in WAL mode): what is committed is then in
+    `mlflow.db` itself, whatever happens to the process next. About 1 ms."""
+    import sqlite3
+
+    database = sqlite_database(uri)
+    if database is None or os.path.realpath(database) not in _STORES:
+        return
+    with suppress(sqlite3.Error):  # busy for 5 s (another writer): its own run's end checkpoints
+        connection = sqlite3.connect(database, timeout=5)
+        try:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            connection.close()

@@ -22,7 +22,9 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from src.tracking.mlflow_run import PARENT_RUN_ENV
-from src.tracking.record import Artifact, RunMetric, Status, Tag
+from src.tracking.record import Artifact, Reason, RunMetric, Status, Tag
+from src.tracking.secrets import mask_secrets
+from src.tracking.sqlite_store import checkpoint
 
 # The parent run of the sweep in progress, so that an interrupt can close it.
 ACTIVE_PARENT: dict[str, Any] = {}
@@ -32,14 +34,14 @@ LAST_SWEEP_FAILURES: list[str] = []
 
 class MLflowSweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        from src.errors import UserError
+        from src.errors import UserError, one_line
         from src.tracking.mlflow_run import TrackedRun, git_commit, resolve_tracking_uri
 
         LAST_SWEEP_FAILURES.clear()
         overrides = list(config.hydra.overrides.task)
         tags = {
             Tag.SWEEP: "true",
-            Tag.SWEEP_OVERRIDES: " ".join(overrides)[:5000],
+            Tag.SWEEP_OVERRIDES: mask_secrets(" ".join(overrides))[:5000],
             Tag.LAUNCHER: str(config.hydra.launcher.get("_target_", "")).rsplit(".", 1)[-1],
             Tag.GIT_COMMIT: git_commit(),
             Tag.STUDY: config.get("study"),
@@ -50,11 +52,13 @@ class MLflowSweepCallback(Callback):
             # (by the shell, or a sweep of this process that never closed) must not nest it.
             uri = resolve_tracking_uri(config.tracking.uri)
             run = TrackedRun.start(uri, config.tracking.experiment, name, tags, nested=False)
-        except UserError as exc:
+        except Exception as exc:
             # Hydra turns a callback's exception into a warning and goes on to
-            # launch every job; an unreachable server stops the sweep here instead.
-            print(f"error: {exc}", file=sys.stderr, flush=True)
-            raise SystemExit(exc.exit_code) from None
+            # launch every job, which would then have no parent, no summary and
+            # no --sweep latest link: a sweep whose parent cannot be created stops here.
+            print(f"error: the sweep's parent run could not be created: {mask_secrets(one_line(exc))}",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            raise SystemExit(exc.exit_code if isinstance(exc, UserError) else 1) from None
         os.environ[PARENT_RUN_ENV] = run.run_id
         if not str(config.hydra.launcher.get("_target_", "")).endswith("BasicLauncher"):
             from src.startup import resume_collector
@@ -88,6 +92,7 @@ def close_parent(status: str) -> None:
             filter_string=f"tags.`{Tag.PARENT_RUN_ID}` = '{run_id}'",
             max_results=50000,
         )
+        children = [_close_orphan(client, child, status) for child in children]
         table = sweep_summary(children)
         failures = [
             f"{r.info.run_name}: {r.data.tags.get(Tag.ERROR, r.info.status)}"
@@ -111,6 +116,7 @@ def close_parent(status: str) -> None:
             client.set_tag(run_id, Tag.FAILED_JOBS, str(len(failures)))
     finally:
         client.set_terminated(run_id, status)
+        checkpoint(str(client.tracking_uri))  # the parent's end too is in mlflow.db itself
         os.environ.pop(PARENT_RUN_ENV, None)
         ACTIVE_PARENT.clear()
 
@@ -121,3 +127,21 @@ def abort_active_sweep(status: str) -> None:
     if ACTIVE_PARENT:
         close_parent(status)
         print(f"the sweep's parent run was marked {status}", file=sys.stderr)
+
+
+def _close_orphan(client: Any, child: Any, status: str) -> Any:
+    """A child still RUNNING once its sweep ends lost its process (a launcher's
+    worker killed with the launcher by SIGTERM, or by the out-of-memory killer):
+    end it KILLED when the sweep was stopped, else FAILED, so that no run stays
+    RUNNING for good. Returns the child as it now stands."""
+    if child.info.status != Status.RUNNING:
+        return child
+    run_id = child.info.run_id
+    if status == Status.KILLED:
+        client.set_tag(run_id, Tag.STATUS_REASON, Reason.INTERRUPTED)
+        client.set_terminated(run_id, Status.KILLED)
+    else:
+        client.set_tag(run_id, Tag.STATUS_REASON, Reason.EXCEPTION)
+        client.set_tag(run_id, Tag.ERROR, "the job's process ended without closing its run")
+        client.set_terminated(run_id, Status.FAILED)
+    return client.get_run(run_id)

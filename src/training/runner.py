@@ -105,8 +105,11 @@ def recorded_config(cfg: DictConfig) -> dict[str, Any]:
     """The resolved config groups the run's model family reads, and the run
     settings: what the run logs as params and as config.yaml. A classical run
     carries none of the MLP's activation, loss, optimizer or trainer settings."""
+    from src.tracking.secrets import masked
+
     resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
-    return family_config(resolved, model_family(cfg.model))  # type: ignore[arg-type]
+    # A password in any URI (tracking.uri=postgresql://user:pw@...) is never recorded.
+    return masked(family_config(resolved, model_family(cfg.model)))  # type: ignore[arg-type]
 
 
 def log_config(cfg: DictConfig, tracked: Any) -> None:
@@ -129,6 +132,14 @@ def start_run(cfg: DictConfig, reopen: Optional[Any] = None):
     return TrackedRun.start(uri, cfg.tracking.experiment, run_name_for(cfg), tags)
 
 
+def _join_active_sweep(cfg: DictConfig, run_id: str) -> None:
+    """A skipped job's run counts in the sweep in progress (its summary, --sweep latest)."""
+    from src.tracking.mlflow_run import client_for, is_global_zero, join_active_sweep, resolve_tracking_uri
+
+    if is_global_zero():
+        join_active_sweep(client_for(resolve_tracking_uri(cfg.tracking.uri)), run_id)
+
+
 def record_failure(cfg: DictConfig, exc: BaseException) -> str:
     """Record a job that failed before its run started (a sweep's config error)
     as a FAILED run, so that the sweep's summary lists it."""
@@ -148,15 +159,22 @@ class Prepared:
 
 def run(cfg: DictConfig) -> RunResult:
     """Train and evaluate the configured model; record everything in one MLflow run."""
+    from src.tracking.mlflow_run import client_for, resolve_tracking_uri
+    from src.tracking.owner import settle_running_runs
+
     validate(cfg)
     family = model_family(cfg.model)
     name = run_name_for(cfg)
     digest = config_hash(cfg)
-    previous = find_previous(cfg, digest) if cfg.get("resume") else Previous()
+    previous = Previous()
+    if cfg.get("resume"):
+        settle_running_runs(client_for(resolve_tracking_uri(cfg.tracking.uri)), cfg.tracking.experiment, digest)
+        previous = find_previous(cfg, digest)
     if previous.finished is not None:
         done = previous.finished
         log.info("resume: %s already has a FINISHED run %s; skipped", name, done.info.run_id)
         print(f"{name}: skipped, already FINISHED as mlflow run {done.info.run_id}", flush=True)
+        _join_active_sweep(cfg, done.info.run_id)
         return RunResult(
             done.info.run_id,
             done.info.run_name,

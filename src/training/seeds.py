@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from omegaconf import DictConfig, open_dict
 from threadpoolctl import threadpool_limits
 
-from src.errors import ConfigError
+from src.errors import ConfigError, DivergedError
 from src.models import build_estimator, model_family
 from src.tracking.record import Tag
 from src.training.runner import RunResult, evaluate_and_record, log_config, prepare_data, start_run, validate
@@ -32,9 +32,8 @@ def config_for_seed(cfg: DictConfig, seed: int) -> DictConfig:
 
 
 def run_seeds(cfg: DictConfig) -> list[RunResult]:
-    """Train the MLP once per seed in `cfg.seeds`, all at once; one MLflow run each."""
-    from src.models.stacked_estimator import StackedMLPEstimator
-
+    """Train the MLP once per seed in `cfg.seeds`, all at once; one MLflow run each.
+    A replica that diverges fails its own run only (ReplicasDiverged once the others are recorded)."""
     seeds = list(cfg.seeds)
     if model_family(cfg.model) != "deep":
         raise ConfigError(f"seeds=[...] trains MLPs together; model={cfg.model.name} is not one (use seed=0,1,2 -m)")
@@ -59,7 +58,7 @@ def run_seeds(cfg: DictConfig) -> list[RunResult]:
     configs = [config_for_seed(cfg, seed) for seed in seeds]
     for one in configs:
         validate(one)
-    with ExitStack() as stack:  # every run ends FAILED / KILLED if anything goes wrong
+    with ExitStack() as stack:  # every run still open ends FAILED / KILLED if anything goes wrong
         runs = [stack.enter_context(start_run(one)) for one in configs]
         prepared = []
         for one, tracked in zip(configs, runs):
@@ -69,24 +68,77 @@ def run_seeds(cfg: DictConfig) -> list[RunResult]:
         sizes = {len(p.data.y_train) for p in prepared}
         if len(sizes) != 1:
             raise ConfigError(f"seeds={seeds}: the training splits differ in size ({sorted(sizes)})")
-        first = prepared[0].dataset
-        estimator = StackedMLPEstimator(build_estimator(configs[0], first.task, first.n_classes), seeds)
-        with threadpool_limits(None):  # the stacked model sets its own thread budget
-            started = time.perf_counter()
-            try:
-                estimator.fit(
-                    [p.data.X_train for p in prepared],
-                    [p.data.y_train for p in prepared],
-                    [p.data.X_val for p in prepared],
-                    [p.data.y_val for p in prepared],
-                )
-            finally:
-                for k, tracked in enumerate(runs):
-                    tracked.add_history(getattr(estimator, "histories_", [[]] * len(runs))[k])
-            shared = time.perf_counter() - started
-        results = []
+        try:
+            fits = _fit_replicas(configs[0], prepared, seeds)
+        except BaseException as exc:  # Ctrl-C, an error: the epochs before it are kept
+            for tracked, history in zip(runs, getattr(exc, "histories", None) or []):
+                tracked.add_history(history)
+            raise
+        results, diverged = [], []
         for k, (one, tracked, data) in enumerate(zip(configs, runs, prepared)):
+            estimator, history, fit_time, shared, error = fits[k]
+            tracked.add_history(history)
+            if error is not None:  # this replica diverged: its run alone ends FAILED
+                tracked.__exit__(type(error), error, None)
+                diverged.append(f"seed {seeds[k]}: {error}")
+                continue
             # fit_time_s is this seed's share of the joint fit; the whole is logged beside it.
             tracked.add_metrics({"fit_time_shared_s": shared})
-            results.append(evaluate_and_record(one, tracked, data, estimator.replica(k), shared / len(seeds)))
+            results.append(evaluate_and_record(one, tracked, data, estimator, fit_time))
+    if diverged:
+        raise ReplicasDiverged(diverged, len(seeds), results)
     return results
+
+
+class ReplicasDiverged(Exception):
+    """Some replicas of seeds=[...] diverged; their runs are FAILED, the others' FINISHED."""
+
+    def __init__(self, diverged: list[str], total: int, finished_results: list[RunResult]):
+        super().__init__(f"{len(diverged)} of {total} seeds diverged ({'; '.join(diverged)}); the other runs finished")
+        self.finished_results = finished_results
+        self.mlflow_run_id = "recorded"  # each replica's run holds its own fate: no FAILED run to add
+
+
+def _fit_replicas(cfg: DictConfig, prepared: list, seeds: list[int]) -> list[tuple]:
+    """Fit the replicas together; per replica (estimator, history, fit_time_s,
+    the joint fit's seconds, DivergedError or None). When a replica diverges the
+    joint training stops for all, so each replica is then trained alone (each
+    equals the single run with its seed): only the ones that diverge alone fail."""
+    fitted = _fit_together(cfg, prepared, seeds)
+    if not isinstance(fitted[0], DivergedError):
+        estimator, shared = fitted
+        return [(estimator.replica(k), estimator.histories_[k], shared / len(seeds), shared, None)
+                for k in range(len(seeds))]  # fmt: skip
+    fits = []
+    for k, seed in enumerate(seeds):
+        alone = _fit_together(cfg, prepared[k : k + 1], [seed], joint=False)
+        if isinstance(alone[0], DivergedError):
+            fits.append((None, alone[1], None, None, alone[0]))
+        else:
+            estimator, seconds = alone
+            fits.append((estimator.replica(0), estimator.histories_[0], seconds, seconds, None))
+    return fits
+
+
+def _fit_together(cfg: DictConfig, prepared: list, seeds: list[int], joint: bool = True) -> tuple:
+    """(the fitted stacked estimator, seconds), or (the DivergedError, the epochs before it) of the first replica."""
+    from src.models.stacked_estimator import StackedMLPEstimator
+
+    first = prepared[0].dataset
+    estimator = StackedMLPEstimator(build_estimator(cfg, first.task, first.n_classes), seeds)
+    with threadpool_limits(None):  # the stacked model sets its own thread budget
+        started = time.perf_counter()
+        try:
+            estimator.fit(
+                [p.data.X_train for p in prepared],
+                [p.data.y_train for p in prepared],
+                [p.data.X_val for p in prepared],
+                [p.data.y_val for p in prepared],
+            )
+        except DivergedError as error:
+            return error, getattr(estimator, "histories_", [[]])[0]
+        except BaseException as error:
+            if joint:  # one history per run
+                error.histories = getattr(estimator, "histories_", None)  # type: ignore[attr-defined]
+            raise
+    return estimator, time.perf_counter() - started

@@ -1,14 +1,20 @@
 """The report (`python -m src.report`): from MLflow runs to report.md, its PNGs and a report run."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import pandas as pd
 import pytest
 
 from src import report as cli
-from src.errors import DivergedError
+from src.errors import DivergedError, UserError
 from src.reports import report as rep
 from src.reports.runs import RunFilter, search_runs
 from src.training import runner
-from tests.conftest import make_config, run_cli, runs_of
+from tests.conftest import ROOT, make_config, run_cli, runs_of
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -127,13 +133,69 @@ def test_a_diverging_learning_rate_is_reported_as_diverged(tracking_uri, tmp_pat
     assert "| mlp (lr=10) | deep | — | 0 | — |" in text
 
 
-def test_an_empty_store_gives_an_empty_report_not_a_crash(tracking_uri, tmp_path):
-    report = rep.make_report(RunFilter(study="nothing_here"), tracking_uri, tmp_path / "empty", log=False)
-    assert report.n_runs == 0
-    assert "No runs matched." in (tmp_path / "empty" / "report.md").read_text()
+def _report_cli(*args: str, uri: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri}
+    env.pop("HYDRA_FULL_ERROR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "src.report", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def _one_line(proc: subprocess.CompletedProcess) -> str:
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr[-3000:]
+    return lines[0]
+
+
+def test_no_matching_run_is_a_one_line_error_and_logs_no_report_run(tracking_uri, tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    runner.run(make_config("model=logistic_regression", "study=here"))  # the store holds a run of study "here"
+    with pytest.raises(UserError, match="no runs match study=nothing_here .* studies: here"):
+        rep.make_report(RunFilter(study="nothing_here"), tracking_uri, tmp_path / "empty")
+    started = time.monotonic()
+    proc = _report_cli("--study", "nosuch", "--out", str(tmp_path / "cli"), uri=tracking_uri)
+    assert proc.returncode == 2 and "no runs match study=nosuch" in _one_line(proc)
+    assert time.monotonic() - started < 20
+    assert [r.data.tags.get("report") for r in runs_of(MlflowClient(tracking_uri))] == [None]  # no report run
+
+
+def test_an_empty_store_is_a_one_line_error(tracking_uri, tmp_path):
+    from src.tracking.mlflow_run import client_for, ensure_experiment
+
+    ensure_experiment(client_for(tracking_uri), "mlvsdl")
+    proc = _report_cli("--out", str(tmp_path / "r"), uri=tracking_uri)
+    assert proc.returncode == 2 and "the store holds no runs" in _one_line(proc)
+
+
+def test_the_report_never_creates_a_store(tmp_path):
+    typo = tmp_path / "mlfow.db"
+    proc = _report_cli("--tracking-uri", f"sqlite:///{typo}", "--out", str(tmp_path / "r"), uri="sqlite:///unused")
+    assert proc.returncode == 2 and f"no MLflow store at {typo}" in _one_line(proc)
+    assert not typo.exists()
+
+
+def test_ctrl_c_in_the_report_ends_quietly(tracking_uri, tmp_path):
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "src.report", "--out", str(tmp_path / "r")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.0)  # early: still importing pandas, matplotlib and MLflow
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr[-3000:]
+    assert [line for line in stderr.splitlines() if line.strip()] == ["interrupted: no report was written"]
 
 
 def test_an_unknown_experiment_is_a_one_line_error(tracking_uri, capsys):
+    from src.tracking.mlflow_run import client_for, ensure_experiment
+
+    ensure_experiment(client_for(tracking_uri), "mlvsdl")  # a store, without that experiment
     assert cli.main(["--experiment", "no_such_experiment", "--no-log"]) == 2
     assert "no experiment named no_such_experiment" in capsys.readouterr().err
 

@@ -183,3 +183,26 @@ def test_a_non_integer_device_count_is_refused_by_the_slurm_launcher():
     HydraConfig.instance().set_config(cfg)
     with pytest.raises(Exception, match="tasks_per_node"):
         instantiate(cfg.hydra.launcher)
+
+
+def test_sigterm_during_a_joblib_sweep_leaves_no_child_running(mlflow_client, tracking_uri, tmp_path):
+    """joblib's workers die with the launcher and cannot close their runs: the
+    launcher closes them on its way out, KILLED like the parent."""
+    proc = start_training(
+        tracking_uri,
+        tmp_path,
+        "-m",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        "model=gradient_boosting",  # a long fit, and no torch to import in each worker
+        "model.max_iter=100000000",
+        "seed=0,1",
+    )
+    wait_until_training(mlflow_client, count=2)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr[-2000:]
+    parent, children = parent_and_children(mlflow_client)
+    assert parent.info.status == "KILLED"
+    assert sorted(c.info.status for c in children) == ["KILLED", "KILLED"], stderr[-2000:]
+    assert {c.data.tags.get("status_reason") for c in children} == {"interrupted"}

@@ -90,8 +90,11 @@ def test_the_report_leaves_the_store_in_rollback_journal_mode(tmp_path):
         [
             sys.executable,
             "-c",
-            f"from src.tracking.mlflow_run import client_for, ensure_experiment; "
-            f"ensure_experiment(client_for('sqlite:///{store}'), 'mlvsdl')",
+            # One finished run of study main: a report of no runs is an error, not a report.
+            f"from src.tracking.mlflow_run import TrackedRun; "
+            f"r = TrackedRun.start('sqlite:///{store}', 'mlvsdl', 'r', "
+            f"{{'study': 'main', 'model': 'm', 'dataset': 'd', 'main_metric': 'test_accuracy'}}); "
+            f"r.add_metrics({{'test_accuracy': 0.5}}); r.finish()",
         ],
         cwd=ROOT,
         check=True,
@@ -107,6 +110,6 @@ def test_the_report_leaves_the_store_in_rollback_journal_mode(tmp_path):
         timeout=300,
     )
     assert report.returncode == 0, report.stderr
-    assert "No runs matched." in (out / "report.md").read_text()
+    assert "# Report: main" in (out / "report.md").read_text()
     assert "[mlflow report run " in report.stdout  # the report wrote its run into the store
     assert sqlite3.connect(store).execute("PRAGMA journal_mode").fetchone()[0] == "delete"

@@ -59,3 +59,81 @@ def test_the_server_helpers_default_to_loopback():
     assert inspect.signature(server.server_command).parameters["host"].default == "127.0.0.1"
     command = server.server_command("postgresql://x@127.0.0.1/db", "/tmp/a")
     assert command[command.index("--host") + 1] == "127.0.0.1"
+
+
+SECRET = "planted-pw-77"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _files_holding(folder: Path, secret: str) -> list[str]:
+    return [str(p) for p in folder.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+
+
+@pytest.mark.parametrize("sweep", [(), ("-m", "seed=0,1")], ids=["run", "sweep"])
+def test_an_unreachable_database_uri_with_a_password_fails_fast_without_showing_it(sweep, tmp_path):
+    import time
+
+    from tests.conftest import run_cli
+
+    uri = f"postgresql+psycopg://alice:{SECRET}@127.0.0.1:{_free_port()}/mlflow"  # nothing listens there
+    started = time.monotonic()
+    proc = run_cli(*sweep, "model=logistic_regression", f"hydra.run.dir={tmp_path / 'run'}",
+                   f"hydra.sweep.dir={tmp_path / 'sweep'}", env={"MLFLOW_TRACKING_URI": uri}, timeout=60)  # fmt: skip
+    assert time.monotonic() - started < 30
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "alice:***@127.0.0.1" in lines[0] and "cannot be reached" in lines[0], proc.stderr
+    assert SECRET not in proc.stdout + proc.stderr
+    assert not _files_holding(tmp_path, SECRET)
+
+
+def test_a_password_on_the_command_line_is_refused_before_hydra_writes_anything(tmp_path):
+    from tests.conftest import run_cli
+
+    uri = f"postgresql+psycopg://alice:{SECRET}@db.example:5432/mlflow"
+    proc = run_cli(f"tracking.uri={uri}", f"hydra.run.dir={tmp_path / 'run'}", timeout=60)
+    assert proc.returncode == 2
+    assert "alice:***@db.example" in proc.stderr and "PGPASSWORD" in proc.stderr
+    assert SECRET not in proc.stdout + proc.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_password_in_a_configured_uri_reaches_no_param_artifact_or_error_tag(mlflow_client, tracking_uri):
+    from omegaconf import OmegaConf
+
+    from src.tracking.mlflow_run import TrackedRun, flatten
+    from src.training.runner import recorded_config
+
+    cfg = make_config(f"tracking.uri=postgresql+psycopg://alice:{SECRET}@db.example/mlflow")
+    recorded = recorded_config(cfg)  # what becomes the params and the config.yaml artifact
+    assert recorded["tracking"]["uri"] == "postgresql+psycopg://alice:***@db.example/mlflow"
+    assert SECRET not in str(flatten(recorded)) and SECRET not in OmegaConf.to_yaml(recorded)
+
+    with pytest.raises(RuntimeError), TrackedRun.start(tracking_uri, "mlvsdl", "r", {}):
+        raise RuntimeError(f"could not reach mysql://bob:{SECRET}@db.example/x")
+    (record,) = runs_of(mlflow_client)
+    assert record.data.tags["error"] == "could not reach mysql://bob:***@db.example/x"
+
+
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("postgresql+psycopg://alice:p@ss:w0rd@db:5432/mlflow", "postgresql+psycopg://alice:***@db:5432/mlflow"),
+        ("error at mysql://bob:pw@h/db; retry", "error at mysql://bob:***@h/db; retry"),
+        ("https://:token@host/path", "https://:***@host/path"),
+        ("sqlite:////tmp/a:b/mlflow.db", "sqlite:////tmp/a:b/mlflow.db"),  # no password to hide
+        ("http://user@host:5000", "http://user@host:5000"),
+    ],
+)
+def test_every_uri_password_is_masked_and_nothing_else(text, shown):
+    from src.tracking.secrets import has_password, mask_secrets
+
+    assert mask_secrets(text) == shown
+    assert has_password(text) == (shown != text)

@@ -131,3 +131,95 @@ def test_divergence_keeps_the_metrics_of_the_epochs_before_it(mlflow_client, mon
     assert record.data.metrics["diverged_epoch"] == 2
     steps = sorted(m.step for m in mlflow_client.get_metric_history(record.info.run_id, "train_loss"))
     assert steps == [0, 1]
+
+
+CHECKPOINTED = (*FAST, "trainer.checkpoint_every_n_epochs=1")
+
+
+def _killed_at_epoch_2(monkeypatch, *args: str) -> None:
+    """Run the config and interrupt it at epoch 2: a KILLED run with a checkpoint."""
+    from src.models import deep
+
+    original = deep.EpochLoop.training_step
+
+    def interrupt(self, batch, batch_idx):
+        if self.current_epoch == 2:
+            raise KeyboardInterrupt
+        return original(self, batch, batch_idx)
+
+    monkeypatch.setattr(deep.EpochLoop, "training_step", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run(make_config(*args))
+    monkeypatch.setattr(deep.EpochLoop, "training_step", original)
+
+
+def test_resume_inside_a_sweep_makes_skipped_and_continued_runs_children_of_the_new_parent(
+    mlflow_client, tracking_uri, monkeypatch, tmp_path
+):
+    from src.tracking.mlflow_run import TrackedRun
+
+    continued = (*CHECKPOINTED, "seed=1", f"trainer.checkpoint_dir={tmp_path}")
+    done = run(make_config(*FAST))
+    _killed_at_epoch_2(monkeypatch, *continued)
+    parent = TrackedRun.start(tracking_uri, "mlvsdl", "sweep-again", {"sweep": "true"}, nested=False)
+    monkeypatch.setenv("MLFLOW_PARENT_RUN_ID", parent.run_id)  # what the sweep's callback sets
+    skipped = run(make_config(*FAST, "resume=true"))
+    resumed = run(make_config(*continued, "resume=true"))
+    parent.finish()
+    assert skipped.skipped and skipped.run_id == done.run_id
+    for run_id in (skipped.run_id, resumed.run_id):
+        assert mlflow_client.get_run(run_id).data.tags["mlflow.parentRunId"] == parent.run_id
+    assert mlflow_client.get_run(resumed.run_id).info.status == "FINISHED"
+
+
+def test_a_running_run_is_taken_over_only_when_its_owner_process_is_dead(mlflow_client, monkeypatch, tmp_path):
+    from src.errors import UserError
+    from src.tracking.owner import owner_tags
+
+    args = (*CHECKPOINTED, f"trainer.checkpoint_dir={tmp_path}", "resume=true")
+    _killed_at_epoch_2(monkeypatch, *args)
+    (record,) = runs_of(mlflow_client)
+    run_id = record.info.run_id
+    # As if a live process (this one) were still training it.
+    mlflow_client.update_run(run_id, "RUNNING")
+    mlflow_client.set_tag(run_id, "owner", owner_tags()["owner"])
+    with pytest.raises(UserError, match="RUNNING in process .* alive"):
+        run(make_config(*args))
+    assert mlflow_client.get_run(run_id).info.status == "RUNNING" and len(runs_of(mlflow_client)) == 1
+
+    mlflow_client.set_tag(run_id, "owner", _dead_owner())  # its owner is gone
+    resumed = run(make_config(*args))
+    record = mlflow_client.get_run(run_id)
+    assert resumed.run_id == run_id and record.info.status == "FINISHED"
+    assert record.data.tags["owner"] == owner_tags()["owner"]
+
+
+def test_resume_ends_a_dead_processs_running_run_killed_and_refuses_a_live_ones(mlflow_client):
+    """A run left RUNNING by a process that died (kill -9, the OOM killer) is ended
+    KILLED when resume=true meets its configuration again; a live one is left alone."""
+    from src.errors import UserError
+    from src.tracking.owner import owner_tags
+
+    args = ("model=logistic_regression", "resume=true")
+    first = run(make_config(*args))
+    mlflow_client.update_run(first.run_id, "RUNNING")
+    mlflow_client.set_tag(first.run_id, "owner", owner_tags()["owner"])  # alive: this process
+    with pytest.raises(UserError, match="RUNNING in process"):
+        run(make_config(*args))
+    assert len(runs_of(mlflow_client)) == 1
+
+    mlflow_client.set_tag(first.run_id, "owner", _dead_owner())
+    again = run(make_config(*args))
+    assert again.run_id != first.run_id and not again.skipped
+    statuses = {r.info.run_id: r.info.status for r in runs_of(mlflow_client)}
+    assert statuses == {first.run_id: "KILLED", again.run_id: "FINISHED"}
+
+
+def _dead_owner() -> str:
+    """An owner tag naming a process of this machine that has exited."""
+    import socket
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return f"{socket.gethostname()}:{gone.stdout.strip()}:1"

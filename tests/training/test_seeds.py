@@ -49,3 +49,37 @@ def test_seeds_refuse_what_they_cannot_match(tracking_uri):
         run_seeds(make_config(*ARGS, "trainer.early_stopping_patience=3", "seeds=[0,1]"))
     with pytest.raises(ConfigError, match="not one"):
         run_seeds(make_config("dataset=digits", "model=svm", "seeds=[0,1]"))
+
+
+def test_one_diverging_replica_fails_only_its_own_run(mlflow_client, monkeypatch):
+    import torch
+
+    from src.models import stacked
+    from src.training.seeds import ReplicasDiverged
+
+    original_init, original_close = stacked.StackedEpochLoop.__init__, stacked.StackedEpochLoop._close_epoch
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self.replica_seeds = list(args[6] if len(args) > 6 else kwargs["seeds"])
+
+    def close_epoch(self, epoch_loss):
+        if self.current_epoch == 2 and 1 in self.replica_seeds:  # seed 1's loss becomes nan at epoch 2
+            epoch_loss = epoch_loss.clone()
+            epoch_loss[self.replica_seeds.index(1)] = torch.nan
+        return original_close(self, epoch_loss)
+
+    monkeypatch.setattr(stacked.StackedEpochLoop, "__init__", init)
+    monkeypatch.setattr(stacked.StackedEpochLoop, "_close_epoch", close_epoch)
+    with pytest.raises(ReplicasDiverged, match="1 of 3 seeds diverged") as info:
+        run_seeds(make_config(*ARGS, "seeds=[0,1,2]"))
+    assert [r.run_name for r in info.value.finished_results] == ["mlp-digits-s0", "mlp-digits-s2"]
+    records = {r.data.tags["seed"]: r for r in runs_of(mlflow_client)}
+    assert {seed: r.info.status for seed, r in records.items()} == {"0": "FINISHED", "1": "FAILED", "2": "FINISHED"}
+    assert records["1"].data.tags["status_reason"] == "diverged" and records["1"].data.metrics["diverged_epoch"] == 2
+    for seed in ("0", "2"):  # the survivors are the single runs with their seeds, all epochs trained
+        assert "test_accuracy" in records[seed].data.metrics and records[seed].data.tags["epochs_trained"] == "4"
+        single = run(make_config(*ARGS, f"seed={seed}"))
+        assert records[seed].data.metrics["test_accuracy"] == pytest.approx(single.metrics["test_accuracy"])
+    steps = sorted(m.step for m in mlflow_client.get_metric_history(records["1"].info.run_id, "train_loss"))
+    assert steps == [0, 1]  # the diverged replica keeps the epochs before it
