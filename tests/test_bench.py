@@ -148,6 +148,8 @@ def test_the_mlflow_clock_counts_a_nested_write_once_and_leaves_the_logger_as_it
     now = [0.0]  # a fake timer: the store's writes "take" what the client adds
 
     class SlowClient:
+        tracking_uri = "http://127.0.0.1:1"  # not SQLite: finish() has no log to checkpoint
+
         def log_batch(self, *args, **kwargs):
             now[0] += 0.2
 
