@@ -262,6 +262,11 @@ class LightGBMConfig(ClassicalConfig):
     max_bin: int = 255
     early_stopping_rounds: Optional[int] = 50
     native_categorical: bool = True
+    # LightGBM's categorical splits (its defaults): fewer rows than min_data_per_group
+    # in a category group and no split on it -- on a small table, lower it.
+    min_data_per_group: int = 100
+    cat_smooth: float = 10.0
+    max_cat_to_onehot: int = 4
 
 
 @dataclass

@@ -149,3 +149,12 @@ def test_through_the_runner_native_models_and_the_mlp_share_the_split_and_differ
     logged = mlflow.sklearn.load_model(f"runs:/{results['catboost'].run_id}/model", dst_path=str(tmp_path / "cb"))
     rows = np.array([[0.0, 1.0], [0.0, np.nan]], dtype=np.float32)
     assert logged.predict(rows).shape == (2,) and logged.predict_proba(rows).shape == (2, 2)
+
+
+def test_lightgbm_categorical_split_settings_reach_the_library(table):
+    """A category group needs min_data_per_group rows (LightGBM's 100 by default):
+    on a small table that setting decides whether categorical splits happen at all."""
+    data, split, native = table
+    fitted = _fitted("lightgbm", data, native, "model.min_data_per_group=7", "model.cat_smooth=2.5")
+    params = fitted.estimator_.booster_.params
+    assert (params["min_data_per_group"], params["cat_smooth"], params["max_cat_to_onehot"]) == (7, 2.5, 4)
