@@ -151,6 +151,8 @@ class GradientBoostingConfig(ClassicalConfig):
     # Stop on the run's validation split (not scikit-learn's internal one) and
     # keep the best round (src/models/classical.py).
     early_stopping: bool = False
+    # Categorical columns as scikit-learn's native categorical_features (false: one-hot).
+    native_categorical: bool = True
 
 
 class KNNWeights(str, Enum):
@@ -221,6 +223,9 @@ class DummyConfig(ClassicalConfig):
 # stops that many rounds after the best validation round and keeps the best.
 # null trains every round on the training split alone. Threads come from
 # trainer.cpu_threads, the seed from `seed` (src/models/boosting.py).
+# native_categorical (also gradient_boosting's): categorical columns reach the
+# library as integer codes in its native categorical form; false: one-hot (or
+# dataset.categorical_encoding), as for the other models -- an ablation.
 
 
 @dataclass
@@ -237,6 +242,7 @@ class XGBoostConfig(ClassicalConfig):
     gamma: float = 0.0
     max_bin: int = 256
     early_stopping_rounds: Optional[int] = 50
+    native_categorical: bool = True
 
 
 @dataclass
@@ -255,6 +261,12 @@ class LightGBMConfig(ClassicalConfig):
     min_split_gain: float = 0.0
     max_bin: int = 255
     early_stopping_rounds: Optional[int] = 50
+    native_categorical: bool = True
+    # LightGBM's categorical splits (its defaults): fewer rows than min_data_per_group
+    # in a category group and no split on it -- on a small table, lower it.
+    min_data_per_group: int = 100
+    cat_smooth: float = 10.0
+    max_cat_to_onehot: int = 4
 
 
 @dataclass
@@ -268,3 +280,4 @@ class CatBoostConfig(ClassicalConfig):
     bagging_temperature: float = 1.0
     border_count: int = 254
     early_stopping_rounds: Optional[int] = 50
+    native_categorical: bool = True

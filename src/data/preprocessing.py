@@ -2,17 +2,25 @@
 
     numeric columns      -> impute (dataset.impute_numeric)     -> scale (dataset.scaling: standard,
                                                                   robust, quantile or none)
-    categorical columns  -> impute (dataset.impute_categorical) -> one-hot (or ordinal) encode
+    categorical columns  -> impute (dataset.impute_categorical) -> one-hot (or ordinal) encode,
+                            or integer codes for a model that takes them natively
 
 Every statistic -- imputation values, means and scales, the categories the
 encoder knows -- comes from the training rows; validation and test rows are
 only transformed. A category first seen outside the training rows encodes as
-all zeros (one-hot) or -1 (ordinal).
+all zeros (one-hot), -1 (ordinal) or NaN (native: the libraries' missing value).
+
+A model that takes categorical columns natively (the gradient-boosting
+libraries, scikit-learn's HistGradientBoosting: `native_categorical` in the
+model registry) gets the same imputation and scaling; only the encoding of
+the categorical columns differs: one column of codes 0..k-1 each (the
+training categories in sorted order), at the indices `categorical_features`
+names, which the model hands to its library.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -37,7 +45,7 @@ from src.errors import ConfigError
 class PreprocessOptions:
     impute_numeric: str = "median"  # mean | median | most_frequent | constant (0)
     impute_categorical: str = "most_frequent"  # most_frequent | constant ('missing')
-    categorical_encoding: str = "onehot"  # onehot | ordinal
+    categorical_encoding: str = "onehot"  # onehot | ordinal (dataset config) | native (set per model)
     max_categories: Optional[int] = None
     scaling: str = "standard"  # standard | robust | quantile | none (numeric columns; when standardize is on)
 
@@ -57,6 +65,11 @@ class PreprocessOptions:
             max_categories=cfg.get("max_categories", None),
             scaling=scaling,
         )
+
+    def for_model(self, native_categorical: bool) -> PreprocessOptions:
+        """The options of a model's run: categorical columns as integer codes
+        when the model takes them natively, else as the dataset config says."""
+        return replace(self, categorical_encoding="native") if native_categorical else self
 
 
 def make_scaler(kind: str, n_rows: int) -> Any:
@@ -99,6 +112,12 @@ def build_preprocessor(
     if categorical:
         if options.categorical_encoding == "ordinal":
             encoder: Any = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+        elif options.categorical_encoding == "native":
+            # NaN: what the libraries read as missing (CatBoost gets -1, src/models/boosting.py);
+            # max_categories groups the rarest training categories into one code.
+            encoder = OrdinalEncoder(
+                handle_unknown="use_encoded_value", unknown_value=np.nan, max_categories=options.max_categories
+            )
         else:
             encoder = OneHotEncoder(
                 handle_unknown="infrequent_if_exist" if options.max_categories else "ignore",
@@ -154,6 +173,10 @@ class PreparedData:
     feature_names: list[str]
     # Missing feature cells filled by the imputers, over the train, val and test rows.
     n_imputed_cells: int = 0
+    # How the categorical columns were encoded (onehot, ordinal or native; None: there are none),
+    # and, when native, the indices of their code columns.
+    categorical_encoding: Optional[str] = None
+    categorical_features: tuple[int, ...] = ()
 
     @property
     def n_features(self) -> int:
@@ -179,6 +202,12 @@ def prepare(
     used = np.concatenate([split.train, split.val, split.test])
     n_imputed = int(X.iloc[used].isna().to_numpy().sum())
 
+    encoding = (options or PreprocessOptions()).categorical_encoding if dataset.categorical else None
+    native_columns: tuple[int, ...] = ()
+    if encoding == "native":
+        codes = preprocessor.output_indices_.get("categorical", slice(0, 0))
+        native_columns = tuple(range(codes.start, codes.stop))
+
     y = dataset.y
     target_scaler = None
     if dataset.task == Task.regression:
@@ -195,4 +224,6 @@ def prepare(
         target_scaler=target_scaler,
         feature_names=[str(n).split("__", 1)[-1] for n in preprocessor.get_feature_names_out()],
         n_imputed_cells=n_imputed,
+        categorical_encoding=encoding,
+        categorical_features=native_columns,
     )

@@ -7,7 +7,7 @@ Builders are imported lazily, so a classical run never loads torch or Lightning.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 
 def model_family(model_cfg: Any) -> str:
@@ -24,8 +24,9 @@ def check_model_task(model_cfg: Any, task: str) -> None:
     check_task(str(model_cfg.name), task)
 
 
-def build_estimator(cfg: Any, task: str, n_classes: int) -> Any:
-    """The estimator the config's `model` group names, for this task."""
+def build_estimator(cfg: Any, task: str, n_classes: int, categorical_features: Sequence[int] = ()) -> Any:
+    """The estimator the config's `model` group names, for this task;
+    `categorical_features`: PreparedData.categorical_features (native categorical codes)."""
     from src.models.registry import build
 
-    return build(cfg, task, n_classes)
+    return build(cfg, task, n_classes, categorical_features)

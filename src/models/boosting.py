@@ -18,9 +18,13 @@ three share, and the reason for this module:
 Each library is imported only when its model is built: a LightGBM run
 imports neither XGBoost, CatBoost, torch nor Lightning.
 
-Categorical columns arrive one-hot encoded by the shared preprocessing, like
-for every other model; the libraries' native categorical handling needs the
-preprocessing to pass them through (not done yet).
+Categorical columns reach each library in its native form (the registry's
+`native_categorical`; `model.native_categorical: false` gives them one-hot
+instead, for an ablation): the shared preprocessing encodes them as integer
+codes, NaN for a category not seen in training, at the indices
+`categorical_features`; XGBoost gets them as feature type "c" with
+`enable_categorical`, LightGBM as `categorical_feature`, CatBoost as
+`cat_features` (as integers, -1 for NaN, since CatBoost takes no floats there).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import numpy as np
 from src.models.classical import ClassicalEstimator
 from src.models.registry import spec_of
 
-NOT_LIBRARY_PARAMS = ("name", "family", "early_stopping_rounds")
+NOT_LIBRARY_PARAMS = ("name", "family", "early_stopping_rounds", "native_categorical")
 
 
 def _library_params(cfg: Any) -> dict[str, Any]:
@@ -44,8 +48,15 @@ def _threads(cfg: Any) -> Optional[int]:
 
 
 class _BoostingEstimator(ClassicalEstimator):
-    def __init__(self, name: str, estimator: Any, task: str, early_stopping_rounds: Optional[int]):
-        super().__init__(name, estimator, task)
+    def __init__(
+        self,
+        name: str,
+        estimator: Any,
+        task: str,
+        early_stopping_rounds: Optional[int],
+        categorical_features: tuple[int, ...] = (),
+    ):
+        super().__init__(name, estimator, task, categorical_features)
         self.early_stopping_rounds = early_stopping_rounds
 
     def _fit(self, model: Any, X: np.ndarray, y: np.ndarray, X_val, y_val) -> Any:
@@ -62,6 +73,12 @@ class _BoostingEstimator(ClassicalEstimator):
 
 class XGBoostEstimator(_BoostingEstimator):
     requirements = ("xgboost-cpu|xgboost",)  # the pip distributions that provide it, for logged models
+
+    def _fit(self, model: Any, X: np.ndarray, y: np.ndarray, X_val, y_val) -> Any:
+        if self.categorical_features:
+            types = ["c" if j in self.categorical_features else "q" for j in range(X.shape[1])]
+            model.set_params(enable_categorical=True, feature_types=types)
+        return super()._fit(model, X, y, X_val, y_val)
 
     def _fit_all_rounds(self, model: Any, X, y) -> Any:
         return model.set_params(early_stopping_rounds=None).fit(X, y, verbose=False)
@@ -85,12 +102,20 @@ class XGBoostEstimator(_BoostingEstimator):
 class LightGBMEstimator(_BoostingEstimator):
     requirements = ("lightgbm",)
 
+    def _categorical(self) -> Any:
+        return list(self.categorical_features) if self.categorical_features else "auto"
+
+    def _fit_all_rounds(self, model: Any, X, y) -> Any:
+        return model.fit(X, y, categorical_feature=self._categorical())
+
     def _fit_early_stopping(self, model: Any, X, y, X_val, y_val) -> Any:
         import lightgbm
 
         stop = lightgbm.early_stopping(self.early_stopping_rounds, first_metric_only=True, verbose=False)
         # predict() then uses best_iteration_ rounds.
-        return model.fit(X, y, eval_X=(X_val,), eval_y=(y_val,), callbacks=[stop])
+        return model.fit(
+            X, y, eval_X=(X_val,), eval_y=(y_val,), callbacks=[stop], categorical_feature=self._categorical()
+        )
 
     def _best_iteration(self, model: Any) -> int:
         return int(model.best_iteration_)
@@ -102,8 +127,52 @@ class LightGBMEstimator(_BoostingEstimator):
         return int(sum(2 * tree["num_leaves"] - 1 for tree in trees))
 
 
+def _catboost_frame(X: Optional[np.ndarray], categorical_features: tuple[int, ...]) -> Any:
+    """The preprocessed rows as CatBoost takes them: categorical codes as
+    integers (-1 for NaN, a category not seen in training), the rest as floats."""
+    import pandas as pd
+
+    if X is None:
+        return None
+    frame = pd.DataFrame(X)
+    for j in categorical_features:
+        frame[j] = np.nan_to_num(X[:, j], nan=-1).astype(np.int64)
+    return frame
+
+
+class CatBoostOnCodes:
+    """A fitted CatBoost model with native categorical columns that takes the
+    preprocessed float rows, as every other fitted model does (and so does
+    its logged copy); anything else is the CatBoost model's own."""
+
+    def __init__(self, model: Any, categorical_features: tuple[int, ...]):
+        self.model = model
+        self.categorical_features = categorical_features
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.model.predict(_catboost_frame(X, self.categorical_features))
+
+    @property
+    def predict_proba(self):
+        predict_proba = self.model.predict_proba  # a regressor has none: AttributeError
+        return lambda X: predict_proba(_catboost_frame(X, self.categorical_features))
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "model":  # not set yet (unpickling)
+            raise AttributeError(name)
+        return getattr(self.model, name)
+
+
 class CatBoostEstimator(_BoostingEstimator):
     requirements = ("catboost",)
+
+    def _fit(self, model: Any, X: np.ndarray, y: np.ndarray, X_val, y_val) -> Any:
+        if not self.categorical_features:
+            return super()._fit(model, X, y, X_val, y_val)
+        model.set_params(cat_features=list(self.categorical_features))
+        codes = self.categorical_features
+        fitted = super()._fit(model, _catboost_frame(X, codes), y, _catboost_frame(X_val, codes), y_val)
+        return CatBoostOnCodes(fitted, codes)
 
     def _fit_early_stopping(self, model: Any, X, y, X_val, y_val) -> Any:
         # use_best_model shrinks the model to the best round.
@@ -124,7 +193,9 @@ class CatBoostEstimator(_BoostingEstimator):
         return int(leaves.sum() + np.log2(leaves).round().sum())
 
 
-def xgboost_from_config(cfg: Any, task: str, n_classes: int) -> XGBoostEstimator:
+def xgboost_from_config(
+    cfg: Any, task: str, n_classes: int, categorical_features: tuple[int, ...] = ()
+) -> XGBoostEstimator:
     spec = spec_of(str(cfg.model.name))
     estimator = spec.estimator_class(task)(
         **_library_params(cfg),
@@ -133,10 +204,12 @@ def xgboost_from_config(cfg: Any, task: str, n_classes: int) -> XGBoostEstimator
         n_jobs=_threads(cfg),  # None: all cores
         verbosity=0,
     )
-    return XGBoostEstimator(spec.name, estimator, task, cfg.model.early_stopping_rounds)
+    return XGBoostEstimator(spec.name, estimator, task, cfg.model.early_stopping_rounds, categorical_features)
 
 
-def lightgbm_from_config(cfg: Any, task: str, n_classes: int) -> LightGBMEstimator:
+def lightgbm_from_config(
+    cfg: Any, task: str, n_classes: int, categorical_features: tuple[int, ...] = ()
+) -> LightGBMEstimator:
     spec = spec_of(str(cfg.model.name))
     estimator = spec.estimator_class(task)(
         **_library_params(cfg),
@@ -148,10 +221,12 @@ def lightgbm_from_config(cfg: Any, task: str, n_classes: int) -> LightGBMEstimat
         force_row_wise=True,
         verbose=-1,
     )
-    return LightGBMEstimator(spec.name, estimator, task, cfg.model.early_stopping_rounds)
+    return LightGBMEstimator(spec.name, estimator, task, cfg.model.early_stopping_rounds, categorical_features)
 
 
-def catboost_from_config(cfg: Any, task: str, n_classes: int) -> CatBoostEstimator:
+def catboost_from_config(
+    cfg: Any, task: str, n_classes: int, categorical_features: tuple[int, ...] = ()
+) -> CatBoostEstimator:
     spec = spec_of(str(cfg.model.name))
     threads = _threads(cfg)
     estimator = spec.estimator_class(task)(
@@ -161,4 +236,4 @@ def catboost_from_config(cfg: Any, task: str, n_classes: int) -> CatBoostEstimat
         verbose=False,
         allow_writing_files=False,  # no catboost_info/ in the working directory
     )
-    return CatBoostEstimator(spec.name, estimator, task, cfg.model.early_stopping_rounds)
+    return CatBoostEstimator(spec.name, estimator, task, cfg.model.early_stopping_rounds, categorical_features)

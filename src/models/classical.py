@@ -14,6 +14,11 @@ only where the model stops early on it (gradient_boosting.early_stopping, and
 the gradient-boosting libraries of src/models/boosting.py), and the model kept
 is the one of the best validation round, not the last.
 
+Categorical columns arrive one-hot (or ordinal) encoded, except for an option
+the registry marks `native_categorical` (here: gradient_boosting): it gets
+them as integer codes and hands their indices to scikit-learn's
+`categorical_features`.
+
 Nothing here imports torch; scikit-learn's estimator modules are imported
 when a model is built.
 """
@@ -21,6 +26,7 @@ when a model is built.
 from __future__ import annotations
 
 import inspect
+import logging
 from enum import Enum
 from typing import Any, Optional
 
@@ -28,6 +34,8 @@ import numpy as np
 
 from src.errors import DataError
 from src.models.registry import spec_of
+
+log = logging.getLogger(__name__)
 
 
 def _value(value: Any) -> Any:
@@ -39,10 +47,11 @@ def _value(value: Any) -> Any:
     return value
 
 
-def from_config(cfg: Any, task: str, n_classes: int) -> ClassicalEstimator:
+def from_config(cfg: Any, task: str, n_classes: int, categorical_features: tuple[int, ...] = ()) -> ClassicalEstimator:
     """The registry's builder for scikit-learn options: the classifier or the
     regressor of the option's pair (unfitted), with the schema's fields that
-    its constructor takes and `random_state` from `seed` where it has one."""
+    its constructor takes and `random_state` from `seed` where it has one;
+    `categorical_features`: the columns of native categorical codes."""
     spec = spec_of(str(cfg.model.name))
     cls = spec.estimator_class(task)
     accepted = inspect.signature(cls).parameters
@@ -51,7 +60,7 @@ def from_config(cfg: Any, task: str, n_classes: int) -> ClassicalEstimator:
         kwargs["batch_size"] = "auto"
     if "random_state" in accepted:
         kwargs["random_state"] = cfg.seed
-    return ClassicalEstimator(spec.name, cls(**kwargs), task)
+    return ClassicalEstimator(spec.name, cls(**kwargs), task, categorical_features)
 
 
 def count_parameters(model: Any) -> Optional[int]:
@@ -100,10 +109,11 @@ class ClassicalEstimator:
     # Packages beyond scikit-learn that loading the pickled model needs.
     requirements: tuple[str, ...] = ()
 
-    def __init__(self, name: str, estimator: Any, task: str):
+    def __init__(self, name: str, estimator: Any, task: str, categorical_features: tuple[int, ...] = ()):
         self.name = name
         self.estimator = estimator
         self.task = task
+        self.categorical_features = tuple(categorical_features)
 
     def fit(self, X: np.ndarray, y: np.ndarray, X_val=None, y_val=None) -> ClassicalEstimator:
         from sklearn.base import clone
@@ -125,6 +135,8 @@ class ClassicalEstimator:
         split, keep the best round and set `best_iteration_` (rounds kept)."""
         from sklearn.base import clone
 
+        if self.categorical_features:
+            model.set_params(categorical_features=self._histogram_categorical_mask(X, model.max_bins))
         if not (getattr(model, "early_stopping", None) is True and "X_val" in inspect.signature(model.fit).parameters):
             return model.fit(X, y)
         self._require_validation(X_val, "model.early_stopping=false")
@@ -138,6 +150,22 @@ class ClassicalEstimator:
             model = clone(model).set_params(max_iter=best, early_stopping=False).fit(X, y)
         self.best_iteration_ = int(model.n_iter_)
         return model
+
+    def _histogram_categorical_mask(self, X: np.ndarray, max_bins: int) -> np.ndarray:
+        """HistGradientBoosting's `categorical_features`: the code columns, but
+        for those with more categories than its bins, which stay ordinal codes."""
+        mask = np.zeros(X.shape[1], dtype=bool)
+        for j in self.categorical_features:
+            n_categories = int(np.nanmax(X[:, j], initial=-1)) + 1
+            if n_categories <= max_bins:
+                mask[j] = True
+            else:
+                log.warning(
+                    "model=%s: categorical column %d has %d categories, more than max_bins=%d; it is split "
+                    "on as ordinal codes (dataset.max_categories=%d would keep it categorical)",
+                    self.name, j, n_categories, max_bins, max_bins,
+                )  # fmt: skip
+        return mask
 
     def _require_validation(self, X_val, turn_off: str) -> None:
         if X_val is None or len(X_val) == 0:

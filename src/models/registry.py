@@ -12,6 +12,12 @@ Options wrapping a library's classifier / regressor pair (scikit-learn, the
 gradient-boosting libraries) name the pair as "module:Class" strings; their
 tasks follow from which of the two exist, and the dataset's task picks one.
 
+An option that takes categorical columns in its library's native form declares
+`native_categorical=True`: its runs get them as integer codes (not one-hot,
+src/data/preprocessing.py) unless its config says `native_categorical: false`,
+and its builder is called with `categorical_features=` the indices of those
+columns, to hand to the library.
+
 Adding a model: a schema (src/config/models.py), a YAML (conf/model/<name>.yaml)
 and one entry below (or `register(...)` from anywhere before the config is composed).
 """
@@ -20,7 +26,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import src.config.models as schemas
 from src.data.types import Task
@@ -42,6 +48,8 @@ class ModelSpec:
     # builders that wrap a classifier / regressor pair; None where there is none.
     classifier: Optional[str] = None
     regressor: Optional[str] = None
+    # Takes categorical columns as integer codes at `categorical_features` (the builder's keyword).
+    native_categorical: bool = False
 
     def estimator_class(self, task: str) -> Callable[..., Any]:
         """The classifier or the regressor of the pair, imported now."""
@@ -63,10 +71,11 @@ def pair(
     classifier: Optional[str] = None,
     regressor: Optional[str] = None,
     builder: str = "src.models.classical:from_config",
+    native_categorical: bool = False,
 ) -> ModelSpec:
     """A classical option wrapping a classifier and/or a regressor."""
     tasks = ((Task.regression,) if regressor else ()) + (CLASSIFICATION if classifier else ())
-    return ModelSpec(name, CLASSICAL, tasks, schema, builder, classifier, regressor)
+    return ModelSpec(name, CLASSICAL, tasks, schema, builder, classifier, regressor, native_categorical)
 
 
 _BOOSTING = "src.models.boosting"
@@ -106,6 +115,7 @@ for _spec in (
         schemas.GradientBoostingConfig,
         "sklearn.ensemble:HistGradientBoostingClassifier",
         "sklearn.ensemble:HistGradientBoostingRegressor",
+        native_categorical=True,
     ),
     pair("knn", schemas.KNNConfig, "sklearn.neighbors:KNeighborsClassifier", "sklearn.neighbors:KNeighborsRegressor"),
     pair("naive_bayes", schemas.NaiveBayesConfig, "sklearn.naive_bayes:GaussianNB"),
@@ -122,6 +132,7 @@ for _spec in (
         "xgboost:XGBClassifier",
         "xgboost:XGBRegressor",
         builder=f"{_BOOSTING}:xgboost_from_config",
+        native_categorical=True,
     ),
     pair(
         "lightgbm",
@@ -129,6 +140,7 @@ for _spec in (
         "lightgbm:LGBMClassifier",
         "lightgbm:LGBMRegressor",
         builder=f"{_BOOSTING}:lightgbm_from_config",
+        native_categorical=True,
     ),
     pair(
         "catboost",
@@ -136,6 +148,7 @@ for _spec in (
         "catboost:CatBoostClassifier",
         "catboost:CatBoostRegressor",
         builder=f"{_BOOSTING}:catboost_from_config",
+        native_categorical=True,
     ),
     pair("dummy", schemas.DummyConfig, "src.models.dummy:majority_class", "src.models.dummy:training_mean"),
     ModelSpec("mlp_plus", DEEP, ALL_TASKS, schemas.MLPPlusConfig, "src.models.deep_config:mlp_from_config"),
@@ -169,8 +182,21 @@ def check_task(name: str, task: str) -> None:
         raise ConfigError(refusal(name, task))
 
 
-def build(cfg: Any, task: str, n_classes: int) -> Any:
-    """The unfitted estimator of the config's `model` option for this task."""
+def takes_native_categorical(model_cfg: Any) -> bool:
+    """Whether this model's runs get categorical columns as integer codes for
+    its library (the option can, and `model.native_categorical` is not false)."""
+    return spec_of(str(model_cfg.name)).native_categorical and bool(model_cfg.get("native_categorical", True))
+
+
+def build(cfg: Any, task: str, n_classes: int, categorical_features: Sequence[int] = ()) -> Any:
+    """The unfitted estimator of the config's `model` option for this task;
+    `categorical_features`: the indices of the columns of categorical codes
+    (PreparedData.categorical_features), for an option that takes them natively."""
     spec = spec_of(str(cfg.model.name))
     check_task(spec.name, task)
-    return load(spec.builder)(cfg, task, n_classes)
+    builder = load(spec.builder)
+    if spec.native_categorical:
+        return builder(cfg, task, n_classes, categorical_features=tuple(categorical_features))
+    if categorical_features:
+        raise ValueError(f"model={spec.name} takes no native categorical columns")
+    return builder(cfg, task, n_classes)

@@ -27,6 +27,7 @@ from src.data.types import Task
 from src.errors import ConfigError
 from src.models import build_estimator, check_model_task, model_family
 from src.models.heads import resolve_loss
+from src.models.registry import takes_native_categorical
 from src.tracking.record import Artifact, Param, RunMetric, Tag, family_config
 from src.training.metrics import main_metric_name, score
 from src.training.resume import Previous, checkpoint_dir, config_hash, find_previous
@@ -186,7 +187,9 @@ def run(cfg: DictConfig) -> RunResult:
         if previous.resumable is None:
             log_config(cfg, tracked)
         prepared = prepare_data(cfg, tracked)
-        estimator = build_estimator(cfg, prepared.dataset.task, prepared.dataset.n_classes)
+        estimator = build_estimator(
+            cfg, prepared.dataset.task, prepared.dataset.n_classes, prepared.data.categorical_features
+        )
         epochs_logged = 0
         if family == "deep":
             estimator.checkpoint_dir = str(checkpoint_dir(cfg, digest))
@@ -224,8 +227,9 @@ def prepare_data(cfg: DictConfig, tracked: Any) -> Prepared:
         fit_only=cfg.dataset.fit_only,
         train_size=cfg.dataset.train_size,
     )
-    data = prepare(dataset, split, standardize=cfg.dataset.standardize,
-                   options=PreprocessOptions.from_config(cfg.dataset))  # fmt: skip
+    # Only the categorical columns' encoding depends on the model: codes for one that takes them natively.
+    options = PreprocessOptions.from_config(cfg.dataset).for_model(takes_native_categorical(cfg.model))
+    data = prepare(dataset, split, standardize=cfg.dataset.standardize, options=options)
     tracked.set_tags({Tag.TASK: dataset.task})
     tracked.log_params(
         {
@@ -236,6 +240,8 @@ def prepare_data(cfg: DictConfig, tracked: Any) -> Prepared:
             Param.SPLIT_DIGEST: split.digest,
         }
     )
+    if data.categorical_encoding:  # onehot, ordinal or native
+        tracked.log_params({"categorical_handling": data.categorical_encoding})
     log_dataset(tracked, dataset, split, data)
     return Prepared(dataset, split, data)
 
