@@ -93,15 +93,17 @@ class _PreparedCache:
     repetition fits the same split and preprocessing."""
 
     def __init__(self) -> None:
-        self._prepared: dict[tuple[str, int], Any] = {}
+        self._prepared: dict[tuple[str, int, bool], Any] = {}
 
     def get(self, cfg: Any) -> Any:
         from omegaconf import OmegaConf
 
+        from src.models.registry import takes_native_categorical
         from src.tracking.mlflow_run import NullTrackedRun
         from src.training.runner import prepare_data
 
-        key = (OmegaConf.to_yaml(cfg.dataset), int(cfg.seed))
+        # Models with native categorical handling get their categorical columns as codes.
+        key = (OmegaConf.to_yaml(cfg.dataset), int(cfg.seed), takes_native_categorical(cfg.model))
         if key not in self._prepared:
             self._prepared[key] = prepare_data(cfg, NullTrackedRun())
         return self._prepared[key]
@@ -129,7 +131,9 @@ def fit_once(cfg: Any, prepared: Any) -> dict[str, Any]:
 
     validate(cfg)
     data = prepared.data
-    estimator = build_estimator(cfg, prepared.dataset.task, prepared.dataset.n_classes)
+    estimator = build_estimator(
+        cfg, prepared.dataset.task, prepared.dataset.n_classes, categorical_features=prepared.data.categorical_features
+    )
     with threadpool_limits(cfg.trainer.get("cpu_threads")):
         started = time.perf_counter()
         estimator.fit(data.X_train, data.y_train, data.X_val, data.y_val)

@@ -99,7 +99,7 @@ def _log_sklearn(estimator: Any, X_example: np.ndarray, **where: str) -> Any:
             model,
             signature=infer_signature(X_example, model.predict(X_example)),
             serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-            pip_requirements=_pinned("scikit-learn", "numpy", "cloudpickle", *getattr(model, "requirements", ())),
+            pip_requirements=_pinned("scikit-learn", "numpy", "cloudpickle", *getattr(estimator, "requirements", ())),
             **where,
         )
 

@@ -70,6 +70,7 @@ class Param:
     N_FEATURES = "n_features"
     N_PARAMS = "n_params"
     SPLIT_DIGEST = "split_digest"
+    CATEGORICAL_HANDLING = "categorical_handling"  # native, onehot or ordinal
 
 
 class RunMetric:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
@@ -23,12 +22,12 @@ from src.config.checks import check_ranges
 from src.data import Dataset, PreparedData, Split, load_dataset, make_split, prepare
 from src.data.catalogue import check_dataset_config
 from src.data.preprocessing import PreprocessOptions
-from src.data.types import Task
 from src.errors import ConfigError
 from src.models import build_estimator, check_model_task, model_family
 from src.models.heads import resolve_loss
 from src.models.registry import takes_native_categorical
-from src.tracking.record import Artifact, Param, RunMetric, Tag, family_config
+from src.tracking.record import Param, RunMetric, Tag, family_config
+from src.training.artifacts import to_target_units, write_artifacts
 from src.training.metrics import main_metric_name, score
 from src.training.resume import Previous, checkpoint_dir, config_hash, find_previous
 
@@ -241,7 +240,7 @@ def prepare_data(cfg: DictConfig, tracked: Any) -> Prepared:
         }
     )
     if data.categorical_encoding:  # onehot, ordinal or native
-        tracked.log_params({"categorical_handling": data.categorical_encoding})
+        tracked.log_params({Param.CATEGORICAL_HANDLING: data.categorical_encoding})
     log_dataset(tracked, dataset, split, data)
     return Prepared(dataset, split, data)
 
@@ -262,15 +261,15 @@ def evaluate_and_record(
         predict_time = time.perf_counter() - started
 
     y_train_pred = estimator.predict(data.X_train) if not split.fit_only else y_eval_pred
-    y_train_true, y_train_pred = _to_target_units(data, data.y_train), _to_target_units(data, y_train_pred)
+    y_train_true, y_train_pred = to_target_units(data, data.y_train), to_target_units(data, y_train_pred)
     metrics = score(dataset.task, y_train_true, y_train_pred, "train")
     if not split.fit_only:
-        y_test_true = _to_target_units(data, data.y_test)
-        y_test_pred = _to_target_units(data, y_eval_pred)
+        y_test_true = to_target_units(data, data.y_test)
+        y_test_pred = to_target_units(data, y_eval_pred)
         metrics.update(score(dataset.task, y_test_true, y_test_pred, "test"))
         if len(data.y_val):  # what a hyperparameter search selects on: optimized_metric=final_val_...
-            y_val_pred = _to_target_units(data, estimator.predict(data.X_val))
-            metrics.update(score(dataset.task, _to_target_units(data, data.y_val), y_val_pred, "final_val"))
+            y_val_pred = to_target_units(data, estimator.predict(data.X_val))
+            metrics.update(score(dataset.task, to_target_units(data, data.y_val), y_val_pred, "final_val"))
     else:
         y_test_true, y_test_pred = y_train_true, y_train_pred
     metrics.update({RunMetric.FIT_TIME_S: fit_time, RunMetric.PREDICT_TIME_S: predict_time})
@@ -296,9 +295,10 @@ def evaluate_and_record(
         log_fitted_model(tracked, estimator, data.X_train)
 
     with tempfile.TemporaryDirectory(prefix="mlvsdl-") as tmp:
-        _write_artifacts(
+        write_artifacts(
             Path(tmp),
             cfg,
+            OmegaConf.to_yaml(recorded_config(cfg)),
             name,
             dataset,
             split,
@@ -316,13 +316,6 @@ def evaluate_and_record(
     return RunResult(tracked.run_id, name, metrics, main)
 
 
-class _NoPlots:
-    """Stands in for src.training.pictures when tracking.plots=false: draws nothing."""
-
-    def __getattr__(self, name: str):
-        return lambda *args, **kwargs: None
-
-
 def _epochs_logged(tracked: Any) -> int:
     """How many epochs of train_loss a reopened run already holds (0 off rank 0,
     which logs nothing)."""
@@ -332,75 +325,3 @@ def _epochs_logged(tracked: Any) -> int:
         return 0
     history = tracked.client.get_metric_history(tracked.run_id, "train_loss")
     return max((m.step for m in history), default=-1) + 1
-
-
-def _to_target_units(data: PreparedData, y: np.ndarray) -> np.ndarray:
-    return data.target_scaler.inverse_transform(y) if data.target_scaler is not None else y
-
-
-def _raw_predictor(data: PreparedData, dataset: Dataset, estimator: Any):
-    """Predictions from raw feature values, in the target's units (for plots)."""
-    import pandas as pd
-
-    def predict(X_raw: np.ndarray) -> np.ndarray:
-        frame = pd.DataFrame(X_raw, columns=dataset.X.columns)
-        X = data.preprocessor.transform(frame).astype(np.float32)
-        return _to_target_units(data, estimator.predict(X))
-
-    return predict
-
-
-def _write_artifacts(
-    out: Path,
-    cfg: DictConfig,
-    title: str,
-    dataset: Dataset,
-    split: Split,
-    data: PreparedData,
-    estimator: Any,
-    history: list[dict[str, float]],
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    evaluated_split: str,
-) -> None:
-    from sklearn import metrics as skm
-
-    from src.training import pictures as plots
-
-    (out / Artifact.CONFIG).write_text(OmegaConf.to_yaml(recorded_config(cfg)))
-
-    def save(fig: Optional[Any], filename: str) -> None:
-        if fig is not None:
-            fig.savefig(out / filename, dpi=80, pil_kwargs={"compress_level": 1})
-
-    if not cfg.tracking.plots:
-        plots = _NoPlots()  # the text artifacts are still written
-
-    save(plots.loss_curves(history, title), Artifact.LOSS_CURVES)
-    if cfg.tracking.get("log_importance"):  # the interpretability study
-        from src.training.importance import write_importance
-
-        write_importance(out, estimator, dataset, split, data, title, seed=cfg.seed)
-    if dataset.task == Task.regression:
-        save(plots.predicted_vs_true(y_true, y_pred, title, evaluated_split), Artifact.PREDICTED_VS_TRUE)
-    else:
-        labels = np.arange(dataset.n_classes)
-        cm = skm.confusion_matrix(y_true, y_pred, labels=labels)
-        save(plots.confusion_matrix_figure(cm, dataset.class_names, title), Artifact.CONFUSION_MATRIX)
-        report = skm.classification_report(
-            y_true, y_pred, labels=labels, target_names=dataset.class_names, zero_division=0
-        )
-        (out / Artifact.CLASSIFICATION_REPORT).write_text(report)
-
-    numeric = dataset.X.select_dtypes("number")
-    if numeric.shape[1] != dataset.X.shape[1] or dataset.X.shape[1] not in (1, 2):
-        return
-    X_raw, y_raw = dataset.X.to_numpy(dtype=np.float64), dataset.y
-    panels = [("train", X_raw[split.train], y_raw[split.train])]
-    if len(split.test):
-        panels.append(("test", X_raw[split.test], y_raw[split.test]))
-    predict = _raw_predictor(data, dataset, estimator)
-    if dataset.X.shape[1] == 1 and dataset.task == Task.regression:
-        save(plots.fitted_curve(predict, [(s, x[:, 0], y) for s, x, y in panels], title), Artifact.FITTED_CURVE)
-    elif dataset.X.shape[1] == 2 and dataset.task != Task.regression:
-        save(plots.decision_regions(predict, panels, dataset.class_names, title), Artifact.DECISION_REGIONS)
