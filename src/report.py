@@ -98,4 +98,17 @@ if __name__ == "__main__":
     except KeyboardInterrupt:  # between main's own handlers: as quiet
         code = 130
         print("interrupted: no report was written", file=sys.stderr)
+    # Exiting: a late Ctrl-C must not turn the exit status into a death by SIGINT.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if code == 130:
+        # An interrupt that landed inside code a C library ran while importing
+        # leaves CPython's "unhandled KeyboardInterrupt" flag set even though it
+        # was handled here, and the interpreter would then end by SIGINT (-2):
+        # run the exit hooks (the SQLite store's reset), then leave with 130.
+        import atexit
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        atexit._run_exitfuncs()
+        os._exit(130)
     sys.exit(code)
