@@ -5,8 +5,8 @@ Hydra's ConfigStore; `conf/config.yaml` starts its defaults list with
 `config_schema`, so every YAML option is merged into a typed node and an
 unknown key or a value of the wrong type fails at composition time, before
 any data is loaded. Models differ in their hyperparameters, so each model
-option pulls in its own schema (`/schema/model/<name>@_here_`); so does each
-dataset option, with its source's fields (`/schema/dataset/<kind>@_here_`).
+option pulls in its own schema (`/schema_model_<name>@_here_`); so does each
+dataset option, with its source's fields (`/schema_dataset_<kind>@_here_`).
 
 This module must stay light: `python -m src.train --help` and config errors
 have to answer without importing torch, Lightning or MLflow.
@@ -60,9 +60,9 @@ def register_configs() -> None:
     from src.models.registry import REGISTRY  # light: names and schemas, no estimator library
 
     for name, spec in REGISTRY.items():
-        cs.store(group="schema/model", name=name, node=spec.schema)
+        cs.store(name=f"schema_model_{name}", node=spec.schema)
     for kind, node in DATASET_SCHEMAS.items():
-        cs.store(group="schema/dataset", name=kind, node=node)
+        cs.store(name=f"schema_dataset_{kind}", node=node)
 
 
 def option(value: Any) -> str:

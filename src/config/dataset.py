@@ -5,7 +5,7 @@ preprocessing). Each kind of source adds only the fields it reads, and each
 field means one thing: a generator's `noise_std` is always the standard
 deviation of Gaussian noise, `cluster_std` a cluster's spread, `label_noise`
 a fraction of flipped labels. Every `conf/dataset/<name>.yaml` pulls its
-schema with `- /schema/dataset/<kind>@_here_`, so a key its source does not
+schema with `- /schema_dataset_<kind>@_here_`, so a key its source does not
 read fails at composition, naming the key and the schema.
 """
 
@@ -214,7 +214,7 @@ class OpenMLConfig(TabularConfig):
     timeout_s: float = 10.0
 
 
-# kind -> schema; conf/dataset/<name>.yaml pulls its kind with `- /schema/dataset/<kind>@_here_`.
+# kind -> schema; conf/dataset/<name>.yaml pulls its kind with `- /schema_dataset_<kind>@_here_`.
 DATASET_SCHEMAS = {
     "workshop_regression": WorkshopRegressionConfig,
     "workshop_circles": WorkshopCirclesConfig,

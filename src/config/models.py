@@ -1,7 +1,7 @@
 """Schemas of the `model` group: the MLP and one schema per classical option.
 
 Which option uses which schema is declared in src/models/registry.py;
-src.config.register_configs stores each under schema/model/<name>."""
+src.config.register_configs stores each under schema_model_<name>."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ def test_every_entry_has_a_yaml_a_schema_and_a_builder(name):
     assert (CONF_DIR / "model" / f"{name}.yaml").is_file()
     cfg = make_config(f"model={name}")
     assert cfg.model.name == name
-    assert cfg.model._metadata.object_type is spec.schema  # stored under schema/model/<name>
+    assert cfg.model._metadata.object_type is spec.schema  # stored under schema_model_<name>
     assert model_family(cfg.model) == spec.family == cfg.model.family
     assert callable(load(spec.builder))
 
@@ -78,7 +78,7 @@ def test_adding_a_model_is_a_schema_a_yaml_and_a_registry_entry(tmp_path: Path):
     """The README's recipe: a schema, conf/model/<name>.yaml, one register() call."""
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "toy.yaml").write_text(
-        "defaults:\n  - /schema/model/toy@_here_\n  - _self_\n\nstrategy: prior\n"
+        "defaults:\n  - /schema_model_toy@_here_\n  - _self_\n\nstrategy: prior\n"
     )
     register(ModelSpec("toy", CLASSICAL, CLASSIFICATION, ToyConfig, f"{__name__}:build_toy"))
     try:
