@@ -8,6 +8,20 @@ and the same batch order as a single run with that seed. The optimizers are
 elementwise (SGD, momentum, AdaGrad, RMSProp, Adam, AdamW), and the loss is
 the sum of the replicas' own mean losses, so each replica's update is the
 single run's update, up to float rounding.
+
+A replica may itself be an ensemble of `members` nets (model.ensemble_size,
+src/models/ensemble.py): R replicas x K members are then R*K stacked nets,
+member i of replica r at index r*K + i, all K on replica r's rows.
+
+Dropout: a single run draws its masks from torch's global generator, seeded
+with its seed and then advanced by its nets' construction (nn.Linear draws a
+default init that the chosen init overwrites). Trained together, replica r
+draws its masks, of the shape its single run draws, from a generator of its
+own started from that same state (ReplicaDropout), so on the CPU each replica
+gets exactly its single run's masks. On a GPU a single run's dropout uses
+CUDA's fused kernel, whose stream no generator reproduces: there each
+replica's masks come from its own CUDA generator, deterministic but not the
+single run's, so replica and single run agree in distribution only.
 """
 
 from __future__ import annotations
@@ -46,15 +60,61 @@ class StackedLinear(nn.Module):
         return linear
 
 
+class ReplicaGenerators:
+    """One dropout generator per replica, from the global generator's states
+    where the replicas' single runs start training; made once per device."""
+
+    def __init__(self, states: Sequence[torch.Tensor]):
+        self.states = list(states)
+        self.generators: dict[torch.device, list[torch.Generator]] = {}
+
+    def on(self, device: torch.device) -> list[torch.Generator]:
+        if device not in self.generators:
+            cpu = [torch.Generator().set_state(state) for state in self.states]
+            if device.type == "cpu":
+                self.generators[device] = cpu
+            else:  # a CUDA generator takes no CPU state: seeded from it instead
+                seeds = [int(torch.randint(2**62, (1,), generator=g)) for g in cpu]
+                self.generators[device] = [torch.Generator(device=device).manual_seed(s) for s in seeds]
+        return self.generators[device]
+
+
+class ReplicaDropout(nn.Module):
+    """Dropout on (R * members, B, h) that draws replica r's masks, (members, B, h),
+    from its own generator, started from `states[r]` (torch.get_rng_state() where
+    replica r's single run starts training); all dropout layers share them, as
+    a single run's share the global generator."""
+
+    def __init__(self, p: float, generators: ReplicaGenerators, members: int):
+        super().__init__()
+        self.p, self.replica_generators, self.members = p, generators, members
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        shape = (self.members, *x.shape[1:])
+        # As torch's CPU dropout: a Bernoulli(1 - p) draw of the input's shape, scaled by 1 / (1 - p).
+        masks = [torch.empty(shape, device=x.device).bernoulli_(1 - self.p, generator=g)
+                 for g in self.replica_generators.on(x.device)]  # fmt: skip
+        return x * torch.cat(masks).div_(1 - self.p)
+
+    def member(self, k: int) -> nn.Dropout:
+        return nn.Dropout(self.p)
+
+
 class StackedMLP(nn.Module):
     """K MLPs with the same layers; x of shape (K, B, d) -> (K, B, outputs).
 
     Linear layers and numeric embeddings get a leading K axis on their
-    parameters; activations and dropout act elementwise, so one module serves
-    all K (dropout draws an independent mask for each replica)."""
+    parameters; activations act elementwise, so one module serves all K.
+    Dropout draws from torch's global generator, or, given `dropout_states`
+    (one per replica of `members` nets), from each replica's own generator."""
 
-    def __init__(self, nets: Sequence[nn.Sequential]):
+    def __init__(
+        self, nets: Sequence[nn.Sequential], dropout_states: Optional[Sequence[torch.Tensor]] = None, members: int = 1
+    ):
         super().__init__()
+        generators = ReplicaGenerators(dropout_states) if dropout_states is not None else None
         layers: list[nn.Module] = []
         for parts in zip(*nets):
             first = parts[0]
@@ -64,6 +124,8 @@ class StackedMLP(nn.Module):
                 layers.append(type(first).stacked(parts))
             elif isinstance(first, nn.modules.batchnorm._BatchNorm):
                 raise ConfigError("nets trained together take no batch norm; set model.batch_norm=false")
+            elif isinstance(first, nn.Dropout) and generators is not None:
+                layers.append(ReplicaDropout(first.p, generators, members))
             else:
                 layers.append(first)
         self.layers = nn.Sequential(*layers)
@@ -78,7 +140,10 @@ class StackedMLP(nn.Module):
 
 
 class StackedEpochLoop(TensorEpochLoop):
-    """One Lightning step = one epoch of all K replicas, each on its own data."""
+    """One Lightning step = one epoch of all replicas, each on its own data.
+
+    `train` holds each replica's own rows, (R, n, d) and (R, n[, 1]); `seeds`
+    one batch order per net, R x `members` of them."""
 
     def __init__(
         self,
@@ -92,27 +157,27 @@ class StackedEpochLoop(TensorEpochLoop):
         batch_size: Optional[int],
         label_smoothing: float = 0.0,
         keep_epoch: Optional[str] = None,
-        replicas: Optional[int] = None,
+        members: int = 1,
     ):
-        # train: (K, n, d) and (K, n[, 1]), each replica's own rows
-        n_rows = train[1].shape[1]
-        replicas = len(seeds) if replicas is None else replicas
+        replicas, n_rows = train[1].shape[0], train[1].shape[1]
         super().__init__(
             net, loss, huber_delta, optimizer, train, val, batch_size, n_rows, replicas, label_smoothing, keep_epoch
         )
+        self.members = members
         self.shuffles = [torch.Generator().manual_seed(s) for s in seeds]
 
     def _epoch_rows(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """This epoch's training rows, each replica's in its own order: (K, n, d), (K, n[, 1]).
+        """This epoch's training rows, each net's in its own order: (R * members, n, d), (R * members, n[, 1]).
 
-        Gathered once per epoch as offsets into the flattened (K * n, ...)
-        tensors; batches are then contiguous slices."""
+        Gathered once per epoch as offsets into the flattened (R * n, ...)
+        tensors (net j reads replica j // members's rows); batches are then contiguous slices."""
         X, y = self.X_train, self.y_train
-        K, n = y.shape[0], y.shape[1]
+        R, n, nets = y.shape[0], y.shape[1], len(self.shuffles)
         order = torch.stack([torch.randperm(n, generator=g) for g in self.shuffles])
-        order = (order + torch.arange(K)[:, None] * n).reshape(-1).to(self.device)
-        X_epoch = X.reshape(K * n, -1).index_select(0, order).view(K, n, -1)
-        y_epoch = y.reshape(K * n, *y.shape[2:]).index_select(0, order).view(K, n, *y.shape[2:])
+        owner = torch.arange(nets) // self.members
+        order = (order + owner[:, None] * n).reshape(-1).to(self.device)
+        X_epoch = X.reshape(R * n, -1).index_select(0, order).view(nets, n, -1)
+        y_epoch = y.reshape(R * n, *y.shape[2:]).index_select(0, order).view(nets, n, *y.shape[2:])
         return X_epoch, y_epoch
 
     def training_step(self, batch: Any, batch_idx: int) -> None:

@@ -47,7 +47,6 @@ def run_seeds(cfg: DictConfig) -> list[RunResult]:
     unsupported = {
         "trainer.early_stopping_patience": cfg.trainer.early_stopping_patience is not None,
         "trainer.checkpoint_every_n_epochs": bool(cfg.trainer.get("checkpoint_every_n_epochs")),
-        "model.dropout": bool(cfg.model.get("dropout")),
         "model.batch_norm": bool(cfg.model.get("batch_norm")),
         "resume": bool(cfg.get("resume")),
         "trainer.precision=16-mixed": "16-mixed" in str(cfg.trainer.precision),

@@ -43,8 +43,8 @@ def test_each_seed_gets_the_run_a_single_run_with_that_seed_gets(mlflow_client):
 
 
 def test_seeds_refuse_what_they_cannot_match(tracking_uri):
-    with pytest.raises(ConfigError, match="dropout"):
-        run_seeds(make_config(*ARGS, "model.dropout=0.1", "seeds=[0,1]"))
+    with pytest.raises(ConfigError, match="batch_norm"):
+        run_seeds(make_config(*ARGS, "model.batch_norm=true", "seeds=[0,1]"))
     with pytest.raises(ConfigError, match="early_stopping"):
         run_seeds(make_config(*ARGS, "trainer.early_stopping_patience=3", "seeds=[0,1]"))
     with pytest.raises(ConfigError, match="repeats a seed"):
@@ -83,6 +83,30 @@ def test_one_diverging_replica_fails_only_its_own_run(mlflow_client, monkeypatch
         assert records[seed].data.metrics["test_accuracy"] == pytest.approx(single.metrics["test_accuracy"])
     steps = sorted(m.step for m in mlflow_client.get_metric_history(records["1"].info.run_id, "train_loss"))
     assert steps == [0, 1]  # the diverged replica keeps the epochs before it
+
+
+def test_mlp_plus_repeats_train_together_and_each_is_its_single_run(mlflow_client):
+    """R = 3 repeats x K = 4 members (dropout, periodic embeddings, restore-best
+    by validation accuracy) as one model: each repeat's run is its seed's single run."""
+    plus = ("dataset=wine", "model=mlp_plus", "model.hidden_sizes=[32]", "trainer.max_epochs=3")
+    together = run_seeds(make_config(*plus, "seeds=[0,1,2]"))
+    for seed, result in zip([0, 1, 2], together):
+        single = run(make_config(*plus, f"seed={seed}"))
+        final = {k: v for k, v in result.metrics.items() if k not in TIMERS}
+        assert final == pytest.approx({k: v for k, v in single.metrics.items() if k not in TIMERS}, rel=0, abs=1e-6)
+        ours, reference = mlflow_client.get_run(result.run_id).data, mlflow_client.get_run(single.run_id).data
+        for tag in ("best_epoch", "epochs_trained"):
+            assert ours.tags[tag] == reference.tags[tag], tag
+        assert ours.params["n_params"] == reference.params["n_params"]
+        assert ours.params["split_digest"] == reference.params["split_digest"]
+        assert ours.tags["trained_together"] == "3"
+        losses = [
+            m.value for m in sorted(mlflow_client.get_metric_history(result.run_id, "train_loss"), key=lambda m: m.step)
+        ]
+        expected = [
+            m.value for m in sorted(mlflow_client.get_metric_history(single.run_id, "train_loss"), key=lambda m: m.step)
+        ]
+        assert losses == pytest.approx(expected, rel=0, abs=1e-6)  # dropout's masks too are the single run's
 
 
 # ------------------------------------------------------------------ every other model family
