@@ -77,11 +77,25 @@ class EnsembleEpochLoop(StackedEpochLoop):
         label_smoothing: float = 0.0,
         keep_epoch: Optional[str] = None,
         members: int = 1,
+        patience: Optional[int] = None,
         monitor_val_loss: bool = False,
     ):
-        # train, val: (R, n, d) and (R, n[, 1]); seeds: one per member, R x K
+        # train, val: (R, n, d) and (R, n[, 1]); seeds: one per member, R x K.
+        # Early stopping: `patience` per replica (src/models/stacked.py), or, for one
+        # run, `monitor_val_loss` for Lightning's callback.
         super().__init__(
-            net, loss, huber_delta, optimizer, train, val, seeds, batch_size, label_smoothing, keep_epoch, members
+            net,
+            loss,
+            huber_delta,
+            optimizer,
+            train,
+            val,
+            seeds,
+            batch_size,
+            label_smoothing,
+            keep_epoch,
+            members,
+            patience,
         )
         if self.best is not None:  # every member judged by its own replica's ensemble
             self.best.per_replica = True
@@ -105,8 +119,7 @@ class EnsembleEpochLoop(StackedEpochLoop):
         self._epoch["val_loss"] = val_loss
         if self.classify:
             self._epoch["val_accuracy"] = count_correct(out, y).float() / y.shape[1]
-        accuracy, k = self._epoch.get("val_accuracy"), self.members
-        self._keep_if_best(val_loss.repeat_interleave(k), None if accuracy is None else accuracy.repeat_interleave(k))
+        self._judge(val_loss, self._epoch.get("val_accuracy"))
         if self.monitor_val_loss:  # early stopping reads it from Lightning's logged metrics
             self.log("val_loss", val_loss[0], on_step=False, on_epoch=True, batch_size=1)
 

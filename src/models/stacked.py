@@ -26,6 +26,7 @@ single run's, so replica and single run agree in distribution only.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional, Sequence
 
 import torch
@@ -139,11 +140,50 @@ class StackedMLP(nn.Module):
         return nn.Sequential(*members).eval()
 
 
+class ReplicaStopping:
+    """Early stopping for each replica on its own validation loss, as Lightning's
+    EarlyStopping("val_loss", patience, mode="min") stops a single run: a replica
+    whose loss has not improved (strictly) for `patience` validations, or is not
+    finite, stops after that epoch. Training goes on until every replica has stopped."""
+
+    def __init__(self, patience: int, replicas: int):
+        self.patience = patience
+        self.best = [math.inf] * replicas
+        self.wait = [0] * replicas
+        self.stopped_at: list[Optional[int]] = [None] * replicas
+
+    def training(self, device: torch.device) -> torch.Tensor:
+        """(R,) True for the replicas that have not stopped."""
+        return torch.tensor([epoch is None for epoch in self.stopped_at], device=device)
+
+    def update(self, epoch: int, val_loss: torch.Tensor) -> list[int]:
+        """The replicas that stop after this epoch."""
+        stopping = []
+        for r, value in enumerate(val_loss.tolist()):  # one host sync per epoch, as Lightning's callback
+            if self.stopped_at[r] is not None:
+                continue
+            if value < self.best[r]:
+                self.best[r], self.wait[r] = value, 0
+            else:
+                self.wait[r] += 1
+            if self.wait[r] >= self.patience or not math.isfinite(value):
+                self.stopped_at[r] = epoch
+                stopping.append(r)
+        return stopping
+
+    @property
+    def all_stopped(self) -> bool:
+        return all(epoch is not None for epoch in self.stopped_at)
+
+
 class StackedEpochLoop(TensorEpochLoop):
     """One Lightning step = one epoch of all replicas, each on its own data.
 
     `train` holds each replica's own rows, (R, n, d) and (R, n[, 1]); `seeds`
-    one batch order per net, R x `members` of them."""
+    one batch order per net, R x `members` of them. With `patience`, each
+    replica stops early on its own (ReplicaStopping): its later epochs are not
+    its own, so they leave its history, never become its best epoch, and its
+    weights end as they were when it stopped (or at its best epoch)."""
 
     def __init__(
         self,
@@ -158,6 +198,7 @@ class StackedEpochLoop(TensorEpochLoop):
         label_smoothing: float = 0.0,
         keep_epoch: Optional[str] = None,
         members: int = 1,
+        patience: Optional[int] = None,
     ):
         replicas, n_rows = train[1].shape[0], train[1].shape[1]
         super().__init__(
@@ -165,6 +206,8 @@ class StackedEpochLoop(TensorEpochLoop):
         )
         self.members = members
         self.shuffles = [torch.Generator().manual_seed(s) for s in seeds]
+        self.stopping = ReplicaStopping(patience, replicas) if patience is not None else None
+        self._at_stop: dict[int, dict[str, torch.Tensor]] = {}  # replica -> its nets' state when it stopped
 
     def _epoch_rows(self) -> tuple[torch.Tensor, torch.Tensor]:
         """This epoch's training rows, each net's in its own order: (R * members, n, d), (R * members, n[, 1]).
@@ -193,7 +236,7 @@ class StackedEpochLoop(TensorEpochLoop):
             losses.append(batch_losses.detach())
             if self.classify:
                 outputs.append(out.detach())
-        self._close_epoch(weighted_batch_sum(torch.stack(losses), bs, n) / n)  # (K,)
+        self._close_epoch(weighted_batch_sum(torch.stack(losses), bs, n) / n)  # (nets,)
         if self.classify:
             self._epoch["train_epoch_accuracy"] = count_correct(torch.cat(outputs, 1), y_epoch).float() / n
 
@@ -203,4 +246,44 @@ class StackedEpochLoop(TensorEpochLoop):
         self._epoch["val_loss"] = replica_losses(self.val_loss_fn, self.loss_name, out, y)
         if self.classify:
             self._epoch["val_accuracy"] = count_correct(out, y).float() / y.shape[1]
-        self._keep_if_best(self._epoch["val_loss"], self._epoch.get("val_accuracy"))
+        self._judge(self._epoch["val_loss"], self._epoch.get("val_accuracy"))
+
+    def _judge(self, val_loss: torch.Tensor, val_accuracy: Optional[torch.Tensor]) -> None:
+        """Restore-best and early stopping on each replica's (R,) validation scores."""
+        loss, accuracy = val_loss, val_accuracy
+        if self.stopping is not None:  # a replica that stopped keeps the best epoch it had
+            training = self.stopping.training(val_loss.device)
+            loss = torch.where(training, loss, torch.inf)
+            accuracy = None if accuracy is None else torch.where(training, accuracy, -torch.inf)
+        k = self.members  # every member judged by its replica's scores
+        self._keep_if_best(loss.repeat_interleave(k), None if accuracy is None else accuracy.repeat_interleave(k))
+        if self.stopping is None:
+            return
+        for r in self.stopping.update(self.current_epoch, val_loss):
+            self._at_stop[r] = {
+                name: value[r * k : (r + 1) * k].clone() for name, value in self.net.state_dict().items()
+            }
+        if self.stopping.all_stopped:
+            self.trainer.should_stop = True
+
+    def _close_epoch(self, epoch_loss: torch.Tensor) -> None:
+        if self.stopping is not None:  # a stopped replica's later loss is not its own: it cannot diverge
+            training = self.stopping.training(epoch_loss.device).repeat_interleave(self.members)
+            epoch_loss = torch.where(training, epoch_loss, 0.0)
+        super()._close_epoch(epoch_loss)
+
+    def on_train_epoch_end(self) -> None:
+        super().on_train_epoch_end()
+        for r, stopped_at in enumerate(self.stopping.stopped_at if self.stopping is not None else []):
+            if stopped_at is not None and stopped_at < self.current_epoch:
+                self.histories[r].pop()  # trained after it stopped: not its epoch
+
+    def restore_best(self) -> Optional[list[int]]:
+        kept = super().restore_best()
+        if self.best is None:  # the last epoch is kept: a stopped replica's is the one it stopped after
+            k, state = self.members, self.net.state_dict()
+            with torch.no_grad():
+                for r, saved in self._at_stop.items():
+                    for name, value in saved.items():
+                        state[name][r * k : (r + 1) * k].copy_(value)
+        return kept

@@ -56,6 +56,8 @@ class StackedMLPEstimator:
         net = StackedMLP(nets, dropout_states=dropout_states, members=k)
         y = torch.stack([targets.target_tensor(v) for v in ys])
         has_val = X_vals is not None and len(X_vals[0]) > 0
+        if t.early_stopping_patience is not None and not has_val:
+            raise ValueError("early_stopping_patience needs a validation split: pass X_vals and y_vals")
         val = None
         if has_val:
             X_val = torch.as_tensor(np.stack(X_vals), dtype=torch.float32)
@@ -73,6 +75,7 @@ class StackedMLPEstimator:
             label_smoothing=targets.label_smoothing_,
             keep_epoch=targets.keep_criterion(has_val),
             members=k,
+            patience=t.early_stopping_patience,
         )
         trainer = make_trainer(
             accelerator=t.accelerator,

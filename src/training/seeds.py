@@ -45,7 +45,6 @@ def run_seeds(cfg: DictConfig) -> list[RunResult]:
     if cfg.trainer.strategy != "auto" or cfg.trainer.devices not in (1, "1", "auto"):
         raise ConfigError("seeds=[...] trains on one device; use a single-device trainer")
     unsupported = {
-        "trainer.early_stopping_patience": cfg.trainer.early_stopping_patience is not None,
         "trainer.checkpoint_every_n_epochs": bool(cfg.trainer.get("checkpoint_every_n_epochs")),
         "model.batch_norm": bool(cfg.model.get("batch_norm")),
         "resume": bool(cfg.get("resume")),

@@ -45,8 +45,8 @@ def test_each_seed_gets_the_run_a_single_run_with_that_seed_gets(mlflow_client):
 def test_seeds_refuse_what_they_cannot_match(tracking_uri):
     with pytest.raises(ConfigError, match="batch_norm"):
         run_seeds(make_config(*ARGS, "model.batch_norm=true", "seeds=[0,1]"))
-    with pytest.raises(ConfigError, match="early_stopping"):
-        run_seeds(make_config(*ARGS, "trainer.early_stopping_patience=3", "seeds=[0,1]"))
+    with pytest.raises(ConfigError, match="checkpoint_every_n_epochs"):
+        run_seeds(make_config(*ARGS, "trainer.checkpoint_every_n_epochs=1", "seeds=[0,1]"))
     with pytest.raises(ConfigError, match="repeats a seed"):
         run_seeds(make_config("dataset=digits", "model=svm", "seeds=[0,0]"))
 
