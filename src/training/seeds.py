@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from src.errors import ConfigError, DivergedError, one_line
 from src.models import build_estimator, model_family
-from src.tracking.record import Tag
+from src.tracking.record import RunMetric, Tag
 from src.training.runner import RunResult, evaluate_and_record, log_config, prepare_data, run, start_run, validate
 
 
@@ -84,7 +84,7 @@ def run_seeds(cfg: DictConfig) -> list[RunResult]:
                 diverged.append(f"seed {seeds[k]}: {error}")
                 continue
             # fit_time_s is this seed's share of the joint fit; the whole is logged beside it.
-            tracked.add_metrics({"fit_time_shared_s": shared})
+            tracked.add_metrics({RunMetric.FIT_TIME_SHARED_S: shared})
             results.append(evaluate_and_record(one, tracked, data, estimator, fit_time))
     if diverged:
         raise SeedsFailed(diverged, len(seeds), results, "diverged")
