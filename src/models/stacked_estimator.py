@@ -39,7 +39,8 @@ class StackedMLPEstimator:
 
         t = self.template
         k = t.ensemble_size
-        set_threads(t.cpu_threads, replicas=len(self.seeds) * k)
+        # The job's thread budget, as a single run and a classical model get: fit times stay comparable.
+        set_threads(t.cpu_threads)
         # The task, loss and classes, learned once from all replicas' targets so that they agree.
         targets = clone(t)
         targets.learn_targets(np.concatenate([np.asarray(y) for y in ys]))
