@@ -109,14 +109,8 @@ class Search:
                 for seed in self.selection_seeds:
                     run_name = f"{study.study_name}-t{trial.number}-s{seed}"
                     names.append(run_name)
-                    batch.append(
-                        tuple(
-                            fixed
-                            + as_overrides(trial.params)
-                            + [f"seed={seed}", f"tracking.run_name={run_name}"]
-                            + self._trial_overrides(study, path, trial.number, seed)
-                        )  # fmt: skip
-                    )
+                    overrides = fixed + as_overrides(trial.params) + [f"seed={seed}", f"tracking.run_name={run_name}"]
+                    batch.append(tuple(overrides + self._trial_overrides(study, path, trial.number, seed)))
             batch_start = time.perf_counter()
             returns = self._launch(batch)
             wall = (time.perf_counter() - batch_start) / len(trials)
