@@ -132,3 +132,18 @@ def test_a_search_on_a_metric_that_does_not_exist_stops_loudly(tracking_uri, tmp
     assert proc.returncode != 0
     assert "optimized_metric=val_nope is not a metric" in proc.stderr
     assert not (tmp_path / "sweep" / "optimization_results.yaml").exists()
+
+
+def test_a_wall_clock_budget_stops_the_search_before_its_trial_count(tracking_uri, tmp_path):
+    proc = run_cli(
+        "-m",
+        "hparams_search=knn",
+        "dataset=digits",
+        "hydra.sweeper.n_trials=5",
+        "hydra.sweeper.timeout=0.01",  # seconds: no trial starts once it has passed
+        "hydra.sweeper.final_seeds=[]",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "search: timeout of 0.01 s reached" in proc.stdout
+    assert [t.state for t in _study(tmp_path).trials] == [TrialState.COMPLETE]
