@@ -7,8 +7,9 @@ metric, or none, is refused. The study (src/search/study.py) is stored after
 every trial, so `resume=true` continues a search that was stopped. When the
 study holds `n_trials` finished trials (or `timeout` seconds have gone), the
 best configuration is trained again on every final seed, with the same trainer
-settings, and those runs carry the search's cost: the fit time of all its
-trials and its wall time, summed over every session of the study.
+settings, and the default configuration beside it; the tuned runs carry the
+search's cost: the fit time of all its trials and its wall time, summed over
+every session of the study.
 """
 
 from __future__ import annotations
@@ -182,9 +183,8 @@ class Search:
         trials = study.get_trials(deepcopy=False)
         fit = sum(t.user_attrs.get(_FIT_TIME, 0.0) for t in trials)
         wall = sum(t.user_attrs.get(_WALL_TIME, 0.0) for t in trials)
-        counts = {
-            s: sum(t.state == getattr(TrialState, s.upper()) for t in trials) for s in ("complete", "pruned", "fail")
-        }
+        states = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED, "failed": TrialState.FAIL}
+        counts = {name: sum(t.state == state for t in trials) for name, state in states.items()}
         if not complete:
             print("search: no trial completed; nothing to train on the final seeds", file=sys.stderr, flush=True)
             return []

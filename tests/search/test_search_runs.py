@@ -42,7 +42,7 @@ def test_a_resumed_search_runs_only_the_missing_trials(tracking_uri, mlflow_clie
     final = _stage(runs_of(mlflow_client), "final")
     assert sorted(int(r.data.tags[Tag.SEED]) for r in final) == [0, 0, 1, 1, 2, 2]  # after each search
     results = yaml.safe_load((tmp_path / "b" / "optimization_results.yaml").read_text())
-    assert results["trials"] == {"complete": 5, "pruned": 0, "fail": 0}
+    assert results["trials"] == {"complete": 5, "pruned": 0, "failed": 0}
     for run in final:  # the tuned runs carry the search's cost, all its trials included
         assert run.data.metrics["search_fit_time_s"] > 0 and run.data.metrics["search_wall_time_s"] > 0
     assert results["search_fit_time_s"] == pytest.approx(
