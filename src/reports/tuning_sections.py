@@ -143,7 +143,9 @@ def _mean_std(values: pd.Series) -> str:
     if values.empty:
         return "—"
     std = values.std(ddof=1) if len(values) > 1 else math.nan
-    return f"{format_cell(values.mean())} ± {format_cell(std)}" if not math.isnan(std) else format_cell(values.mean())
+    return (
+        f"{format_cell(values.mean())} ± {format_cell(std, 2)}" if not math.isnan(std) else format_cell(values.mean())
+    )
 
 
 def _signed(value: float) -> str:

@@ -69,7 +69,7 @@ def test_default_and_tuned_side_by_side_with_the_paired_difference_and_the_searc
     section = text.split("## Default against tuned", 1)[1]
     mean, low, high, n = paired_difference(pd.Series([0.80, 0.78, 0.83]), pd.Series([0.70, 0.72, 0.71]))
     assert n == 3 and mean == pytest.approx(0.0933, abs=1e-4) and low < mean < high
-    row = f"| d | svm | test_accuracy | 0.71 ± 0.01 | 0.8033 ± 0.02517 | {mean:+.4f} [{low:+.4f}, {high:+.4f}] | 1 / 1 / 1 |"
+    row = f"| d | svm | test_accuracy | 0.71 ± 0.01 | 0.8033 ± 0.025 | {mean:+.4f} [{low:+.4f}, {high:+.4f}] | 1 / 1 / 1 |"
     assert row in section
     assert "| 12 | 30 | 0.5 | 12.5 |" in section  # search fit, wall, tuned fit, tuned + search
     assert "| d | svm | 1 | 7 |" in section  # the pruned trial and the epochs it reached
