@@ -133,9 +133,14 @@ def default_vs_tuned(report: Report, view: StudyView) -> None:
             "Pruned trials (MedianPruner on the per-epoch validation metric; recorded FINISHED, "
             "`trial_state=pruned`), with the epochs each had trained:",
             "",
-            markdown_table(["dataset", "model", "trial", "epochs"], pruned_rows),
+            markdown_table(["dataset", "model", "trial", "epochs"], sorted(pruned_rows, key=_trial_order)),
             "",
         )
+
+
+def _trial_order(row: list) -> tuple:
+    dataset, model, trial, _ = row
+    return dataset, model, int(trial)
 
 
 def _mean_std(values: pd.Series) -> str:
