@@ -147,3 +147,42 @@ def test_a_wall_clock_budget_stops_the_search_before_its_trial_count(tracking_ur
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "search: timeout of 0.01 s reached" in proc.stdout
     assert [t.state for t in _study(tmp_path).trials] == [TrialState.COMPLETE]
+
+
+def test_a_killed_search_resumes_without_losing_or_recounting_a_trial(tracking_uri, mlflow_client, tmp_path):
+    """SIGTERM while a trial trains: the finished trials stay, the killed one is FAIL (its run
+    KILLED), and resume=true runs only what is missing."""
+    import signal
+    import time
+
+    from tests.conftest import start_training
+
+    args = [
+        "-m", "hparams_search=mlp", "dataset=digits", "resume=true", "trainer.max_epochs=40",
+        "trainer.early_stopping_patience=null", "hydra.sweeper.n_trials=3", "hydra.sweeper.pruner=null",
+        "hydra.sweeper.selection_seeds=[0]", "hydra.sweeper.final_seeds=[]",
+    ]  # fmt: skip
+    proc = start_training(tracking_uri, tmp_path / "first", *args)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:  # one trial finished and the next one training
+        logs = list((tmp_path / "optuna").glob("*.log"))
+        if logs:
+            states = [t.state for t in _study(tmp_path).trials]
+            if TrialState.COMPLETE in states and states[-1] == TrialState.RUNNING:
+                break
+        time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("the search never had a finished trial and a running one")
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) == 130
+    done_before = {t.number for t in _study(tmp_path).trials if t.state == TrialState.COMPLETE}
+    second = run_cli(*args, f"hydra.sweep.dir={tmp_path / 'second'}")
+    assert second.returncode == 0, second.stderr[-3000:]
+    states = [t.state for t in _study(tmp_path).trials]
+    assert states.count(TrialState.COMPLETE) == 3 and states.count(TrialState.FAIL) == 1
+    trials = _stage(runs_of(mlflow_client), "trial")
+    numbers = sorted(int(r.data.tags[Tag.TRIAL_NUMBER]) for r in trials if r.info.status == "FINISHED")
+    assert numbers == sorted({t.number for t in _study(tmp_path).trials if t.state == TrialState.COMPLETE})
+    assert done_before <= set(numbers) and len(numbers) == 3  # none of the first session's trials ran again
