@@ -33,6 +33,12 @@ class SearchRecorder:
         )
         return {r.info.run_name: r for r in children if r.info.run_name in wanted}
 
+    def runs_named(self, prefix: str) -> list:
+        """The experiment's runs whose name starts with `prefix`, whichever sweep made them."""
+        if self.client is None:
+            return []
+        return self.client.search_runs([self.experiment_id], filter_string=f"attributes.run_name LIKE '{prefix}%'")
+
     def mark(self, runs: Iterable[Any], tags: Mapping[str, Any], metrics: Optional[Mapping[str, float]] = None) -> None:
         if self.client is None:
             return

@@ -71,8 +71,9 @@ def open_study(
     sampler: optuna.samplers.BaseSampler,
     pruner: Optional[optuna.pruners.BasePruner],
     resume: bool,
-) -> tuple[optuna.Study, Optional[Path]]:
-    """(the study, where an earlier one was moved aside or None). resume=true continues
+) -> tuple[optuna.Study, Optional[Path], list[int]]:
+    """(the study, where an earlier one was moved aside or None, the numbers of the
+    trials a killed search had left running). resume=true continues
     the study at `path`: a trial left RUNNING by a search that was killed is marked
     FAIL (it counts for nothing and is tried again). Without resume an existing
     study file is renamed `<name>.<time>.log`, kept, and a fresh study starts."""
@@ -93,9 +94,10 @@ def open_study(
         direction=direction,
         load_if_exists=True,
     )
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
-        study.tell(trial.number, state=TrialState.FAIL)
-    return study, moved
+    stale = [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING))]
+    for number in stale:
+        study.tell(number, state=TrialState.FAIL)
+    return study, moved, stale
 
 
 def finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:

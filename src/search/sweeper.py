@@ -75,7 +75,7 @@ class Search:
         name = self.settings.get("study_name") or study_key(job_config, space, self._keyed_settings())
         tracking_uri = resolve_tracking_uri(self.config.tracking.uri)
         path = storage_dir(tracking_uri, self.settings.get("storage"), os.getcwd()) / f"{name}.log"
-        study, moved = open_study(
+        study, moved, stale = open_study(
             path,
             name,
             self.settings["direction"],
@@ -88,6 +88,8 @@ class Search:
               + (f"; the earlier study was moved to {moved.name} (resume=true continues one)" if moved else ""),
               flush=True)  # fmt: skip
         recorder = records.SearchRecorder(tracking_uri, os.environ.get(PARENT_RUN_ENV))
+        for number in stale:  # the runs of a trial a killed search left: KILLED, and now counted as failed
+            recorder.mark(recorder.runs_named(f"{name}-t{number}-s"), records.trial_tags(name, number, "failed", None))
         self._search(study, space, fixed, path, recorder)
         return self._final(study, fixed, recorder)
 

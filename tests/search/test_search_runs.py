@@ -186,3 +186,7 @@ def test_a_killed_search_resumes_without_losing_or_recounting_a_trial(tracking_u
     numbers = sorted(int(r.data.tags[Tag.TRIAL_NUMBER]) for r in trials if r.info.status == "FINISHED")
     assert numbers == sorted({t.number for t in _study(tmp_path).trials if t.state == TrialState.COMPLETE})
     assert done_before <= set(numbers) and len(numbers) == 3  # none of the first session's trials ran again
+    (killed,) = [r for r in trials if r.info.status == "KILLED"]  # the interrupted trial's run, counted as failed
+    assert killed.data.tags[Tag.TRIAL_STATE] == "failed" and int(killed.data.tags[Tag.TRIAL_NUMBER]) == states.index(
+        TrialState.FAIL
+    )

@@ -33,13 +33,13 @@ def test_the_study_name_follows_what_a_trial_scores_not_the_budget():
 
 def test_a_killed_search_loses_no_finished_trial_and_counts_its_running_one_as_failed(tmp_path):
     path = tmp_path / "optuna" / "s.log"
-    study, _ = _open(path, resume=False)
+    study, *_ = _open(path, resume=False)
     for value in (0.5, 0.7):
         trial = study.ask({"x": FloatDistribution(0, 1)})
         study.tell(trial, value)
     study.ask({"x": FloatDistribution(0, 1)})  # in flight when the search was killed
-    study, moved = _open(path, resume=True)
-    assert moved is None
+    study, moved, stale = _open(path, resume=True)
+    assert moved is None and stale == [2]
     assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.FAIL]
     assert len(finished(study)) == 2
     assert study.ask().number == 3  # the next trial is new: it is tried again, not counted twice
@@ -47,7 +47,7 @@ def test_a_killed_search_loses_no_finished_trial_and_counts_its_running_one_as_f
 
 def test_without_resume_an_earlier_study_is_kept_aside_and_a_fresh_one_starts(tmp_path):
     path = tmp_path / "optuna" / "s.log"
-    study, _ = _open(path, resume=False)
+    study, *_ = _open(path, resume=False)
     study.tell(study.ask({"x": FloatDistribution(0, 1)}), 0.5)
-    study, moved = _open(path, resume=False)
+    study, moved, _ = _open(path, resume=False)
     assert not study.trials and moved is not None and moved.exists() and moved.parent == path.parent
