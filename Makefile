@@ -46,7 +46,7 @@ ARGS ?=
 HPARAMS_DATASET ?= digits
 SWEEPS_data_dependency := experiment=data_dependency experiment=data_dependency_digits experiment=data_dependency_happiness
 SWEEPS_workshop := experiment=workshop_circles_vs_svm experiment=workshop_regression_vs_linear
-SWEEPS_hparams := $(addprefix hparams_search=,mlp logistic_regression svm random_forest gradient_boosting knn)
+SWEEPS_hparams := $(addprefix hparams_search=,mlp mlp_plus logistic_regression svm random_forest gradient_boosting xgboost lightgbm catboost knn)
 STUDY_ARGS_workshop := study=workshop
 STUDY_ARGS_hparams := dataset=$(HPARAMS_DATASET)
 study: $(STAMP)

@@ -1,17 +1,11 @@
-"""The studies (experiments/*.yaml) and the hyperparameter searches (conf/hparams_search/)
-compose, for every value their sweeps take; a small Optuna search runs end to end."""
-
-from pathlib import Path
+"""The studies (experiments/*.yaml) compose, for every value their sweeps take.
+The hyperparameter searches (conf/hparams_search/) are tested in tests/search/."""
 
 import pytest
-import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from src.errors import ConfigError
-from src.training.objective import objective_value
-from src.training.runner import RunResult
-from tests.conftest import CONF_DIR, ROOT, run_cli, runs_of
+from tests.conftest import CONF_DIR, ROOT
 
 STUDIES = [
     "data_dependency",
@@ -108,87 +102,3 @@ def test_a_sweep_is_shrunk_from_the_command_line():
     )[0]
     assert len(batches) == 4
     assert {tuple(sorted(b)) for b in batches} >= {("dataset.train_size=16", "model=mlp", "seed=0")}
-
-
-@pytest.mark.parametrize("search", SEARCHES)
-def test_every_search_composes_with_the_same_trial_budget(search):
-    from hydra_plugins.hydra_optuna_sweeper._impl import create_params_from_overrides
-
-    cfg = _compose(f"hparams_search={search}", "dataset=digits", hydra=True)
-    sweeper = cfg.hydra.sweeper
-    assert sweeper._target_.endswith("OptunaSweeper")
-    assert sweeper.sampler._target_ == "optuna.samplers.TPESampler"
-    assert sweeper.n_trials == 20 and sweeper.storage is None and sweeper.direction == "maximize"
-    assert cfg.optimized_metric == "final_val_accuracy" and cfg.study == "hparams"
-    assert cfg.model.name == search
-    distributions, fixed = create_params_from_overrides([f"{k}={v}" for k, v in sweeper.params.items()])
-    assert distributions and not fixed
-    if search == "mlp":
-        assert set(distributions) == {
-            "optimizer.lr",
-            "model.hidden_sizes",
-            "optimizer.batch_size",
-            "model.dropout",
-            "optimizer.weight_decay",
-        }
-    for key in distributions:  # every searched key exists in this model's schema
-        _compose(f"hparams_search={search}", "dataset=digits", f"{key}={_sample(distributions[key])}")
-
-
-def _sample(distribution):
-    choices = getattr(distribution, "choices", None)
-    if choices:
-        return choices[0]
-    return distribution.low
-
-
-def test_objective_is_the_optimized_metric_and_an_unknown_one_is_an_error():
-    result = RunResult("id", "mlp-digits-s0", {"test_accuracy": 0.9, "final_val_accuracy": 0.8}, "test_accuracy")
-    assert objective_value({"optimized_metric": None}, result) == 0.9
-    assert objective_value({"optimized_metric": "final_val_accuracy"}, result) == 0.8
-    with pytest.raises(ConfigError, match="optimized_metric=val_acc .*final_val_accuracy"):
-        objective_value({"optimized_metric": "val_acc"}, result)
-
-
-@pytest.mark.slow
-def test_a_three_trial_optuna_search_returns_the_optimized_metric(tracking_uri, mlflow_client, tmp_path):
-    proc = run_cli(
-        "-m",
-        "hparams_search=mlp",
-        "dataset=workshop_circles",
-        "hydra.sweeper.n_trials=3",
-        "hydra.sweeper.sampler.n_startup_trials=2",
-        "trainer.max_epochs=5",
-        f"hydra.sweep.dir={tmp_path / 'sweep'}",
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    runs = [r for r in runs_of(mlflow_client) if r.data.tags.get("sweep") != "true"]
-    assert len(runs) == 3 and all(r.info.status == "FINISHED" for r in runs)
-    assert {r.data.tags["study"] for r in runs} == {"hparams"}
-    assert len({r.data.params["optimizer.lr"] for r in runs}) == 3  # TPE proposed three different trials
-    results = yaml.safe_load(Path(tmp_path / "sweep" / "optimization_results.yaml").read_text())
-    # What the training function returned to Optuna is the validation metric, not the test one.
-    best = max(r.data.metrics["final_val_accuracy"] for r in runs)
-    assert results["best_value"] == pytest.approx(best)
-    assert set(results["best_params"]) == {
-        "optimizer.lr",
-        "model.hidden_sizes",
-        "optimizer.batch_size",
-        "model.dropout",
-        "optimizer.weight_decay",
-    }
-
-
-@pytest.mark.slow
-def test_a_search_on_a_metric_that_does_not_exist_stops_loudly(tracking_uri, tmp_path):
-    proc = run_cli(
-        "-m",
-        "hparams_search=knn",
-        "dataset=workshop_circles",
-        "hydra.sweeper.n_trials=3",
-        "optimized_metric=val_nope",
-        f"hydra.sweep.dir={tmp_path / 'sweep'}",
-    )
-    assert proc.returncode != 0
-    assert "optimized_metric=val_nope is not a metric" in proc.stderr
-    assert not (tmp_path / "sweep" / "optimization_results.yaml").exists()

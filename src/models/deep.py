@@ -79,6 +79,8 @@ class MLPEstimator(BaseEstimator):
     """
 
     family = "deep"  # a class attribute, not a parameter: model logging tells the families apart by it
+    # Lightning callbacks run every epoch, e.g. a search's pruner (src/search/pruning.py); not a parameter.
+    epoch_callbacks: tuple = ()
 
     def __init__(
         self,
@@ -268,6 +270,7 @@ class MLPEstimator(BaseEstimator):
             from pytorch_lightning.callbacks import EarlyStopping
 
             callbacks.append(EarlyStopping("val_loss", patience=self.early_stopping_patience, mode="min"))
+        callbacks.extend(self.epoch_callbacks)
         if self.checkpoint_every_n_epochs and self.checkpoint_dir:
             from pytorch_lightning.callbacks import ModelCheckpoint
 

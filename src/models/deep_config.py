@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from src.config import option
@@ -16,7 +17,7 @@ def mlp_from_config(cfg: Any, task: str, n_classes: int) -> MLPEstimator:
     task = Task(option(task))
     model, activation, optimizer, trainer = cfg.model, cfg.activation, cfg.optimizer, cfg.trainer
     devices = trainer.devices
-    return MLPEstimator(
+    estimator = MLPEstimator(
         task=task.value,
         hidden_sizes=tuple(model.hidden_sizes),
         activation=option(activation.name),
@@ -60,3 +61,8 @@ def mlp_from_config(cfg: Any, task: str, n_classes: int) -> MLPEstimator:
         log_grad_norms=bool(trainer.get("log_grad_norms", False)),
         checkpoint_every_n_epochs=trainer.get("checkpoint_every_n_epochs"),
     )
+    if "MLVSDL_SEARCH_TRIAL" in os.environ:  # a search's trial (hparams_search=...): report epochs, maybe be pruned
+        from src.search.pruning import trial_pruning
+
+        estimator.epoch_callbacks = tuple(filter(None, [trial_pruning()]))
+    return estimator

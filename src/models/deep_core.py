@@ -273,6 +273,12 @@ class TensorEpochLoop(pl.LightningModule):
             raise DivergedError(self.current_epoch, float(epoch_loss.max()))
         self._epoch["train_loss"] = epoch_loss
 
+    def epoch_metric(self, name: str) -> Optional[float]:
+        """This epoch's `name` so far (the first replica's), or None: for a per-epoch
+        hook such as a search's pruner (src/search/pruning.py)."""
+        value = self._epoch.get(name)
+        return None if value is None else float(value.reshape(-1)[0])
+
     def on_train_epoch_end(self) -> None:
         # One host sync per epoch for all of the epoch's metrics (and replicas).
         names = list(self._epoch)

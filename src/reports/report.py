@@ -27,7 +27,7 @@ from typing import Optional
 import pandas as pd
 
 from src.errors import UserError
-from src.reports import dataset_sections, study_sections
+from src.reports import dataset_sections, study_sections, tuning_sections
 from src.reports.analysis import curves_of, dataset_metric, lower_is_better, model_table, select_tuned
 from src.reports.document import DatasetView, Report, StudyView, own_files
 from src.reports.runs import RunFilter, search_runs, tidy, what_is_there
@@ -74,6 +74,7 @@ def build_report(runs: pd.DataFrame, out: Path, name: str, description: str, tra
         "",
     )
     tables: dict[str, tuple[pd.DataFrame, str]] = {}
+    searched, runs = runs, tuning_sections.tables_input(runs)  # a search's trials leave the model tables
     for dataset in sorted(runs["dataset"].unique()):
         view = dataset_view(runs[runs["dataset"] == dataset], dataset, tracking_uri)
         tables[dataset] = (view.table, view.metric)
@@ -82,6 +83,7 @@ def build_report(runs: pd.DataFrame, out: Path, name: str, description: str, tra
     study = StudyView(runs, tables)
     for section in study_sections.SECTIONS:
         report.render(section, study)
+    report.render(tuning_sections.SECTION, StudyView(searched, tables))
     return report
 
 

@@ -49,6 +49,13 @@ class Tag:
     BEST_EPOCH = "best_epoch"  # 0-based; absent when the MLP kept its last epoch
     FAILED_JOBS = "failed_jobs"
     REPORT = "report"
+    # Hyperparameter searches (hparams_search=<name>): trial runs and the tuned runs after them.
+    SEARCH_STUDY = "search_study"
+    SEARCH_STAGE = "search_stage"  # trial (a run scoring a proposal) or final (the chosen one, on every seed)
+    TRIAL_NUMBER = "trial_number"
+    TRIAL_STATE = "trial_state"  # complete, pruned or failed
+    PRUNED_AT_EPOCH = "pruned_at_epoch"
+    BEST_TRIAL = "best_trial"
 
 
 class Reason:
@@ -85,6 +92,10 @@ class RunMetric:
     N_FAILED = "n_failed"
     # Report runs.
     N_RUNS = "n_runs"
+    # Hyperparameter searches: the trial's value (mean over its seeds) and the search's cost.
+    TRIAL_VALUE = "trial_value"
+    SEARCH_FIT_TIME_S = "search_fit_time_s"
+    SEARCH_WALL_TIME_S = "search_wall_time_s"
 
 
 class Artifact:

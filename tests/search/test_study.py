@@ -1,0 +1,53 @@
+"""A study's storage, name and resume, without running jobs."""
+
+from pathlib import Path
+
+import optuna
+from optuna.distributions import FloatDistribution
+from optuna.trial import TrialState
+
+from src.search.study import finished, open_study, storage_dir, study_key
+
+
+def _open(path: Path, resume: bool) -> tuple:
+    return open_study(path, "s", "maximize", optuna.samplers.RandomSampler(seed=0), None, resume=resume)
+
+
+def test_the_study_lives_beside_the_mlflow_store(tmp_path):
+    assert storage_dir(f"sqlite:///{tmp_path}/x/mlflow.db", None, "/elsewhere") == tmp_path / "x" / "optuna"
+    assert storage_dir("http://server:5000", None, str(tmp_path)) == tmp_path / "optuna"
+    assert storage_dir("sqlite:////a/mlflow.db", str(tmp_path / "mine"), "/") == tmp_path / "mine"
+
+
+def test_the_study_name_follows_what_a_trial_scores_not_the_budget():
+    job = {"model": {"name": "svm"}, "dataset": {"name": "digits"}, "trainer": {"max_epochs": 100}, "seed": 0}
+    space = {"model.C": FloatDistribution(1e-2, 1e3, log=True)}
+    sweeper = {"direction": "maximize", "n_trials": 20, "timeout": None, "sampler": {"seed": 0}}
+    key = study_key(job, space, sweeper)
+    assert key.startswith("svm-digits-")
+    assert study_key({**job, "seed": 3, "tracking": {"run_name": "x"}}, space, {**sweeper, "n_trials": 5}) == key
+    assert study_key({**job, "trainer": {"max_epochs": 50}}, space, sweeper) != key
+    assert study_key(job, {"model.C": FloatDistribution(1e-1, 1e3, log=True)}, sweeper) != key
+    assert study_key(job, space, {**sweeper, "direction": "minimize"}) != key
+
+
+def test_a_killed_search_loses_no_finished_trial_and_counts_its_running_one_as_failed(tmp_path):
+    path = tmp_path / "optuna" / "s.log"
+    study, *_ = _open(path, resume=False)
+    for value in (0.5, 0.7):
+        trial = study.ask({"x": FloatDistribution(0, 1)})
+        study.tell(trial, value)
+    study.ask({"x": FloatDistribution(0, 1)})  # in flight when the search was killed
+    study, moved, stale = _open(path, resume=True)
+    assert moved is None and stale == [2]
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.FAIL]
+    assert len(finished(study)) == 2
+    assert study.ask().number == 3  # the next trial is new: it is tried again, not counted twice
+
+
+def test_without_resume_an_earlier_study_is_kept_aside_and_a_fresh_one_starts(tmp_path):
+    path = tmp_path / "optuna" / "s.log"
+    study, *_ = _open(path, resume=False)
+    study.tell(study.ask({"x": FloatDistribution(0, 1)}), 0.5)
+    study, moved, _ = _open(path, resume=False)
+    assert not study.trials and moved is not None and moved.exists() and moved.parent == path.parent
