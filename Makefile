@@ -62,13 +62,13 @@ test: $(STAMP)
 
 ## Lint and format checks (ruff, configured in pyproject.toml); CI runs them.
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests hydra_plugins
+	$(VENV)/bin/ruff format --check src tests hydra_plugins
 
 ## Apply ruff's fixes and formatting.
 format: $(STAMP)
-	$(VENV)/bin/ruff check --fix src tests
-	$(VENV)/bin/ruff format src tests
+	$(VENV)/bin/ruff check --fix src tests hydra_plugins
+	$(VENV)/bin/ruff format src tests hydra_plugins
 
 ## The speed benchmark (README "Performance"): a table on stdout, JSON in bench_results/.
 bench: $(STAMP)

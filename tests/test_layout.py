@@ -21,6 +21,8 @@ FORBIDDEN = {
     "src.tracking": ("src.reports", "src.training", "src.models", "src.bench"),
     "src.training": ("src.reports", "src.bench"),
     "src.reports": ("src.bench",),
+    # Searches drive jobs through Hydra's launcher; the models import only src.search.pruning.
+    "src.search": ("src.training", "src.reports", "src.bench"),
 }
 
 
