@@ -28,6 +28,7 @@ class Tag:
     GIT_COMMIT = "git_commit"
     MLFLOW_GIT_COMMIT = "mlflow.source.git.commit"
     PARENT_RUN_ID = "mlflow.parentRunId"
+    RUN_NAME = "mlflow.runName"  # setting it renames the run
     # How a run ended, beyond MLflow's status: the error line, and why (e.g. "diverged").
     ERROR = "error"
     STATUS_REASON = "status_reason"
@@ -94,6 +95,10 @@ class Artifact:
     CLASSIFICATION_REPORT = "classification_report.txt"
     LOSS_CURVES = "loss_curves.png"
     CONFUSION_MATRIX = "confusion_matrix.png"
+    # Written by every run, pictures or not: the data a later analysis reads without retraining.
+    PREDICTIONS = "predictions.parquet"
+    CONFUSION_MATRIX_CSV = "confusion_matrix.csv"
+    RESIDUALS = "residuals.csv"
     PREDICTED_VS_TRUE = "predicted_vs_true.png"
     FITTED_CURVE = "fitted_curve.png"
     DECISION_REGIONS = "decision_regions.png"
@@ -106,6 +111,7 @@ class Artifact:
     OPTIMIZATION_RESULTS = "optimization_results.yaml"
     # Report runs.
     REPORT_MD = "report.md"
+    REPORT_HTML = "report.html"
 
 
 class Status:
