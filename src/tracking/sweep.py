@@ -183,7 +183,7 @@ def close_parent(status: str) -> None:
             max_results=50000,
         )
         children = [_close_orphan(client, child, status) for child in children]
-        table = sweep_summary(children)
+        table = sweep_summary(children, filter(None, os.environ.get(SWEPT_KEYS_ENV, "").split(",")))
         failures = [
             f"{r.info.run_name}: {r.data.tags.get(Tag.ERROR, r.info.status)}"
             for r in children
