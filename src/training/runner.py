@@ -303,7 +303,10 @@ def evaluate_and_record(
     if cfg.tracking.log_model:
         from src.tracking.models import log_fitted_model
 
-        log_fitted_model(tracked, estimator, data.X_train)
+        example_rows = dataset.X.iloc[split.train[:5]]
+        log_fitted_model(
+            tracked, estimator, data.raw_row_pipeline(dataset), example_rows, cfg.tracking.get("register_as")
+        )
 
     row_ids = split.train if split.fit_only else split.test
     evaluated = Evaluated(evaluated_split, row_ids, y_test_true, y_test_pred, proba)
