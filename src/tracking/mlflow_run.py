@@ -100,11 +100,16 @@ def ensure_experiment(client: Any, name: str) -> str:
     """The experiment's id, creating it if needed (safe when jobs race to create it)."""
     from mlflow.exceptions import MlflowException
 
+    from src.tracking.ui import experiment_tags
+
     try:
         experiment = client.get_experiment_by_name(name)
         if experiment is not None:
             return experiment.experiment_id
-        return client.create_experiment(name, artifact_location=_artifact_location(client, name))
+        # Tagged to open as a model-training experiment with a saved runs view (src/tracking/ui.py).
+        return client.create_experiment(
+            name, artifact_location=_artifact_location(client, name), tags=experiment_tags()
+        )
     except MlflowException:
         experiment = client.get_experiment_by_name(name)
         if experiment is None:
