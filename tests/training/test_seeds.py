@@ -15,7 +15,7 @@ TIMERS = ("fit_time_s", "predict_time_s", "fit_time_shared_s")  # wall-clock: di
 
 def test_each_seed_gets_the_run_a_single_run_with_that_seed_gets(mlflow_client):
     together = run_seeds(make_config(*ARGS, "seeds=[0,1,2]"))
-    assert [r.run_name for r in together] == ["mlp-digits-s0", "mlp-digits-s1", "mlp-digits-s2"]
+    assert [r.run_name for r in together] == ["mlp-digits-n1294-s0", "mlp-digits-n1294-s1", "mlp-digits-n1294-s2"]
     records = {r.info.run_id: r for r in runs_of(mlflow_client)}
     assert len(records) == 3 and all(r.info.status == "FINISHED" for r in records.values())
 
@@ -73,7 +73,7 @@ def test_one_diverging_replica_fails_only_its_own_run(mlflow_client, monkeypatch
     monkeypatch.setattr(stacked.StackedEpochLoop, "_close_epoch", close_epoch)
     with pytest.raises(ReplicasDiverged, match="1 of 3 seeds diverged") as info:
         run_seeds(make_config(*ARGS, "seeds=[0,1,2]"))
-    assert [r.run_name for r in info.value.finished_results] == ["mlp-digits-s0", "mlp-digits-s2"]
+    assert [r.run_name for r in info.value.finished_results] == ["mlp-digits-n1294-s0", "mlp-digits-n1294-s2"]
     records = {r.data.tags["seed"]: r for r in runs_of(mlflow_client)}
     assert {seed: r.info.status for seed, r in records.items()} == {"0": "FINISHED", "1": "FAILED", "2": "FINISHED"}
     assert records["1"].data.tags["status_reason"] == "diverged" and records["1"].data.metrics["diverged_epoch"] == 2
