@@ -27,7 +27,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional
 
 from src.errors import DivergedError, UserError, one_line
 from src.tracking.owner import owner_tags
-from src.tracking.record import Reason, RunMetric, Status, Tag
+from src.tracking.record import Reason, RunMetric, Status, Tag, experiment_tags
 from src.tracking.secrets import mask_secrets
 from src.tracking.sqlite_store import checkpoint, creation_lock, sqlite_database, tune_sqlite_store
 from src.tracking.store_check import check_store, short_error
@@ -99,8 +99,6 @@ def client_for(uri: str, create: bool = True):
 def ensure_experiment(client: Any, name: str) -> str:
     """The experiment's id, creating it if needed (safe when jobs race to create it)."""
     from mlflow.exceptions import MlflowException
-
-    from src.tracking.ui import experiment_tags
 
     try:
         experiment = client.get_experiment_by_name(name)

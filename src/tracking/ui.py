@@ -18,31 +18,10 @@ experiment that lacks them and prints the URL that opens that view:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any, Optional
 
-EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
-MODEL_TRAINING_KIND = "custom_model_development"
-DESCRIPTION_TAG = "mlflow.note.content"
-VIEW_KEY = "mlvsdl-runs"
-VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
-# The runs table's columns, as the UI names them (`metrics.`name``).
-COLUMNS = {
-    "metrics": ["test_accuracy", "test_f1_macro", "test_rmse", "test_r2", "fit_time_s", "predict_time_s"],
-    "params": ["n_train"],
-    "tags": ["model", "model_family", "dataset", "seed"],
-}
-DESCRIPTION = """Runs of mlvsdl: one run per training, named model-dataset-n<n_train>-s<seed>; a sweep is a
-parent run (sweep-...) with its jobs nested under it and summary.md on it; a report is a run
-report-<name> whose artifacts hold report.html (open it in the Artifacts tab). In the runs
-table, the saved view `mlvsdl-runs` shows the test metrics, timings and training size; the
-Chart view compares the final metrics (all logged at step 0) across the selected runs."""
-
-
-def experiment_tags() -> dict[str, str]:
-    view = {"selectedColumns": [f"{kind}.`{name}`" for kind, names in COLUMNS.items() for name in names]}
-    return {EXPERIMENT_KIND_TAG: MODEL_TRAINING_KIND, DESCRIPTION_TAG: DESCRIPTION, VIEW_TAG: json.dumps(view)}
+from src.tracking.record import VIEW_KEY, experiment_tags
 
 
 def tag_experiment(client: Any, experiment_id: str, existing: Optional[dict[str, str]] = None) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from src.tracking.ui import VIEW_KEY, VIEW_TAG, main, runs_url
+from src.tracking.record import VIEW_KEY, VIEW_TAG
+from src.tracking.ui import main, runs_url
 from tests.conftest import ROOT, run_cli, runs_of
 
 
