@@ -31,6 +31,10 @@ def test_bench_smoke_writes_its_table_and_json(tmp_path):
     assert results["processes"]["unreachable_server_s"] > 0 and results["processes"]["silent_server_s"] > 0
     assert {t["target"] for t in results["targets"]} >= {"fixed overhead per run (s)", "--help (s)"}
     assert set(results["models"]) == {"mnist1d", "classification_2000"}  # the models part is in `make bench`
+    repeats = results["repeats_together"]  # mlp_plus's R = 5 repeats trained together, in `make bench` too
+    assert (repeats["r"], repeats["members"], repeats["n_train"]) == (5, 4, 240)
+    assert repeats["one_s"] > 0 and repeats["together_s"] > 0
+    assert any(t["target"].startswith("R=5 mlp_plus repeats together / one") for t in results["targets"])
 
 
 def _expected_model_rows(dataset: str) -> set[str]:
@@ -112,6 +116,16 @@ def test_the_ensemble_ratio_is_a_target_against_k_single_fits():
     table = models_table({"mnist1d": measured}, {})
     assert "| mlp_plus | 12.00 | 6.00 | 0.700 ± 0.000 | 40 |" in table
     assert "| mlp_plus (K=1) | 4.00 | 2.00 |" in table
+
+
+def test_the_repeats_ratio_is_a_target_against_running_them_one_after_the_other():
+    from src.bench.table import target_rows
+
+    measured = {"model": "mlp_plus", "members": 4, "r": 5, "n_train": 3200, "epochs": 3, "threads": 1}
+    for ratio, met in ((4.0, True), (6.3, False)):
+        [(label, value, op, bound, ok)] = target_rows({"repeats_together": {**measured, "ratio": ratio}})
+        assert label.startswith("R=5 mlp_plus repeats together / one (K=4 members each")
+        assert (value, op, bound, ok) == (ratio, "<=", 5, met)
 
 
 def test_a_failing_measured_command_stops_the_benchmark():

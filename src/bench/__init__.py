@@ -14,14 +14,16 @@ Measures, side by side in one process, with several repetitions each:
      lightgbm, catboost) and of mlp_plus, next to the random forest, on mnist1d
      (3,600 training rows) and on a 100,000-row make_classification set, each
      fitted through the runner's own stages (early stopping on the validation
-     split, one CPU thread); and mlp_plus's K members against one member.
+     split, one CPU thread); and mlp_plus's K members against one member;
+  6. R = 5 repeats of mlp_plus trained together (`seeds=[0,1,2,3,4]`, R x K
+     nets in one model) against one repeat.
 Prints medians, ratios and the targets as a table and writes JSON.
 
 The benchmark measures from outside: the production modules carry no timing
 hooks (the MLflow seconds come from `clock.py`, which wraps the run logger in
 the measuring process), and nothing under src/ imports this package.
 
-    training.py  per-epoch times and seeds trained together
+    training.py  per-epoch times, seeds and mlp_plus repeats trained together
     runs.py      fixed overhead per run, whole processes
     models.py    fit times of the GBDTs and mlp_plus next to the random forest
     clock.py     seconds spent writing to MLflow

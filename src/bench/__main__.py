@@ -14,9 +14,9 @@ import src.bench
 from src.bench.models import bench_models
 from src.bench.runs import BenchError, bench_overhead, bench_processes
 from src.bench.table import render, target_rows
-from src.bench.training import ROOT, bench_per_epoch, bench_seeds_together
+from src.bench.training import ROOT, bench_per_epoch, bench_repeats_together, bench_seeds_together
 
-PARTS = ("per_epoch", "seeds", "overhead", "processes", "models")
+PARTS = ("per_epoch", "seeds", "repeats", "overhead", "processes", "models")
 MODEL_DATASETS = ("mnist1d", "large")
 
 
@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=20, help="epochs per per-epoch measurement")
     parser.add_argument("--accuracy-seeds", type=int, default=5, help="seeds averaged for the test accuracies")
     parser.add_argument("--runs", type=int, default=50, help="runs in the fixed-overhead loop")
+    parser.add_argument("--repeat-epochs", type=int, default=5, help="epochs of mlp_plus in the repeats part")
     parser.add_argument("--large-rows", type=int, default=100_000, help="rows of the make_classification set")
     models = parser.add_argument_group("models part (fit times of the GBDTs and mlp_plus next to the random forest)")
     models.add_argument("--model-reps", type=int, default=3, help="fits per model on mnist1d (seeds 0..N-1)")
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.reps, args.epochs, args.runs, args.large_rows, args.accuracy_seeds = 1, 2, 3, 2000, 1
+        args.repeat_epochs = 1
         args.model_reps, args.large_reps, args.model_rows, args.model_epochs, args.model_rounds = 1, 1, 300, 1, 5
 
     results: dict[str, Any] = {
@@ -68,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
             "mnist1d_100x100": bench_seeds_together("mnist1d", 4000, "[100,100]", args.epochs, args.reps),
             "mnist1d_32": bench_seeds_together("mnist1d", 4000, "[32]", args.epochs, args.reps),
         }
+    if "repeats" in args.only:  # the verdicts' R repeats of mlp_plus, as seeds=[0,1,2,3,4] trains them
+        results["repeats_together"] = bench_repeats_together(
+            300 if args.smoke else 4000, args.repeat_epochs, min(args.reps, 3)
+        )
     if "overhead" in args.only:
         results["overhead"] = bench_overhead(args.runs)
         results["overhead_plots"] = bench_overhead(args.runs, "tracking.plots=true")

@@ -231,3 +231,55 @@ def bench_seeds_together(name: str, n_rows: int, hidden: str, epochs: int, reps:
         "ratio": together / one,
         "sequential_k_s": k * one,
     }
+
+
+def bench_repeats_together(n_rows: int, epochs: int, reps: int, r: int = 5) -> dict[str, Any]:
+    """mlp_plus at its defaults (K ensemble members, dropout, embeddings, restore-best)
+    on mnist1d: R repeats trained together (`seeds=[0..R-1]`: R x K nets) against one.
+
+    Both on one thread: the ratio is what stacking saves in per-kernel overhead.
+    (The stacked model would otherwise take min(cores, R x K) threads, which on a
+    machine that other work loads costs far more than it gains.)"""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from src.models import build_estimator
+    from src.models.stacked_estimator import StackedMLPEstimator
+
+    X_all, y_all, _, _ = _data("mnist1d", n_rows)
+    n_train = int(min(n_rows, len(y_all)) * 0.8)  # the rest validates: restore-best needs a split
+    X, y, X_val, y_val = X_all[:n_train], y_all[:n_train], X_all[n_train:n_rows], y_all[n_train:n_rows]
+    cfg = config("model=mlp_plus", "trainer=cpu", f"trainer.max_epochs={epochs}", "trainer.progress_bar=false")
+    n_classes = int(y_all.max()) + 1
+
+    def one():
+        return build_estimator(cfg, "multiclass", n_classes).fit(X, y, X_val, y_val)
+
+    def together():
+        template = build_estimator(cfg, "multiclass", n_classes).set_params(cpu_threads=None)  # keep 1 thread
+        return StackedMLPEstimator(template, list(range(r))).fit([X] * r, [y] * r, [X_val] * r, [y_val] * r)
+
+    threads = torch.get_num_threads()
+    with threadpool_limits(1):
+        torch.set_num_threads(1)
+        try:
+            one()  # warm-up
+            ones, togethers = [], []
+            for _ in range(reps):  # alternating, as the per-epoch measurement does
+                ones.append(median_time(one, 1)[0])
+                togethers.append(median_time(together, 1)[0])
+        finally:
+            torch.set_num_threads(threads)
+    single, stacked = statistics.median(ones), statistics.median(togethers)
+    return {
+        "model": "mlp_plus",
+        "members": int(cfg.model.ensemble_size),
+        "r": r,
+        "n_train": n_train,
+        "epochs": epochs,
+        "reps": reps,
+        "threads": 1,
+        "one_s": single,
+        "together_s": stacked,
+        "ratio": stacked / single,
+    }

@@ -46,8 +46,9 @@ class Config:
     # Skip a configuration that already has a FINISHED run in the experiment
     # (matched by the `config_hash` tag); continue a killed run from its checkpoint.
     resume: bool = False
-    # Train the MLP for all these seeds at once, as one vectorized model (one
-    # MLflow run per seed, each equal to the single run with that seed).
+    # One job, one MLflow run per seed, each equal to the seed=k run: an MLP's
+    # seeds (mlp_plus too) train together as one vectorized model; any other
+    # model's seeds run one after the other.
     seeds: Optional[List[int]] = None
     # The metric a run returns to a sweeper (hparams_search: Optuna), e.g. val_accuracy;
     # null: the task's main test metric. A name the run does not log is a ConfigError.

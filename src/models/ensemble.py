@@ -8,6 +8,9 @@ with dropout, its own masks, but all train on the same split. The loss is the
 sum of the members' own mean losses, so each member's update is the one it
 would get alone. Validation, early stopping and restore-best judge the
 ensemble: its averaged prediction's loss and accuracy.
+
+`seeds=[...]` stacks R such ensembles, one per seed, each on its own split:
+R x K nets in one batched model (src/models/stacked_estimator.py).
 """
 
 from __future__ import annotations
@@ -28,18 +31,18 @@ def member_seeds(seed: int, k: int) -> list[int]:
     return [seed * k + i for i in range(k)]
 
 
-def average_outputs(out: torch.Tensor, loss: str) -> torch.Tensor:
-    """The ensemble's output from the members' (K, B, units), in the same form
-    as one net's: log of the mean softmax probabilities (valid logits), the
-    logit of the mean sigmoid probability, or the mean regression output."""
-    k = out.shape[0]
+def average_outputs(out: torch.Tensor, loss: str, dim: int = 0) -> torch.Tensor:
+    """The ensemble's output from the members' outputs (members along `dim`),
+    in the same form as one net's: log of the mean softmax probabilities (valid
+    logits), the logit of the mean sigmoid probability, or the mean regression output."""
+    k = out.shape[dim]
     if loss == "cross_entropy":
-        return torch.logsumexp(torch.log_softmax(out, dim=-1), dim=0) - math.log(k)
+        return torch.logsumexp(torch.log_softmax(out, dim=-1), dim=dim) - math.log(k)
     if loss == "bce":
-        log_p = torch.logsumexp(nn.functional.logsigmoid(out), dim=0) - math.log(k)
-        log_not_p = torch.logsumexp(nn.functional.logsigmoid(-out), dim=0) - math.log(k)
+        log_p = torch.logsumexp(nn.functional.logsigmoid(out), dim=dim) - math.log(k)
+        log_not_p = torch.logsumexp(nn.functional.logsigmoid(-out), dim=dim) - math.log(k)
         return log_p - log_not_p
-    return out.mean(0)
+    return out.mean(dim)
 
 
 class AveragedEnsemble(nn.Module):
@@ -56,8 +59,10 @@ class AveragedEnsemble(nn.Module):
 
 
 class EnsembleEpochLoop(StackedEpochLoop):
-    """K members on the same rows, each in its own order; one history: the
-    members' mean training loss and accuracy, the ensemble's validation scores."""
+    """R replicas of K members (R = 1 for one run), member i of replica r the
+    net r*K + i, on replica r's rows in its own order. One history per replica:
+    its members' mean training loss and accuracy, its ensemble's validation
+    scores; restore-best keeps each replica's best epoch by its ensemble's."""
 
     def __init__(
         self,
@@ -71,35 +76,56 @@ class EnsembleEpochLoop(StackedEpochLoop):
         batch_size: Optional[int],
         label_smoothing: float = 0.0,
         keep_epoch: Optional[str] = None,
+        members: int = 1,
+        patience: Optional[int] = None,
         monitor_val_loss: bool = False,
     ):
-        X, y = train
-        k = len(seeds)
-        shared = (X.expand(k, *X.shape), y.expand(k, *y.shape))  # views: the rows are stored once
+        # train, val: (R, n, d) and (R, n[, 1]); seeds: one per member, R x K.
+        # Early stopping: `patience` per replica (src/models/stacked.py), or, for one
+        # run, `monitor_val_loss` for Lightning's callback.
         super().__init__(
-            net, loss, huber_delta, optimizer, shared, val, seeds, batch_size, label_smoothing, keep_epoch, replicas=1
+            net,
+            loss,
+            huber_delta,
+            optimizer,
+            train,
+            val,
+            seeds,
+            batch_size,
+            label_smoothing,
+            keep_epoch,
+            members,
+            patience,
         )
+        if self.best is not None:  # every member judged by its own replica's ensemble
+            self.best.per_replica = True
+        if monitor_val_loss and train[1].shape[0] != 1:
+            raise ConfigError("early stopping watches one ensemble's validation loss; train the repeats apart")
         self.monitor_val_loss = monitor_val_loss
 
-    def _epoch_rows(self) -> tuple[torch.Tensor, torch.Tensor]:
-        X, y = self.X_train[0], self.y_train[0]
-        order = torch.stack([torch.randperm(len(y), generator=g) for g in self.shuffles]).to(self.device)
-        return X[order], y[order]
+    def _per_replica(self, values: torch.Tensor) -> torch.Tensor:
+        return values.view(-1, self.members).mean(1)  # (R * K,) -> (R,)
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
         super().training_step(batch, batch_idx)
-        self._epoch = {name: value.mean() for name, value in self._epoch.items()}  # over the members
+        self._epoch = {name: self._per_replica(value.float()) for name, value in self._epoch.items()}
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         X, y = self.val
-        out = average_outputs(self.net(X.expand(len(self.shuffles), *X.shape)), self.loss_name)
-        val_loss = self.val_loss_fn(out, y)
+        outputs = self.net(X.repeat_interleave(self.members, 0))
+        out = average_outputs(outputs.view(len(y), self.members, *outputs.shape[1:]), self.loss_name, dim=1)
+        # Each replica's loss as its single run computes it.
+        val_loss = torch.stack([self.val_loss_fn(out[r], y[r]) for r in range(len(y))])
         self._epoch["val_loss"] = val_loss
         if self.classify:
-            self._epoch["val_accuracy"] = count_correct(out, y).float() / len(y)
-        self._keep_if_best(val_loss, self._epoch.get("val_accuracy"))
+            self._epoch["val_accuracy"] = count_correct(out, y).float() / y.shape[1]
+        self._judge(val_loss, self._epoch.get("val_accuracy"))
         if self.monitor_val_loss:  # early stopping reads it from Lightning's logged metrics
-            self.log("val_loss", val_loss, on_step=False, on_epoch=True, batch_size=1)
+            self.log("val_loss", val_loss[0], on_step=False, on_epoch=True, batch_size=1)
+
+    def restore_best(self) -> Optional[list[int]]:
+        kept = super().restore_best()
+        return kept[:: self.members] if kept is not None else None
 
 
 def check_ensemble(estimator: Any) -> None:
@@ -127,12 +153,13 @@ def fit_ensemble(estimator: Any, X: Any, y: Any, val: Optional[tuple[torch.Tenso
         estimator.loss_,
         estimator.huber_delta,
         estimator.optimizer_spec(),
-        (torch.as_tensor(X), estimator.target_tensor(y)),
-        val,
+        (torch.as_tensor(X)[None], estimator.target_tensor(y)[None]),  # one replica
+        tuple(t[None] for t in val) if has_val else None,
         seeds,
         estimator.batch_size,
         label_smoothing=estimator.label_smoothing_,
         keep_epoch=estimator.keep_criterion(has_val),
+        members=k,
         monitor_val_loss=estimator.early_stopping_patience is not None,
     )
     try:

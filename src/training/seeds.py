@@ -1,9 +1,11 @@
-"""`seeds=[0,1,2,3,4]`: one MLP configuration trained for several seeds at once.
+"""`seeds=[0,1,2,3,4]`: one configuration repeated over several seeds in one job.
 
 Each seed keeps everything a single run with that seed has -- its split, its
 preprocessing, its initial weights and its batch order -- and gets its own
-MLflow run, recorded exactly like a single run; only the training is shared,
-as one vectorized model (src/models/stacked_estimator.py).
+MLflow run, recorded exactly like a single run (inside a `-m` sweep, a child of
+the sweep's parent). An MLP's seeds train together, as one vectorized model
+(src/models/stacked_estimator.py); any other model's seeds run one after the
+other, each exactly the `seed=k` run.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from contextlib import ExitStack
 from omegaconf import DictConfig, open_dict
 from threadpoolctl import threadpool_limits
 
-from src.errors import ConfigError, DivergedError
+from src.errors import ConfigError, DivergedError, one_line
 from src.models import build_estimator, model_family
-from src.tracking.record import Tag
-from src.training.runner import RunResult, evaluate_and_record, log_config, prepare_data, start_run, validate
+from src.tracking.record import RunMetric, Tag
+from src.training.runner import RunResult, evaluate_and_record, log_config, prepare_data, run, start_run, validate
 
 
 def config_for_seed(cfg: DictConfig, seed: int) -> DictConfig:
@@ -32,19 +34,18 @@ def config_for_seed(cfg: DictConfig, seed: int) -> DictConfig:
 
 
 def run_seeds(cfg: DictConfig) -> list[RunResult]:
-    """Train the MLP once per seed in `cfg.seeds`, all at once; one MLflow run each.
-    A replica that diverges fails its own run only (ReplicasDiverged once the others are recorded)."""
+    """Train the configuration once per seed in `cfg.seeds`; one MLflow run each.
+    A seed that fails (an MLP replica that diverges) fails its own run only
+    (SeedsFailed once the others are recorded)."""
     seeds = list(cfg.seeds)
-    if model_family(cfg.model) != "deep":
-        raise ConfigError(f"seeds=[...] trains MLPs together; model={cfg.model.name} is not one (use seed=0,1,2 -m)")
     if len(set(seeds)) != len(seeds):
         raise ConfigError(f"seeds={seeds} repeats a seed")
+    if model_family(cfg.model) != "deep":
+        return _run_one_after_another(cfg, seeds)
     if cfg.trainer.strategy != "auto" or cfg.trainer.devices not in (1, "1", "auto"):
         raise ConfigError("seeds=[...] trains on one device; use a single-device trainer")
     unsupported = {
-        "trainer.early_stopping_patience": cfg.trainer.early_stopping_patience is not None,
         "trainer.checkpoint_every_n_epochs": bool(cfg.trainer.get("checkpoint_every_n_epochs")),
-        "model.dropout": bool(cfg.model.get("dropout")),
         "model.batch_norm": bool(cfg.model.get("batch_norm")),
         "resume": bool(cfg.get("resume")),
         "trainer.precision=16-mixed": "16-mixed" in str(cfg.trainer.precision),
@@ -83,20 +84,40 @@ def run_seeds(cfg: DictConfig) -> list[RunResult]:
                 diverged.append(f"seed {seeds[k]}: {error}")
                 continue
             # fit_time_s is this seed's share of the joint fit; the whole is logged beside it.
-            tracked.add_metrics({"fit_time_shared_s": shared})
+            tracked.add_metrics({RunMetric.FIT_TIME_SHARED_S: shared})
             results.append(evaluate_and_record(one, tracked, data, estimator, fit_time))
     if diverged:
-        raise ReplicasDiverged(diverged, len(seeds), results)
+        raise SeedsFailed(diverged, len(seeds), results, "diverged")
     return results
 
 
-class ReplicasDiverged(Exception):
-    """Some replicas of seeds=[...] diverged; their runs are FAILED, the others' FINISHED."""
+def _run_one_after_another(cfg: DictConfig, seeds: list[int]) -> list[RunResult]:
+    """A classical model's seeds: each the `seed=k` run, in turn, in this process.
+    A seed that fails ends its own run FAILED and the next seed still runs;
+    an interrupt (Ctrl-C) stops them all."""
+    configs = [config_for_seed(cfg, seed) for seed in seeds]
+    for one in configs:  # a config error is every seed's: refuse it before any run starts
+        validate(one)
+    results, failed = [], []
+    for seed, one in zip(seeds, configs):
+        try:
+            results.append(run(one))
+        except Exception as error:  # recorded on its own run by the runner
+            if getattr(error, "mlflow_run_id", None) is None:
+                raise  # not recorded on a run: nothing would show it
+            failed.append(f"seed {seed}: {one_line(error)}")
+    if failed:
+        raise SeedsFailed(failed, len(seeds), results, "failed")
+    return results
 
-    def __init__(self, diverged: list[str], total: int, finished_results: list[RunResult]):
-        super().__init__(f"{len(diverged)} of {total} seeds diverged ({'; '.join(diverged)}); the other runs finished")
+
+class SeedsFailed(Exception):
+    """Some seeds of seeds=[...] failed (an MLP replica diverged); their runs are FAILED, the others' FINISHED."""
+
+    def __init__(self, failures: list[str], total: int, finished_results: list[RunResult], how: str):
+        super().__init__(f"{len(failures)} of {total} seeds {how} ({'; '.join(failures)}); the other runs finished")
         self.finished_results = finished_results
-        self.mlflow_run_id = "recorded"  # each replica's run holds its own fate: no FAILED run to add
+        self.mlflow_run_id = "recorded"  # each seed's run holds its own fate: no FAILED run to add
 
 
 def _fit_replicas(cfg: DictConfig, prepared: list, seeds: list[int]) -> list[tuple]:
