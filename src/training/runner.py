@@ -170,16 +170,15 @@ def run(cfg: DictConfig) -> RunResult:
 
     validate(cfg)
     family = model_family(cfg.model)
-    name = run_name_for(cfg)
     digest = config_hash(cfg)
     previous = Previous()
     if cfg.get("resume"):
         settle_running_runs(client_for(resolve_tracking_uri(cfg.tracking.uri)), cfg.tracking.experiment, digest)
         previous = find_previous(cfg, digest)
     if previous.finished is not None:
-        done = previous.finished
-        log.info("resume: %s already has a FINISHED run %s; skipped", name, done.info.run_id)
-        print(f"{name}: skipped, already FINISHED as mlflow run {done.info.run_id}", flush=True)
+        done = previous.finished  # its name carries n_train, known once its split was made
+        log.info("resume: %s already has a FINISHED run %s; skipped", done.info.run_name, done.info.run_id)
+        print(f"{done.info.run_name}: skipped, already FINISHED as mlflow run {done.info.run_id}", flush=True)
         _join_active_sweep(cfg, done.info.run_id)
         return RunResult(
             done.info.run_id,
