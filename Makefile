@@ -74,8 +74,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m src.bench
 
-## The MLflow UI for the default store, on $(HOST):$(PORT).
+## The MLflow UI for the default store, on $(HOST):$(PORT). It first prints the URL
+## that opens the runs table directly (with a saved view of the metrics columns).
 ui: $(STAMP)
+	@$(PY) -m src.tracking.ui --tracking-uri sqlite:///$(CURDIR)/mlflow.db --host $(HOST) --port $(PORT)
 	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host $(HOST) --port $(PORT)
 
 ## A shared MLflow tracking server on $(SERVER_HOST):$(SERVER_PORT): PostgreSQL backend

@@ -41,11 +41,16 @@ def train(cfg: DictConfig) -> Optional[float]:
 
     from src.startup import load_run_modules
     from src.tracking.mlflow_run import resolve_tracking_uri
-    from src.training.runner import model_family, record_failure, run, run_name_for
+    from src.training.runner import model_family, record_failure, run
 
-    multirun = HydraConfig.get().mode == RunMode.MULTIRUN
-    if multirun and not cfg.tracking.run_name:
-        cfg.tracking.run_name = f"{run_name_for(cfg)}-j{HydraConfig.get().job.num}"
+    hydra_cfg = HydraConfig.get()
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    if multirun and not cfg.tracking.run_name:  # unique in the sweep: the other swept values
+        shown = {"model": cfg.model.name, "dataset": cfg.dataset.name, "seed": str(cfg.seed)}
+        exhaustive = str(hydra_cfg.sweeper.get("_target_", "")).endswith("BasicSweeper")
+        cfg.tracking.run_name_suffix = (
+            sweep.job_name_suffix(list(hydra_cfg.overrides.task), shown, hydra_cfg.job.num, exhaustive) or None
+        )
     try:
         tracking_uri = resolve_tracking_uri(cfg.tracking.uri)
         load_run_modules(
@@ -74,11 +79,12 @@ def train(cfg: DictConfig) -> Optional[float]:
         FAILED_JOBS.append(message)
         if getattr(exc, "mlflow_run_id", None) is None:
             record_failure(cfg, exc)
-        print(f"job {HydraConfig.get().job.num} failed: {message}", file=sys.stderr, flush=True)
+        job = hydra_cfg.job.num
+        print(f"{sweep.progress(job)}job {job} failed: {message}", file=sys.stderr, flush=True)
         return None
     from src.training.objective import objective_value
 
-    _print_results(results)
+    _print_results(results, sweep.progress(hydra_cfg.job.num) if multirun else "")
     try:  # optimized_metric, else the main metric; the mean over seeds trained together
         return sum(objective_value(cfg, result) for result in results) / len(results)
     except ConfigError as exc:  # a metric the runs do not log: stop loudly, in a sweep too
@@ -88,13 +94,15 @@ def train(cfg: DictConfig) -> Optional[float]:
         raise SystemExit(exc.exit_code) from exc
 
 
-def _print_results(results: list) -> None:
+def _print_results(results: list, progress: str = "") -> None:
+    """One line per run; in a sweep, each starts with the sweep's progress."""
     from src.tracking.mlflow_run import is_global_zero
 
     if is_global_zero():
         for result in results:
             print(
-                f"{result.run_name}: {result.main_metric}={result.value:.4f}  [mlflow run {result.run_id}]", flush=True
+                f"{progress}{result.run_name}: {result.main_metric}={result.value:.4f}  [mlflow run {result.run_id}]",
+                flush=True,
             )
 
 

@@ -50,7 +50,7 @@ def test_help_lists_the_config_groups():
 def test_the_workshop_experiment_prints_its_test_metric(tracking_uri, mlflow_client):
     proc = run_cli("experiment=workshop_circles", "trainer.max_epochs=5")
     assert proc.returncode == 0, proc.stderr
-    assert "mlp-workshop_circles-s0: test_accuracy=" in proc.stdout
+    assert "mlp-workshop_circles-n70-s0: test_accuracy=" in proc.stdout
     (record,) = runs_of(mlflow_client)
     assert record.info.status == "FINISHED"
 

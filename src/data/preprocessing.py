@@ -159,6 +159,55 @@ class TargetScaler:
 
 
 @dataclass
+class RawRowPipeline:
+    """What a fitted model needs around it to take a user's raw rows: the
+    feature columns, typed as the training data was (numbers as floats,
+    categories as text, missing cells as NaN), the preprocessing fitted on the
+    training split, and the way back from the model's outputs to the original
+    labels (classification) or units (regression). Picklable, and free of
+    torch: a logged classical model loads without it."""
+
+    columns: list[Any]  # as the dataset names them; raw rows may name them as text
+    categorical: tuple[str, ...]
+    preprocessor: ColumnTransformer
+    target_scaler: Optional[TargetScaler]
+    class_names: Optional[list[str]]
+
+    def typed(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The feature columns of `rows`, in training order and types (other columns are ignored)."""
+        given = {str(c): c for c in rows.columns}
+        missing = [str(c) for c in self.columns if str(c) not in given]
+        if missing:
+            raise ValueError(f"the rows lack the feature column(s) {', '.join(map(repr, missing))}")
+        typed = {}
+        for name in self.columns:
+            column = rows[given[str(name)]]
+            if name in self.categorical:
+                present = column.notna().to_numpy()
+                values = column[present]
+                if pd.api.types.is_float_dtype(values) and np.all(values == np.round(values)):
+                    values = values.astype(np.int64)  # as the table reader does: 3.0 -> '3'
+                text = np.full(len(column), np.nan, dtype=object)
+                text[present] = values.astype(str).to_numpy(dtype=object)
+                typed[name] = pd.Series(text, index=rows.index, dtype=object)
+            else:
+                typed[name] = pd.to_numeric(column, errors="coerce").astype(np.float64)
+        return pd.DataFrame(typed, index=rows.index)
+
+    def features(self, rows: pd.DataFrame) -> np.ndarray:
+        """Raw rows -> the model's input, as the run's own features were made."""
+        return self.preprocessor.transform(self.typed(rows)).astype(np.float32)
+
+    def decode(self, outputs: np.ndarray) -> np.ndarray:
+        """The model's predictions -> original labels, or the target's units."""
+        if self.class_names is not None:
+            return np.asarray(self.class_names, dtype=object)[np.asarray(outputs).astype(np.int64)]
+        if self.target_scaler is not None:
+            return self.target_scaler.inverse_transform(np.asarray(outputs, dtype=np.float64))
+        return np.asarray(outputs, dtype=np.float64)
+
+
+@dataclass
 class PreparedData:
     """Model-ready arrays. Regression targets here are on the training scale."""
 
@@ -181,6 +230,15 @@ class PreparedData:
     @property
     def n_features(self) -> int:
         return self.X_train.shape[1]
+
+    def raw_row_pipeline(self, dataset: Dataset) -> RawRowPipeline:
+        return RawRowPipeline(
+            columns=list(dataset.X.columns),
+            categorical=tuple(dataset.categorical),
+            preprocessor=self.preprocessor,
+            target_scaler=self.target_scaler,
+            class_names=None if dataset.class_names is None else [str(n) for n in dataset.class_names],
+        )
 
 
 def prepare(

@@ -30,6 +30,7 @@ from src.errors import UserError
 from src.reports import dataset_sections, study_sections, tuning_sections
 from src.reports.analysis import curves_of, dataset_metric, lower_is_better, model_table, select_tuned
 from src.reports.document import DatasetView, Report, StudyView, own_files
+from src.reports.html import write_html
 from src.reports.runs import RunFilter, search_runs, tidy, what_is_there
 from src.tracking.record import Artifact, RunMetric, Tag
 from src.tracking.secrets import mask_secrets
@@ -39,7 +40,9 @@ REPORTS_DIR = PROJECT_ROOT / "reports"
 DEFAULT_EXPERIMENT = "mlvsdl"  # where the report run goes when no experiment is named
 SUMMARY_NAME = "summary.txt"
 # Files this report writes (a rerun into the same folder removes its own stale ones only).
-OWN_FILES = own_files((Artifact.REPORT_MD, SUMMARY_NAME), dataset_sections.SECTIONS + study_sections.SECTIONS)
+OWN_FILES = own_files(
+    (Artifact.REPORT_MD, Artifact.REPORT_HTML, SUMMARY_NAME), dataset_sections.SECTIONS + study_sections.SECTIONS
+)
 
 
 def dataset_view(runs: pd.DataFrame, dataset: str, tracking_uri: str) -> DatasetView:
@@ -129,6 +132,7 @@ def make_report(
     out = Path(out) if out is not None else REPORTS_DIR / name
     report = build_report(runs, out, name, run_filter.describe(), uri)
     (out / Artifact.REPORT_MD).write_text("\n".join(report.markdown).rstrip() + "\n")
+    write_html(out / Artifact.REPORT_MD, out / Artifact.REPORT_HTML, f"Report: {name}")  # figures embedded
     (out / SUMMARY_NAME).write_text("\n".join(report.summary).rstrip() + "\n")
     if log:
         experiment = run_filter.experiments[0] if run_filter.experiments else DEFAULT_EXPERIMENT

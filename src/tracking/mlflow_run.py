@@ -27,7 +27,7 @@ from typing import Any, Iterable, Iterator, Mapping, Optional
 
 from src.errors import DivergedError, UserError, one_line
 from src.tracking.owner import owner_tags
-from src.tracking.record import Reason, RunMetric, Status, Tag
+from src.tracking.record import Reason, RunMetric, Status, Tag, experiment_tags
 from src.tracking.secrets import mask_secrets
 from src.tracking.sqlite_store import checkpoint, creation_lock, sqlite_database, tune_sqlite_store
 from src.tracking.store_check import check_store, short_error
@@ -104,7 +104,10 @@ def ensure_experiment(client: Any, name: str) -> str:
         experiment = client.get_experiment_by_name(name)
         if experiment is not None:
             return experiment.experiment_id
-        return client.create_experiment(name, artifact_location=_artifact_location(client, name))
+        # Tagged to open as a model-training experiment with a saved runs view (src/tracking/ui.py).
+        return client.create_experiment(
+            name, artifact_location=_artifact_location(client, name), tags=experiment_tags()
+        )
     except MlflowException:
         experiment = client.get_experiment_by_name(name)
         if experiment is None:

@@ -1,19 +1,27 @@
-"""The fitted model as an MLflow model, when `tracking.log_model=true`.
+"""The fitted pipeline as one MLflow model, when `tracking.log_model=true`.
 
-Classical models are logged with `mlflow.sklearn.log_model` (the fitted
-scikit-learn estimator), the MLP with `mlflow.pytorch.log_model` (its
-`torch.nn.Module`, moved to the CPU). Both take the run's preprocessed
-features as input: the shared preprocessing and, for regression, the target
-standardization stay with the run (params `dataset.*`), not inside the model.
-The MLP's network pickles its activation modules by reference, so this
-project's `src` package must be importable where it is loaded back.
+The model is an `mlflow.pyfunc` model that takes the user's raw rows -- the
+dataset's feature columns, missing cells and text categories included -- and
+returns predictions in the original labels or the target's units: the
+preprocessing fitted on the run's training split, the fitted estimator (deep
+or classical) and the label decoding or inverse target scaling travel
+together (`RawRowModel`). It carries a signature and an input example in the
+raw columns, so that
+
+    mlflow.pyfunc.load_model(f"runs:/{run_id}/model").predict(raw_frame)
+    mlflow models predict -m runs:/<run id>/model -i rows.csv -t csv --env-manager local
+
+both work, and `tracking.register_as=<name>` registers it in the model
+registry. The pickled model refers to this project's `src` package, which
+must be importable where it is loaded (the project installed, or its root as
+the working directory).
 
 Choices, each for a measured reason:
 - explicit `pip_requirements` (the installed versions): MLflow's automatic
   inference re-imports the model in a subprocess and costs ~8 s per run;
-- scikit-learn models are serialized with cloudpickle, not MLflow's default
-  skops: importing skops walks every scikit-learn estimator, which imports
-  torch (~3 s) -- and a classical run must not load torch;
+- the model is pickled with cloudpickle and holds no torch object for a
+  classical estimator, so that a classical run (and loading its model) never
+  imports torch;
 - the run is addressed by id (`run_id=`, and a LoggedModel created in the
   run's experiment) instead of through `mlflow.start_run(run_id=...)`,
   whose exit would end the run: the runner alone ends it, with its real status.
@@ -21,12 +29,13 @@ Choices, each for a measured reason:
 
 from __future__ import annotations
 
+import copy
 import logging
 from contextlib import contextmanager
 from importlib import metadata
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
-import numpy as np
+import mlflow.pyfunc
 
 from src.tracking.mlflow_run import fluent_tracking_uri
 
@@ -68,56 +77,73 @@ def _without_pickle_warning(logger_name: str) -> Iterator[None]:
         logger.removeFilter(quiet)
 
 
-def log_fitted_model(tracked: Any, estimator: Any, X_train: np.ndarray) -> str:
-    """Log the fitted estimator on the tracked run; return its model URI."""
-    import mlflow
-    from mlflow.entities import LoggedModelStatus
+class RawRowModel(mlflow.pyfunc.PythonModel):
+    """Raw rows -> the fitted preprocessing -> the estimator -> labels or units."""
 
-    X_example = np.asarray(X_train[:_N_EXAMPLE_ROWS], dtype=np.float32)
-    with fluent_tracking_uri(tracked.client.tracking_uri):
+    def __init__(self, pipeline: Any, estimator: Any):
+        self.pipeline = pipeline  # src.data.preprocessing.RawRowPipeline
+        self.estimator = estimator
+
+    # The signature, inferred from the raw example rows, is the schema MLflow checks inputs
+    # against; its type-hint validation (which wants list[...] inputs) stays off.
+    _skip_type_hint_validation = True
+
+    def predict(self, context: Any, model_input: Any, params: Optional[dict[str, Any]] = None) -> Any:
+        import pandas as pd
+
+        rows = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        return self.pipeline.decode(self.estimator.predict(self.pipeline.features(rows)))
+
+
+def _portable(estimator: Any) -> Any:
+    """The estimator as it can be pickled and loaded anywhere: an MLP's network on the CPU."""
+    if getattr(estimator, "family", None) != "deep":
+        return estimator
+    import torch
+
+    portable = copy.deepcopy(estimator)
+    portable.net_ = portable.net_.cpu().eval()
+    portable.device_ = torch.device("cpu")
+    return portable
+
+
+def _requirements(estimator: Any) -> list[str]:
+    packages = ["mlflow", "scikit-learn", "numpy", "pandas", "cloudpickle", *getattr(estimator, "requirements", ())]
+    if getattr(estimator, "family", None) == "deep":
+        packages.append("torch")
+    return _pinned(*packages)
+
+
+def log_fitted_model(
+    tracked: Any, estimator: Any, pipeline: Any, example_rows: Any, register_as: Optional[str] = None
+) -> str:
+    """Log the fitted pipeline on the tracked run (and register it as
+    `register_as`); return its model URI. `example_rows`: a few raw training
+    rows, the input example and the signature's columns."""
+    from mlflow.entities import LoggedModelStatus
+    from mlflow.models import Model, infer_signature
+
+    example = example_rows.head(_N_EXAMPLE_ROWS).rename(columns=str)
+    model = RawRowModel(pipeline, _portable(estimator))
+    signature = infer_signature(example, model.predict(None, example))
+    with fluent_tracking_uri(tracked.client.tracking_uri), _without_pickle_warning("mlflow.pyfunc"):
         logged = mlflow.initialize_logged_model(
             name=MODEL_NAME, source_run_id=tracked.run_id, experiment_id=tracked.experiment_id
         )
         try:
-            if getattr(estimator, "family", None) == "classical":
-                info = _log_sklearn(estimator, X_example, model_id=logged.model_id, run_id=tracked.run_id)
-            else:
-                info = _log_pytorch(estimator, X_example, model_id=logged.model_id, run_id=tracked.run_id)
+            # Model.log takes the run by id, which mlflow.pyfunc.log_model does not pass on.
+            info = Model.log(
+                artifact_path=None,
+                flavor=mlflow.pyfunc,
+                python_model=model,
+                signature=signature,
+                input_example=example,
+                pip_requirements=_requirements(estimator),
+                registered_model_name=register_as,
+                model_id=logged.model_id,
+                run_id=tracked.run_id,
+            )
         except BaseException:
             mlflow.finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)  # not left PENDING
             raise
     return info.model_uri
-
-
-def _log_sklearn(estimator: Any, X_example: np.ndarray, **where: str) -> Any:
-    import mlflow.sklearn
-    from mlflow.models import infer_signature
-
-    model = estimator.estimator_
-    with _without_pickle_warning("mlflow.sklearn"):
-        return mlflow.sklearn.log_model(
-            model,
-            signature=infer_signature(X_example, model.predict(X_example)),
-            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-            pip_requirements=_pinned("scikit-learn", "numpy", "cloudpickle", *getattr(estimator, "requirements", ())),
-            **where,
-        )
-
-
-def _log_pytorch(estimator: Any, X_example: np.ndarray, **where: str) -> Any:
-    import copy
-
-    import mlflow.pytorch
-    from mlflow.models import infer_signature
-
-    net = copy.deepcopy(estimator.net_).cpu().eval()
-    with _without_pickle_warning("mlflow.pytorch"):
-        return mlflow.pytorch.log_model(
-            net,
-            signature=infer_signature(X_example, estimator.decision_function(X_example)),
-            # The whole module, pickled, loads back as it is; MLflow's default
-            # here, "pt2", traces the graph from an input example.
-            serialization_format="pickle",
-            pip_requirements=_pinned("torch", "numpy", "cloudpickle"),
-            **where,
-        )

@@ -28,6 +28,7 @@ class Tag:
     GIT_COMMIT = "git_commit"
     MLFLOW_GIT_COMMIT = "mlflow.source.git.commit"
     PARENT_RUN_ID = "mlflow.parentRunId"
+    RUN_NAME = "mlflow.runName"  # setting it renames the run
     # How a run ended, beyond MLflow's status: the error line, and why (e.g. "diverged").
     ERROR = "error"
     STATUS_REASON = "status_reason"
@@ -105,6 +106,10 @@ class Artifact:
     CLASSIFICATION_REPORT = "classification_report.txt"
     LOSS_CURVES = "loss_curves.png"
     CONFUSION_MATRIX = "confusion_matrix.png"
+    # Written by every run, pictures or not: the data a later analysis reads without retraining.
+    PREDICTIONS = "predictions.parquet"
+    CONFUSION_MATRIX_CSV = "confusion_matrix.csv"
+    RESIDUALS = "residuals.csv"
     PREDICTED_VS_TRUE = "predicted_vs_true.png"
     FITTED_CURVE = "fitted_curve.png"
     DECISION_REGIONS = "decision_regions.png"
@@ -117,6 +122,7 @@ class Artifact:
     OPTIMIZATION_RESULTS = "optimization_results.yaml"
     # Report runs.
     REPORT_MD = "report.md"
+    REPORT_HTML = "report.html"
 
 
 class Status:
@@ -126,6 +132,34 @@ class Status:
     FINISHED = "FINISHED"
     FAILED = "FAILED"
     KILLED = "KILLED"
+
+
+# Experiments: opened by MLflow's UI as model training, with a description and
+# a saved view of the runs table showing these columns (src/tracking/ui.py).
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+MODEL_TRAINING_KIND = "custom_model_development"
+DESCRIPTION_TAG = "mlflow.note.content"
+VIEW_KEY = "mlvsdl-runs"
+VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
+# The runs table's columns, as the UI names them (`metrics.`name``).
+COLUMNS = {
+    "metrics": ["test_accuracy", "test_f1_macro", "test_rmse", "test_r2", "fit_time_s", "predict_time_s"],
+    "params": ["n_train"],
+    "tags": ["model", "model_family", "dataset", "seed"],
+}
+DESCRIPTION = """Runs of mlvsdl: one run per training, named model-dataset-n<n_train>-s<seed>; a sweep is a
+parent run (sweep-...) with its jobs nested under it and summary.md on it; a report is a run
+report-<name> whose artifacts hold report.html (open it in the Artifacts tab). In the runs
+table, the saved view `mlvsdl-runs` shows the test metrics, timings and training size; the
+Chart view compares the final metrics (all logged at step 0) across the selected runs."""
+
+
+def experiment_tags() -> dict[str, str]:
+    """What every experiment this project creates carries (see src/tracking/ui.py)."""
+    import json
+
+    view = {"selectedColumns": [f"{kind}.`{name}`" for kind, names in COLUMNS.items() for name in names]}
+    return {EXPERIMENT_KIND_TAG: MODEL_TRAINING_KIND, DESCRIPTION_TAG: DESCRIPTION, VIEW_TAG: json.dumps(view)}
 
 
 # The config groups each model family reads: a run logs and hashes these and

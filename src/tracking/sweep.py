@@ -8,6 +8,11 @@ race to create their tables -- and its id reaches the jobs through the
 MLFLOW_PARENT_RUN_ID environment variable. When the sweep ends, the children
 are read back from MLflow (whatever process ran them) into a summary table,
 printed and logged on the parent as Markdown and CSV.
+
+The callback also tells each job (through the environment, as for the parent
+id) which keys the sweep varies, so that the job's run name shows its own
+values of them, and how many jobs the sweep has and when it started, so that
+the job's line says how far the sweep is.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
@@ -30,6 +36,81 @@ from src.tracking.sqlite_store import checkpoint
 ACTIVE_PARENT: dict[str, Any] = {}
 # Failed or killed children of the last sweep of this process.
 LAST_SWEEP_FAILURES: list[str] = []
+# What a job learns of its sweep: the swept keys (comma-separated), and "<jobs>:<start time>".
+SWEPT_KEYS_ENV = "MLVSDL_SWEPT_KEYS"
+PROGRESS_ENV = "MLVSDL_SWEEP_PROGRESS"
+# Swept keys that a generated run name already shows (model-dataset-n<n_train>-s<seed>).
+NAMED_KEYS = ("model", "dataset", "seed", "dataset.train_size")
+
+
+def swept(config: DictConfig) -> tuple[list[str], Optional[int]]:
+    """The keys a sweep varies, and its number of jobs (None when unknown):
+    the sweeper's own params (an experiment's hydra.sweeper.params) and the
+    command line's sweep overrides (`seed=0,1,2`). A search (Optuna) runs
+    hydra.sweeper.n_trials jobs."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    params = config.hydra.sweeper.get("params") or {}
+    arguments = [f"{key}={value}" for key, value in params.items()] + list(config.hydra.overrides.task)
+    choices: dict[str, int] = {}
+    for override in OverridesParser.create().parse_overrides(arguments):
+        key = override.get_key_element().lstrip("+~")
+        if not override.is_sweep_override():
+            choices.pop(key, None)  # the command line fixes what the sweeper's params swept
+            continue
+        try:
+            choices[key] = len(list(override.sweep_string_iterator()))
+        except Exception:  # an interval or tagged search space (Optuna): no count
+            choices[key] = 0
+    n_trials = config.hydra.sweeper.get("n_trials")
+    if n_trials is not None:
+        return list(choices), int(n_trials)
+    n_jobs = 1
+    for count in choices.values():
+        n_jobs *= count
+    return list(choices), n_jobs or None
+
+
+def job_name_suffix(job_overrides: list[str], shown: dict[str, str], job_num: int, exhaustive: bool) -> str:
+    """What a job's generated run name adds to model-dataset-n<n_train>-s<seed>
+    so that it stays unique in its sweep: its values of the other swept keys
+    (`lr=0.01`), or of a named key whose value the name does not show (two model
+    options with one model name); and the job number where a search may try a
+    point twice (not `exhaustive`) or the sweep's keys are unknown."""
+    keys = os.environ.get(SWEPT_KEYS_ENV)
+    if keys is None:
+        return f"j{job_num}"
+    swept_keys = set(filter(None, keys.split(",")))
+    parts = []
+    for override in job_overrides:
+        key, _, value = override.partition("=")
+        key = key.lstrip("+~")
+        if key not in swept_keys or key == "dataset.train_size" or shown.get(key) == value:
+            continue
+        parts.append(value if key in NAMED_KEYS else f"{key.rsplit('.', 1)[-1]}={value}")
+    if not exhaustive:
+        parts.append(f"j{job_num}")
+    return "-".join(parts)
+
+
+def progress(job_num: int) -> str:
+    """`[i/N 0:12 elapsed, ~0:40 left]` for the job's line, from the sweep's
+    start and size (jobs are assumed to take equal time); empty outside a sweep."""
+    value = os.environ.get(PROGRESS_ENV)
+    if not value:
+        return ""
+    n_jobs, _, started = value.partition(":")
+    done, elapsed = job_num + 1, time.time() - float(started)
+    if not n_jobs:
+        return f"[{done} {_clock(elapsed)} elapsed] "
+    left = elapsed / done * max(0, int(n_jobs) - done)
+    return f"[{done}/{n_jobs} {_clock(elapsed)} elapsed, ~{_clock(left)} left] "
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 class MLflowSweepCallback(Callback):
@@ -60,6 +141,14 @@ class MLflowSweepCallback(Callback):
                   file=sys.stderr, flush=True)  # fmt: skip
             raise SystemExit(exc.exit_code if isinstance(exc, UserError) else 1) from None
         os.environ[PARENT_RUN_ENV] = run.run_id
+        try:
+            keys, n_jobs = swept(config)
+        except Exception:  # overrides this parser cannot read alone (a glob): jobs are then named by number
+            keys, n_jobs = None, None
+        self.job_environment = {PROGRESS_ENV: f"{n_jobs or ''}:{time.time()}"}
+        if keys is not None:
+            self.job_environment[SWEPT_KEYS_ENV] = ",".join(keys)
+        os.environ.update(self.job_environment)
         if not str(config.hydra.launcher.get("_target_", "")).endswith("BasicLauncher"):
             from src.startup import resume_collector
 
@@ -71,6 +160,7 @@ class MLflowSweepCallback(Callback):
         # Launchers that run jobs in other processes (joblib's loky workers,
         # submitit) pickle this callback into them with the parent's id, so the
         # job finds its parent whatever environment its process inherited.
+        os.environ.update(getattr(self, "job_environment", {}))
         parent_run_id = getattr(self, "parent_run_id", None)
         if parent_run_id:
             os.environ[PARENT_RUN_ENV] = parent_run_id
@@ -93,7 +183,7 @@ def close_parent(status: str) -> None:
             max_results=50000,
         )
         children = [_close_orphan(client, child, status) for child in children]
-        table = sweep_summary(children)
+        table = sweep_summary(children, filter(None, os.environ.get(SWEPT_KEYS_ENV, "").split(",")))
         failures = [
             f"{r.info.run_name}: {r.data.tags.get(Tag.ERROR, r.info.status)}"
             for r in children
@@ -117,7 +207,8 @@ def close_parent(status: str) -> None:
     finally:
         client.set_terminated(run_id, status)
         checkpoint(str(client.tracking_uri))  # the parent's end too is in mlflow.db itself
-        os.environ.pop(PARENT_RUN_ENV, None)
+        for variable in (PARENT_RUN_ENV, SWEPT_KEYS_ENV, PROGRESS_ENV):
+            os.environ.pop(variable, None)
         ACTIVE_PARENT.clear()
 
 

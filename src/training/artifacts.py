@@ -1,9 +1,12 @@
-"""A run's own artifacts: config.yaml, the classification report, and with
-tracking.plots the per-run pictures (loss curves, confusion matrix, fitted
-curve, decision regions), with tracking.log_importance the feature importance."""
+"""A run's own artifacts: config.yaml; the evaluated split's predictions
+(predictions.parquet) and their errors as data (confusion_matrix.csv and the
+classification report, or residuals.csv); with tracking.plots the per-run
+pictures (loss curves, confusion matrix, fitted curve, decision regions); with
+tracking.log_importance the feature importance."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
@@ -20,6 +23,34 @@ class _NoPlots:
 
     def __getattr__(self, name: str):
         return lambda *args, **kwargs: None
+
+
+@dataclass
+class Evaluated:
+    """The evaluated split's predictions (test, or train for a fit-only dataset),
+    in the target's units; class indices for classification."""
+
+    split: str
+    row_ids: np.ndarray  # the rows' positions in the dataset: the same rows for every model with that seed
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    proba: Optional[np.ndarray] = None  # (rows, classes), for classifiers that give probabilities
+
+
+def class_probabilities(estimator: Any, X: np.ndarray, n_classes: int) -> Optional[np.ndarray]:
+    """(rows, n_classes) probabilities, column k for class k (0 for a class the
+    training rows lacked), or None for a model that gives none."""
+    if not hasattr(estimator, "predict_proba"):
+        return None
+    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    if proba.shape[1] == n_classes:
+        return proba
+    classes = getattr(estimator, "classes_", getattr(getattr(estimator, "estimator_", None), "classes_", None))
+    if classes is None:
+        return None
+    full = np.zeros((len(proba), n_classes))
+    full[:, np.asarray(classes, dtype=np.int64)] = proba
+    return full
 
 
 def to_target_units(data: PreparedData, y: np.ndarray) -> np.ndarray:
@@ -49,15 +80,15 @@ def write_artifacts(
     data: PreparedData,
     estimator: Any,
     history: list[dict[str, float]],
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    evaluated_split: str,
+    evaluated: Evaluated,
 ) -> None:
     from sklearn import metrics as skm
 
     from src.training import pictures as plots
 
     (out / Artifact.CONFIG).write_text(config_yaml)
+    write_predictions(out / Artifact.PREDICTIONS, dataset, evaluated)
+    y_true, y_pred, evaluated_split = evaluated.y_true, evaluated.y_pred, evaluated.split
 
     def save(fig: Optional[Any], filename: str) -> None:
         if fig is not None:
@@ -72,10 +103,12 @@ def write_artifacts(
 
         write_importance(out, estimator, dataset, split, data, title, seed=cfg.seed)
     if dataset.task == Task.regression:
+        residual_summary(y_true, y_pred).to_csv(out / Artifact.RESIDUALS, index=False)
         save(plots.predicted_vs_true(y_true, y_pred, title, evaluated_split), Artifact.PREDICTED_VS_TRUE)
     else:
         labels = np.arange(dataset.n_classes)
         cm = skm.confusion_matrix(y_true, y_pred, labels=labels)
+        _confusion_frame(cm, dataset.class_names).to_csv(out / Artifact.CONFUSION_MATRIX_CSV)
         save(plots.confusion_matrix_figure(cm, dataset.class_names, title), Artifact.CONFUSION_MATRIX)
         report = skm.classification_report(
             y_true, y_pred, labels=labels, target_names=dataset.class_names, zero_division=0
@@ -94,3 +127,61 @@ def write_artifacts(
         save(plots.fitted_curve(predict, [(s, x[:, 0], y) for s, x, y in panels], title), Artifact.FITTED_CURVE)
     elif dataset.X.shape[1] == 2 and dataset.task != Task.regression:
         save(plots.decision_regions(predict, panels, dataset.class_names, title), Artifact.DECISION_REGIONS)
+
+
+def _labels(dataset: Dataset, y: np.ndarray) -> np.ndarray:
+    """Class indices as the dataset's own labels; regression values as they are."""
+    if dataset.class_names is None:
+        return np.asarray(y, dtype=np.float64)
+    return np.asarray(dataset.class_names, dtype=object)[np.asarray(y).astype(np.int64)]
+
+
+def predictions_frame(dataset: Dataset, evaluated: Evaluated):
+    """One row per evaluated row: row_id, y_true, y_pred in the original labels
+    or units, and a proba_<label> column per class where the model gives
+    probabilities."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "row_id": np.asarray(evaluated.row_ids, dtype=np.int64),
+            "y_true": _labels(dataset, evaluated.y_true),
+            "y_pred": _labels(dataset, evaluated.y_pred),
+        }
+    )
+    if evaluated.proba is not None and dataset.class_names is not None:
+        for k, label in enumerate(dataset.class_names):
+            frame[f"proba_{label}"] = np.asarray(evaluated.proba[:, k], dtype=np.float64)
+    return frame
+
+
+def write_predictions(path: Path, dataset: Dataset, evaluated: Evaluated) -> None:
+    predictions_frame(dataset, evaluated).to_parquet(path, index=False)
+
+
+def _confusion_frame(cm: np.ndarray, class_names: list[str]):
+    """Rows: the true label; columns: the predicted label."""
+    import pandas as pd
+
+    names = [str(name) for name in class_names]
+    return pd.DataFrame(cm, index=pd.Index(names, name="true / predicted"), columns=names)
+
+
+def residual_summary(y_true: np.ndarray, y_pred: np.ndarray):
+    """The residuals (prediction - truth, in the target's units) in one row:
+    count, mean, std, mean absolute, root mean square, and quantiles."""
+    import pandas as pd
+
+    residuals = np.asarray(y_pred, dtype=np.float64) - np.asarray(y_true, dtype=np.float64)
+    if len(residuals) == 0:
+        return pd.DataFrame([{"n": 0}])
+    quantiles = np.quantile(residuals, [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0])
+    row = {
+        "n": len(residuals),
+        "mean": residuals.mean(),
+        "std": residuals.std(),
+        "mean_abs": np.abs(residuals).mean(),
+        "rmse": float(np.sqrt(np.mean(residuals**2))),
+    }
+    row.update(zip(["min", "p05", "p25", "median", "p75", "p95", "max"], quantiles))
+    return pd.DataFrame([row])

@@ -27,7 +27,7 @@ from src.models import build_estimator, check_model_task, model_family
 from src.models.heads import resolve_loss
 from src.models.registry import takes_native_categorical
 from src.tracking.record import Param, RunMetric, Tag, family_config
-from src.training.artifacts import to_target_units, write_artifacts
+from src.training.artifacts import Evaluated, class_probabilities, to_target_units, write_artifacts
 from src.training.metrics import main_metric_name, score
 from src.training.resume import Previous, checkpoint_dir, config_hash, find_previous
 
@@ -47,8 +47,14 @@ class RunResult:
         return self.metrics[self.main_metric]
 
 
-def run_name_for(cfg: DictConfig) -> str:
-    return cfg.tracking.run_name or f"{cfg.model.name}-{cfg.dataset.name}-s{cfg.seed}"
+def run_name_for(cfg: DictConfig, n_train: Optional[int] = None) -> str:
+    """tracking.run_name, else model-dataset-n<n_train>-s<seed> and the sweep's
+    tracking.run_name_suffix (without n<n_train> until the split is made)."""
+    if cfg.tracking.run_name:
+        return cfg.tracking.run_name
+    size = "" if n_train is None else f"-n{n_train}"
+    suffix = cfg.tracking.get("run_name_suffix")
+    return f"{cfg.model.name}-{cfg.dataset.name}{size}-s{cfg.seed}" + (f"-{suffix}" if suffix else "")
 
 
 def validate(cfg: DictConfig) -> None:
@@ -164,16 +170,15 @@ def run(cfg: DictConfig) -> RunResult:
 
     validate(cfg)
     family = model_family(cfg.model)
-    name = run_name_for(cfg)
     digest = config_hash(cfg)
     previous = Previous()
     if cfg.get("resume"):
         settle_running_runs(client_for(resolve_tracking_uri(cfg.tracking.uri)), cfg.tracking.experiment, digest)
         previous = find_previous(cfg, digest)
     if previous.finished is not None:
-        done = previous.finished
-        log.info("resume: %s already has a FINISHED run %s; skipped", name, done.info.run_id)
-        print(f"{name}: skipped, already FINISHED as mlflow run {done.info.run_id}", flush=True)
+        done = previous.finished  # its name carries n_train, known once its split was made
+        log.info("resume: %s already has a FINISHED run %s; skipped", done.info.run_name, done.info.run_id)
+        print(f"{done.info.run_name}: skipped, already FINISHED as mlflow run {done.info.run_id}", flush=True)
         _join_active_sweep(cfg, done.info.run_id)
         return RunResult(
             done.info.run_id,
@@ -229,7 +234,8 @@ def prepare_data(cfg: DictConfig, tracked: Any) -> Prepared:
     # Only the categorical columns' encoding depends on the model: codes for one that takes them natively.
     options = PreprocessOptions.from_config(cfg.dataset).for_model(takes_native_categorical(cfg.model))
     data = prepare(dataset, split, standardize=cfg.dataset.standardize, options=options)
-    tracked.set_tags({Tag.TASK: dataset.task})
+    # The run is named once its training size is known.
+    tracked.set_tags({Tag.TASK: dataset.task, Tag.RUN_NAME: run_name_for(cfg, len(split.train))})
     tracked.log_params(
         {
             Param.N_TRAIN: len(split.train),
@@ -252,13 +258,15 @@ def evaluate_and_record(
     record metrics, tags, the model and the pictures in its run."""
     dataset, split, data = prepared.dataset, prepared.split, prepared.data
     family = model_family(cfg.model)
-    name = run_name_for(cfg)
+    name = run_name_for(cfg, len(split.train))
     evaluated_split = "train" if split.fit_only else "test"
     X_eval = data.X_train if split.fit_only else data.X_test
     with threadpool_limits(cfg.trainer.get("cpu_threads")):
         started = time.perf_counter()
         y_eval_pred = estimator.predict(X_eval)
         predict_time = time.perf_counter() - started
+        # Not timed: predict_time_s stays the time of predict alone.
+        proba = class_probabilities(estimator, X_eval, dataset.n_classes) if dataset.task.is_classification else None
 
     y_train_pred = estimator.predict(data.X_train) if not split.fit_only else y_eval_pred
     y_train_true, y_train_pred = to_target_units(data, data.y_train), to_target_units(data, y_train_pred)
@@ -280,7 +288,9 @@ def evaluate_and_record(
     n_params = getattr(estimator, "n_params_", None)
     tracked.log_params({Param.N_PARAMS: n_params if n_params is not None else "undefined"})
     history = getattr(estimator, "history_", [])
-    tracked.add_metrics(metrics, step=len(history))
+    # Final metrics at one step (0) for every run, whatever its epochs: MLflow's
+    # chart view then compares them across runs as bars; the curves keep their epochs.
+    tracked.add_metrics(metrics, step=0)
     if family == "deep":
         tracked.set_tags({Tag.ACCELERATOR: estimator.train_device_.type, Tag.EPOCHS_TRAINED: estimator.epochs_trained_})
     else:  # scikit-learn runs on the CPU
@@ -292,23 +302,16 @@ def evaluate_and_record(
     if cfg.tracking.log_model:
         from src.tracking.models import log_fitted_model
 
-        log_fitted_model(tracked, estimator, data.X_train)
-
-    with tempfile.TemporaryDirectory(prefix="mlvsdl-") as tmp:
-        write_artifacts(
-            Path(tmp),
-            cfg,
-            OmegaConf.to_yaml(recorded_config(cfg)),
-            name,
-            dataset,
-            split,
-            data,
-            estimator,
-            history,
-            y_test_true,
-            y_test_pred,
-            evaluated_split,
+        example_rows = dataset.X.iloc[split.train[:5]]
+        log_fitted_model(
+            tracked, estimator, data.raw_row_pipeline(dataset), example_rows, cfg.tracking.get("register_as")
         )
+
+    row_ids = split.train if split.fit_only else split.test
+    evaluated = Evaluated(evaluated_split, row_ids, y_test_true, y_test_pred, proba)
+    with tempfile.TemporaryDirectory(prefix="mlvsdl-") as tmp:
+        config_yaml = OmegaConf.to_yaml(recorded_config(cfg))
+        write_artifacts(Path(tmp), cfg, config_yaml, name, dataset, split, data, estimator, history, evaluated)
         tracked.log_artifacts(tmp)
 
     main = main_metric_name(dataset.task, split.fit_only)

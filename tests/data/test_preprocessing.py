@@ -85,3 +85,32 @@ def test_for_model_switches_only_the_categorical_encoding(native):
     chosen = options.for_model(native)
     assert chosen.categorical_encoding == ("native" if native else "ordinal")
     assert (chosen.scaling, chosen.max_categories) == ("robust", 7)
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_the_raw_row_pipeline_makes_the_runs_own_features_from_raw_rows(native):
+    """A logged model's preprocessing: the user's raw rows (columns in any order,
+    extra columns, numbers as text, a category read back as a number) give
+    exactly the features the run's own rows got, and outputs decode to labels."""
+    data = _table()
+    split = make_split(data, seed=0, test_size=0.2, val_size=0.1)
+    prepared = prepare(data, split, standardize=True, options=PreprocessOptions().for_model(native))
+    pipeline = prepared.raw_row_pipeline(data)
+    raw = data.X.iloc[split.test].copy()
+    as_read = raw.assign(x=raw["x"].astype(str), extra=1)[["extra", "colour", "x"]]
+    np.testing.assert_array_equal(pipeline.features(as_read), prepared.X_test)
+    assert pipeline.decode(np.array([1, 0])).tolist() == ["1", "0"]
+    with pytest.raises(ValueError, match="'colour'"):
+        pipeline.features(raw.drop(columns="colour"))
+
+
+def test_the_raw_row_pipeline_types_categories_as_the_table_reader_does_and_unscales_targets():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"x": rng.normal(size=60), "grade": rng.choice(["1", "2", "3"], 60).astype(object)})
+    data = Dataset("toy", "regression", X, rng.normal(50, 10, 60), "test", categorical=("grade",))
+    split = make_split(data, seed=0, test_size=0.2, val_size=0.0)
+    prepared = prepare(data, split, standardize=True)
+    pipeline = prepared.raw_row_pipeline(data)
+    read_back = X.iloc[split.test].assign(grade=X["grade"].iloc[split.test].astype(float))  # 2.0, as pandas reads "2"
+    np.testing.assert_array_equal(pipeline.features(read_back), prepared.X_test)
+    np.testing.assert_allclose(pipeline.decode(prepared.y_test), data.y[split.test])

@@ -143,12 +143,14 @@ def test_through_the_runner_native_models_and_the_mlp_share_the_split_and_differ
     assert params["lightgbm"]["n_features"] == params["catboost"]["n_features"] == "2"
     for name in ("lightgbm", "catboost"):
         assert results[name].metrics["test_accuracy"] >= 0.85, (name, results[name].metrics)
-    # The logged CatBoost model takes the preprocessed float rows, NaN codes included.
-    import mlflow.sklearn
+    # The logged CatBoost pipeline takes raw rows, a missing and an unseen category included.
+    import mlflow.pyfunc
 
-    logged = mlflow.sklearn.load_model(f"runs:/{results['catboost'].run_id}/model", dst_path=str(tmp_path / "cb"))
-    rows = np.array([[0.0, 1.0], [0.0, np.nan]], dtype=np.float32)
-    assert logged.predict(rows).shape == (2,) and logged.predict_proba(rows).shape == (2, 2)
+    logged = mlflow.pyfunc.load_model(f"runs:/{results['catboost'].run_id}/model", dst_path=str(tmp_path / "cb"))
+    rows = pd.DataFrame({"x": [0.0, 0.0, 0.0], "colour": ["c1", None, "never-seen"]})
+    assert set(logged.predict(rows)) <= {"yes", "no"} and len(logged.predict(rows)) == 3
+    model = logged.unwrap_python_model()
+    assert model.estimator.predict_proba(model.pipeline.features(rows)).shape == (3, 2)
 
 
 def test_lightgbm_categorical_split_settings_reach_the_library(table):

@@ -48,6 +48,38 @@ def test_a_failing_job_is_recorded_and_the_others_still_run(mlflow_client, tmp_p
     assert "# Sweep summary" in proc.stdout and "| test_mse |" in proc.stdout
 
 
+def test_job_names_show_what_the_sweep_varies_and_the_lines_show_its_progress(mlflow_client, tmp_path):
+    """Every job's name holds its n_train, seed and other swept values, unique in
+    the sweep; the summary has a column per swept value; each job's line says
+    [i/N] with the elapsed time and an estimate of the rest."""
+    import re
+
+    proc = run_cli(
+        "-m", *FAST[:-1], "model=mlp,linear_regression", "dataset.train_size=16,32", "optimizer.lr=0.01,0.001",
+        _sweep_dir(tmp_path),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    parent, children = _parent_and_children(mlflow_client)
+    names = sorted(c.info.run_name for c in children)
+    expected = sorted(
+        f"{model}-workshop_regression-n{n}-s0-lr={lr}"
+        for model in ("mlp", "linear_regression")
+        for n in (16, 32)
+        for lr in ("0.01", "0.001")
+    )
+    assert names == expected  # 8 distinct names
+    assert all(c.info.run_name.split("-")[2] == f"n{c.data.params['n_train']}" for c in children)
+    lines = [line for line in proc.stdout.splitlines() if "[mlflow run" in line]
+    assert len(lines) == 8
+    for i, line in enumerate(lines, start=1):
+        assert re.match(rf"\[{i}/8 \d+:\d\d elapsed, ~\d+:\d\d left\] \S+-n(16|32)-s0-lr=", line), line
+    summary = Path(mlflow_client.download_artifacts(parent.info.run_id, "summary.md", str(tmp_path))).read_text()
+    header = next(line for line in summary.splitlines() if line.startswith("| run"))
+    assert "| n_train |" in header and "| optimizer.lr |" in header
+    assert "| mlp | workshop_regression | 16 | 0 | 0.01 | FINISHED |" in summary
+    assert "| linear_regression | workshop_regression | 16 | 0 |  | FINISHED |" in summary  # it reads no lr
+
+
 def test_a_config_error_in_one_job_is_recorded_as_a_failed_child(mlflow_client, tmp_path):
     proc = run_cli(
         "-m", "dataset=digits", "trainer.max_epochs=2", "model.hidden_sizes=[4]", "loss=auto,bce", _sweep_dir(tmp_path)
@@ -77,15 +109,21 @@ def test_the_summary_table_shows_a_missing_value_as_an_empty_cell():
     tags = {"model": "mlp", "dataset": "d", "main_metric": "test_mse"}
     children = [
         _child("b", "FAILED", {**tags, "seed": "1", "status_reason": "diverged"}, {}, {}),
-        _child("a", "FINISHED", {**tags, "seed": "0"}, {"test_mse": 1.23456, "fit_time_s": 2.0}, {"n_params": "25"}),
+        _child(
+            "a",
+            "FINISHED",
+            {**tags, "seed": "0"},
+            {"test_mse": 1.23456, "fit_time_s": 2.0},
+            {"n_params": "25", "n_train": "64"},
+        ),  # fmt: skip
     ]
     text = summary_markdown(sweep_summary(children), ["b: training diverged"])
     assert text == (
         "# Sweep summary\n\n"
-        "| run | model | dataset | seed | status | test_mse | fit_time_s | predict_time_s | n_params |\n"
-        "|---|---|---|---|---|---|---|---|---|\n"
-        "| a | mlp | d | 0 | FINISHED | 1.235 | 2 |  | 25 |\n"
-        "| b | mlp | d | 1 | FAILED (diverged) |  |  |  |  |\n"
+        "| run | model | dataset | n_train | seed | status | test_mse | fit_time_s | predict_time_s | n_params |\n"
+        "|---|---|---|---|---|---|---|---|---|---|\n"
+        "| a | mlp | d | 64 | 0 | FINISHED | 1.235 | 2 |  | 25 |\n"
+        "| b | mlp | d |  | 1 | FAILED (diverged) |  |  |  |  |\n"
         "\n## Failed jobs\n\n- b: training diverged\n"
     )
     assert summary_markdown(sweep_summary([]), []) == "# Sweep summary\n\nNo runs were recorded.\n"

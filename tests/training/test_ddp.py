@@ -10,7 +10,7 @@ ARGS = ("experiment=workshop_circles", "trainer.max_epochs=5")
 def test_ddp_cpu_makes_one_run_with_the_single_process_numbers(mlflow_client):
     ddp = run_cli(*ARGS, "trainer=ddp_cpu")
     assert ddp.returncode == 0, ddp.stderr[-3000:]
-    assert ddp.stdout.count("mlp-workshop_circles-s0: test_accuracy=") == 1  # only rank 0 reports
+    assert ddp.stdout.count("mlp-workshop_circles-n70-s0: test_accuracy=") == 1  # only rank 0 reports
     (ddp_run,) = runs_of(mlflow_client)  # exactly one MLflow run for the 2-process training
     single = run_cli(*ARGS, "trainer=cpu")
     assert single.returncode == 0, single.stderr[-3000:]

@@ -37,7 +37,8 @@ def test_short_run_records_metrics_params_tags_and_artifacts(dataset, mlflow_cli
     result = run(make_config(f"dataset={dataset}", *FAST, PLOTS))
     record = _only_run(mlflow_client)
     assert record.info.status == "FINISHED"
-    assert record.info.run_name == f"mlp-{dataset}-s0" == result.run_name
+    n_train = record.data.params["n_train"]
+    assert record.info.run_name == f"mlp-{dataset}-n{n_train}-s0" == result.run_name
 
     tags = record.data.tags
     assert tags["model"] == "mlp" and tags["model_family"] == "deep" and tags["dataset"] == dataset
@@ -60,6 +61,8 @@ def test_short_run_records_metrics_params_tags_and_artifacts(dataset, mlflow_cli
         expected = ["test_accuracy", "test_f1_macro", "train_accuracy"]
     for key in expected + ["fit_time_s", "predict_time_s"]:
         assert key in metrics and np.isfinite(metrics[key]), key
+        # One step for every final metric, so that MLflow's charts compare runs as bars.
+        assert [m.step for m in mlflow_client.get_metric_history(record.info.run_id, key)] == [0], key
     assert result.metrics[result.main_metric] == pytest.approx(metrics[result.main_metric])
 
     history = mlflow_client.get_metric_history(record.info.run_id, "train_loss")
@@ -72,9 +75,9 @@ def test_short_run_records_metrics_params_tags_and_artifacts(dataset, mlflow_cli
     artifacts = {a.path for a in mlflow_client.list_artifacts(record.info.run_id)}
     assert {"config.yaml", "loss_curves.png"} <= artifacts
     if tags["task"] == "regression":
-        assert "predicted_vs_true.png" in artifacts
+        assert {"predicted_vs_true.png", "residuals.csv", "predictions.parquet"} <= artifacts
     else:
-        assert {"confusion_matrix.png", "classification_report.txt"} <= artifacts
+        assert {"confusion_matrix.png", "confusion_matrix.csv", "classification_report.txt"} <= artifacts
 
 
 @pytest.mark.parametrize("model", ["svm", "random_forest"])
@@ -107,7 +110,8 @@ def test_a_deep_run_records_every_group_it_reads(mlflow_client, tmp_path):
 
 
 def test_workshop_circles_logs_the_workshop_artifacts(mlflow_client):
-    result = run(make_config("experiment=workshop_circles", PLOTS))
+    """The workshop's experiments turn the pictures on: they are its point."""
+    result = run(make_config("experiment=workshop_circles"))
     record = _only_run(mlflow_client)
     artifacts = {a.path for a in mlflow_client.list_artifacts(record.info.run_id)}
     assert {"confusion_matrix.png", "classification_report.txt", "decision_regions.png", "loss_curves.png"} <= artifacts
@@ -115,15 +119,15 @@ def test_workshop_circles_logs_the_workshop_artifacts(mlflow_client):
     assert result.metrics["test_accuracy"] >= 0.9  # the circles are separable
 
 
-def test_pictures_are_opt_in(mlflow_client):
-    run(make_config("experiment=workshop_circles", "trainer.max_epochs=2"))
+def test_pictures_are_opt_in_and_the_errors_are_kept_as_data_without_them(mlflow_client):
+    run(make_config("dataset=workshop_circles", "trainer.max_epochs=2"))
     artifacts = {a.path for a in mlflow_client.list_artifacts(_only_run(mlflow_client).info.run_id)}
-    assert {"config.yaml", "classification_report.txt"} <= artifacts
+    assert {"config.yaml", "classification_report.txt", "confusion_matrix.csv", "predictions.parquet"} <= artifacts
     assert not any(name.endswith(".png") for name in artifacts)
 
 
 def test_workshop_regression_logs_the_fitted_curve(mlflow_client):
-    result = run(make_config("experiment=workshop_regression", PLOTS))
+    result = run(make_config("experiment=workshop_regression"))
     record = _only_run(mlflow_client)
     artifacts = {a.path for a in mlflow_client.list_artifacts(record.info.run_id)}
     assert "fitted_curve.png" in artifacts
@@ -200,3 +204,54 @@ def test_keyboard_interrupt_marks_the_run_killed(mlflow_client, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         run(make_config(*FAST))
     assert _only_run(mlflow_client).info.status == "KILLED"
+
+
+def test_every_run_keeps_its_test_predictions_paired_by_row_across_models(mlflow_client, tmp_path):
+    """predictions.parquet (issue 16.3): the test rows by their position in the
+    dataset (the same rows for every model with that seed), the true and the
+    predicted label in the data's own labels, and a probability per class."""
+    import pandas as pd
+
+    from src.data import load_dataset, make_split
+
+    frames = {}
+    for model in ("mlp", "logistic_regression", "svm"):  # svm: no probabilities
+        result = run(make_config("dataset=iris", f"model={model}", *FAST[:1]))
+        local = mlflow_client.download_artifacts(result.run_id, "predictions.parquet", str(tmp_path / model))
+        frames[model] = pd.read_parquet(local)
+        accuracy = (frames[model]["y_true"] == frames[model]["y_pred"]).mean()
+        assert accuracy == pytest.approx(result.metrics["test_accuracy"])
+    config = make_config("dataset=iris")
+    dataset = load_dataset(config.dataset)
+    split = make_split(dataset, seed=0, test_size=config.dataset.test_size, val_size=config.dataset.val_size)
+    for model, frame in frames.items():
+        assert frame["row_id"].tolist() == split.test.tolist(), model
+        assert frame["y_true"].tolist() == dataset.target_labels()[split.test].tolist(), model
+        assert set(frame["y_pred"]) <= set(dataset.class_names), model
+    probabilities = frames["logistic_regression"][[f"proba_{name}" for name in dataset.class_names]]
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    assert (probabilities.idxmax(axis=1).str.removeprefix("proba_") == frames["logistic_regression"]["y_pred"]).all()
+    assert {f"proba_{name}" for name in dataset.class_names} <= set(frames["mlp"].columns)
+    assert not any(column.startswith("proba_") for column in frames["svm"].columns)
+
+
+def test_a_regression_run_keeps_its_predictions_and_residuals_in_the_target_units(mlflow_client, tmp_path):
+    import pandas as pd
+
+    result = run(make_config("dataset=diabetes", "model=ridge"))
+    predictions = pd.read_parquet(mlflow_client.download_artifacts(result.run_id, "predictions.parquet", str(tmp_path)))
+    residuals = pd.read_csv(mlflow_client.download_artifacts(result.run_id, "residuals.csv", str(tmp_path)))
+    errors = predictions["y_pred"] - predictions["y_true"]
+    assert float(np.sqrt((errors**2).mean())) == pytest.approx(result.metrics["test_rmse"])
+    assert residuals.loc[0, "rmse"] == pytest.approx(result.metrics["test_rmse"])
+    assert residuals.loc[0, "n"] == len(predictions) and predictions["y_true"].mean() > 50  # units, not z-scores
+
+
+def test_a_classification_run_keeps_its_confusion_matrix_as_data(mlflow_client, tmp_path):
+    import pandas as pd
+
+    result = run(make_config("dataset=iris", "model=logistic_regression"))
+    local = mlflow_client.download_artifacts(result.run_id, "confusion_matrix.csv", str(tmp_path))
+    matrix = pd.read_csv(local, index_col=0)
+    assert list(matrix.columns) == list(matrix.index) == ["setosa", "versicolor", "virginica"]
+    assert np.trace(matrix.to_numpy()) / matrix.to_numpy().sum() == pytest.approx(result.metrics["test_accuracy"])

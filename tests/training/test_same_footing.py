@@ -89,9 +89,10 @@ def test_a_classical_run_records_what_a_deep_run_records(footing, dataset):
 
 
 def test_the_fitted_models_are_logged_and_load_back(footing, tmp_path):
-    import mlflow.pytorch
-    import mlflow.sklearn
+    import mlflow.pyfunc
     from mlflow.entities import LoggedModelStatus
+
+    from src.data import load_dataset
 
     client, runs, prepared = footing
     X = prepared["workshop_circles", "svm"].X_test
@@ -104,15 +105,20 @@ def test_the_fitted_models_are_logged_and_load_back(footing, tmp_path):
     uri = runs["workshop_circles", "svm"].info.run_id
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", client.tracking_uri)
-        svm = mlflow.sklearn.load_model(f"runs:/{uri}/model", dst_path=str(tmp_path / "svm"))
-        net = mlflow.pytorch.load_model(
+        svm = mlflow.pyfunc.load_model(f"runs:/{uri}/model", dst_path=str(tmp_path / "svm"))
+        net = mlflow.pyfunc.load_model(
             f"runs:/{runs['workshop_circles', 'mlp'].info.run_id}/model", dst_path=str(tmp_path / "mlp")
         )
-    assert type(svm).__name__ == "SVC" and svm.predict(X).shape == (len(X),)
+    # Each takes raw rows and predicts the data's own labels (tests/tracking/test_logged_model.py).
+    dataset = load_dataset(make_config("dataset=workshop_circles").dataset)
+    raw = dataset.X.head(len(X))
+    for logged in (svm, net):
+        assert set(logged.predict(raw)) <= set(dataset.class_names) and len(logged.predict(raw)) == len(X)
+    assert type(svm.unwrap_python_model().estimator.estimator_).__name__ == "SVC"
     import torch
 
-    with torch.inference_mode():
-        assert net(torch.as_tensor(X)).shape == (len(X), 1)  # one logit: the binary head
+    with torch.inference_mode():  # one logit: the binary head
+        assert net.unwrap_python_model().estimator.net_(torch.as_tensor(X)).shape == (len(X), 1)
 
 
 @pytest.mark.parametrize("dataset", list(PAIRS))
@@ -158,9 +164,9 @@ def test_a_classical_run_never_imports_torch(tmp_path):
         env={"PYTHONPROFILEIMPORTTIME": "1", "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "svm-workshop_circles-s0: test_accuracy=" in proc.stdout
+    assert "svm-workshop_circles-n70-s0: test_accuracy=" in proc.stdout
     modules = _imported_modules(proc.stderr)
-    assert "sklearn.svm" in modules and "mlflow.sklearn" in modules  # the check sees the run's imports
+    assert "sklearn.svm" in modules and "mlflow.pyfunc" in modules  # the check sees the run's imports
     heavy = {m for m in modules if m.split(".")[0] in ("torch", "pytorch_lightning", "lightning", "lightning_fabric")}
     assert not heavy, sorted(heavy)[:10]
 

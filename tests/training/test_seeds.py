@@ -15,7 +15,7 @@ TIMERS = ("fit_time_s", "predict_time_s", "fit_time_shared_s")  # wall-clock: di
 
 def test_each_seed_gets_the_run_a_single_run_with_that_seed_gets(mlflow_client):
     together = run_seeds(make_config(*ARGS, "seeds=[0,1,2]"))
-    assert [r.run_name for r in together] == ["mlp-digits-s0", "mlp-digits-s1", "mlp-digits-s2"]
+    assert [r.run_name for r in together] == ["mlp-digits-n1294-s0", "mlp-digits-n1294-s1", "mlp-digits-n1294-s2"]
     records = {r.info.run_id: r for r in runs_of(mlflow_client)}
     assert len(records) == 3 and all(r.info.status == "FINISHED" for r in records.values())
 
@@ -73,7 +73,7 @@ def test_one_diverging_replica_fails_only_its_own_run(mlflow_client, monkeypatch
     monkeypatch.setattr(stacked.StackedEpochLoop, "_close_epoch", close_epoch)
     with pytest.raises(SeedsFailed, match="1 of 3 seeds diverged") as info:
         run_seeds(make_config(*ARGS, "seeds=[0,1,2]"))
-    assert [r.run_name for r in info.value.finished_results] == ["mlp-digits-s0", "mlp-digits-s2"]
+    assert [r.run_name for r in info.value.finished_results] == ["mlp-digits-n1294-s0", "mlp-digits-n1294-s2"]
     records = {r.data.tags["seed"]: r for r in runs_of(mlflow_client)}
     assert {seed: r.info.status for seed, r in records.items()} == {"0": "FINISHED", "1": "FAILED", "2": "FINISHED"}
     assert records["1"].data.tags["status_reason"] == "diverged" and records["1"].data.metrics["diverged_epoch"] == 2
@@ -116,7 +116,7 @@ CLASSICAL = ("dataset=wine",)
 @pytest.mark.parametrize("model", ["random_forest", "dummy"])
 def test_a_classical_models_seeds_are_the_single_runs_with_those_seeds(mlflow_client, model):
     together = run_seeds(make_config(*CLASSICAL, f"model={model}", "seeds=[0,1,2]"))
-    assert [r.run_name for r in together] == [f"{model}-wine-s{seed}" for seed in (0, 1, 2)]
+    assert [r.run_name for r in together] == [f"{model}-wine-n128-s{seed}" for seed in (0, 1, 2)]
     for seed, result in zip([0, 1, 2], together):
         single = run(make_config(*CLASSICAL, f"model={model}", f"seed={seed}"))
         final = {k: v for k, v in result.metrics.items() if k not in TIMERS}
@@ -143,7 +143,7 @@ def test_a_classical_seed_that_fails_fails_only_its_own_run(mlflow_client, monke
     monkeypatch.setattr(runner, "prepare_data", prepare_or_fail)
     with pytest.raises(SeedsFailed, match="1 of 3 seeds failed .*seed 1: .*broken") as info:
         run_seeds(make_config(*CLASSICAL, "model=dummy", "seeds=[0,1,2]"))
-    assert [r.run_name for r in info.value.finished_results] == ["dummy-wine-s0", "dummy-wine-s2"]
+    assert [r.run_name for r in info.value.finished_results] == ["dummy-wine-n128-s0", "dummy-wine-n128-s2"]
     statuses = {r.data.tags["seed"]: r.info.status for r in runs_of(mlflow_client)}
     assert statuses == {"0": "FINISHED", "1": "FAILED", "2": "FINISHED"}
 

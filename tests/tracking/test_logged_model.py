@@ -1,0 +1,136 @@
+"""tracking.log_model=true logs the whole fitted pipeline as one MLflow model
+that predicts on the user's raw rows (issue 18 point 6)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from src.training.runner import run
+from tests.conftest import ROOT, make_config, run_cli
+
+FAST = {"mlp": ("trainer.max_epochs=20",), "lightgbm": ("model.n_estimators=50",)}
+
+
+@pytest.fixture
+def raw_table(tmp_path) -> Path:
+    """A CSV with a text column, missing cells in both kinds of column, and string labels."""
+    rng = np.random.default_rng(0)
+    n = 300
+    x, x2 = rng.normal(size=n), rng.normal(size=n)
+    colour = rng.choice(["red", "green", "blue"], size=n).astype(object)
+    label = np.where((x > 0) ^ (colour == "red"), "yes", "no")
+    frame = pd.DataFrame({"x": x, "colour": colour, "x2": x2, "label": label})
+    frame.loc[rng.choice(n, 30, replace=False), "x"] = np.nan
+    frame.loc[rng.choice(n, 30, replace=False), "colour"] = None
+    path = tmp_path / "raw.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _table(path: Path) -> tuple[str, ...]:
+    return ("dataset=table", f"dataset.path='{path}'", "dataset.target=label")
+
+
+@pytest.mark.parametrize("model", ["mlp", "lightgbm"])
+def test_the_logged_model_predicts_raw_rows_in_the_original_labels(model, raw_table, mlflow_client, tmp_path):
+    import mlflow.pyfunc
+
+    result = run(make_config(f"model={model}", *_table(raw_table), *FAST[model], "tracking.log_model=true"))
+    predictions = pd.read_parquet(mlflow_client.download_artifacts(result.run_id, "predictions.parquet", str(tmp_path)))
+    raw = pd.read_csv(raw_table)
+    rows = raw.drop(columns="label").iloc[predictions["row_id"]]
+    assert rows[["x", "colour"]].isna().any().all()  # missing cells in the text column and in a numeric one
+
+    logged = mlflow.pyfunc.load_model(f"runs:/{result.run_id}/model")
+    predicted = np.asarray(logged.predict(rows))
+    assert predicted.tolist() == predictions["y_pred"].tolist()  # the run's own predictions
+    assert set(predicted) <= {"yes", "no"}
+    accuracy = (predicted == raw["label"].iloc[predictions["row_id"]].to_numpy()).mean()
+    assert accuracy == pytest.approx(result.metrics["test_accuracy"])
+
+    inputs = logged.metadata.signature.inputs.input_names()
+    assert inputs == ["x", "colour", "x2"]  # the raw columns, not the encoded features
+    example = mlflow_client.download_artifacts(result.run_id, "model/input_example.json", str(tmp_path / "example"))
+    assert json.loads(Path(example).read_text())["columns"] == ["x", "colour", "x2"]
+
+
+def test_mlflow_models_predict_takes_a_csv_of_raw_rows_and_register_as_registers(raw_table, tracking_uri, tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    result = run(
+        make_config(
+            "model=lightgbm",
+            *_table(raw_table),
+            *FAST["lightgbm"],
+            "tracking.log_model=true",
+            "tracking.register_as=raw_rows",
+        )  # fmt: skip
+    )
+    versions = MlflowClient(tracking_uri).search_model_versions("name='raw_rows'")
+    assert [(int(v.version), v.run_id) for v in versions] == [(1, result.run_id)]
+
+    rows = pd.read_csv(raw_table).drop(columns="label").head(20)
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    out = tmp_path / "predicted.json"
+    mlflow = Path(sys.executable).parent / "mlflow"
+    proc = subprocess.run(
+        [
+            str(mlflow),
+            "models",
+            "predict",
+            "-m",
+            "models:/raw_rows/1",
+            "-i",
+            str(tmp_path / "rows.csv"),
+            "-t",
+            "csv",
+            "-o",
+            str(out),
+            "--env-manager",
+            "local",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout's src, as the model pickled it
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    served = json.loads(out.read_text())["predictions"]
+    import mlflow.pyfunc
+
+    assert served == list(mlflow.pyfunc.load_model(f"runs:/{result.run_id}/model").predict(rows))
+    assert set(served) <= {"yes", "no"} and len(served) == 20
+
+
+def test_a_classical_run_logs_its_model_and_loads_it_back_without_torch(raw_table, tmp_path):
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    proc = run_cli(
+        "model=lightgbm", *_table(raw_table), *FAST["lightgbm"], "tracking.log_model=true",
+        env={"PYTHONPROFILEIMPORTTIME": "1", "MLFLOW_TRACKING_URI": store},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    modules = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "lightgbm.sklearn" in modules and "mlflow.pyfunc" in modules  # the check sees the run's imports
+    assert not {m for m in modules if m.split(".")[0] in ("torch", "pytorch_lightning", "lightning")}
+    load = (
+        "import sys, mlflow, pandas as pd\n"
+        "from mlflow.tracking import MlflowClient\n"
+        "run = MlflowClient().search_runs(['1'])[0]\n"
+        f"rows = pd.read_csv({str(raw_table)!r}).drop(columns='label').head(5)\n"
+        "print(list(mlflow.pyfunc.load_model(f'runs:/{run.info.run_id}/model').predict(rows)))\n"
+        "print('torch' in sys.modules)\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", load], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "MLFLOW_TRACKING_URI": store},
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    predicted, torch_loaded = loaded.stdout.strip().splitlines()[-2:]
+    assert set(eval(predicted)) <= {"yes", "no"} and torch_loaded == "False"
