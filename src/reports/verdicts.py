@@ -137,9 +137,12 @@ class Crossover:
 
 
 def _gap(row: pd.Series, metric: str) -> str:
+    difference = f"{row['best_deep']} - {row['best_classical']} = {row['mean_diff']:+.4g} {metric}"
+    if math.isnan(row["ci_low"]):
+        return f"{difference} (fewer than 2 paired repeats: no interval; verdict {row['verdict']})"
     return (
-        f"{row['best_deep']} - {row['best_classical']} = {row['mean_diff']:+.4g} {metric}"
-        f" (95% CI [{row['ci_low']:+.4g}, {row['ci_high']:+.4g}], p = {row['p_value']:.2g}; verdict {row['verdict']})"
+        f"{difference} (95% CI [{row['ci_low']:+.4g}, {row['ci_high']:+.4g}], p = {row['p_value']:.2g}; "
+        f"verdict {row['verdict']})"
     )
 
 
