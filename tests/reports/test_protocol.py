@@ -59,7 +59,7 @@ def test_the_done_criterion_sweep_logs_verdicts_and_a_critical_difference_diagra
     assert "critical_difference.png" in names
     text = (tmp_path / "report" / "report.md").read_text()
     assert "## Verdicts" in text and "## Across datasets" in text and "paired t-test" in text
-    assert "Verdicts (" in report.stdout  # the verdict table is printed
+    assert "== Verdicts: best deep - best classical, 95% CI" in report.stdout  # the verdict table is printed
 
 
 def _unseen_table(path) -> None:
