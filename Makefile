@@ -22,11 +22,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## The main job: the compact verdict protocol (experiments/main.yaml: 3 datasets,
-## 3 sizes, 7 models, 3 repeats = 189 runs, 2 at a time, about 7 minutes on 2 CPU
+## 2 sizes, 7 models, 3 repeats = 126 runs, 2 at a time, about 7 minutes on 2 CPU
 ## cores) into mlflow.db, then its report (reports/main/report.md): prints the
 ## verdict table (best deep against best classical, 95% intervals) and the crossovers.
 run: $(STAMP)
-	@echo "== the main job: 189 runs (experiments/main.yaml), 2 at a time, one line per run"
+	@echo "== the main job: 126 runs (experiments/main.yaml), 2 at a time, one line per run"
 	@$(PY) -m src.train -m experiment=main hydra/hydra_logging=disabled hydra/job_logging=disabled \
 		| grep --line-buffered -v -e '^|' -e '^# Sweep summary' -e '^$$' ; true
 	@echo "== the report"
