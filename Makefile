@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## The main job: the compact verdict protocol (experiments/main.yaml: 3 datasets,
-## 2 sizes, 7 models, 3 repeats = 126 runs, 2 at a time, about 7 minutes on 2 CPU
+## 2 sizes, 7 models, 3 repeats = 126 runs, 2 at a time, about 8 minutes on 2 idle CPU
 ## cores) into mlflow.db, then its report (reports/main/report.md): prints the
 ## verdict table (best deep against best classical, 95% intervals) and the crossovers.
 run: $(STAMP)
