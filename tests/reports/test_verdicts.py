@@ -39,6 +39,8 @@ def test_the_paired_statistics_match_scipy(deep, classical, expected):
 def test_identical_differences_and_too_few_repeats():
     same = verdicts.paired_difference(np.array([0.02, 0.02, 0.02]))
     assert (same.ci_low, same.ci_high, same.verdict) == (0.02, 0.02, "deep")
+    zero = verdicts.paired_difference(np.array([0.0, 0.0, 0.0]))  # an interval [0, 0] contains 0
+    assert (zero.ci_low, zero.ci_high, zero.p_value, zero.verdict) == (0.0, 0.0, 1.0, "tie")
     one = verdicts.paired_difference(np.array([0.02]))
     assert math.isnan(one.ci_low) and one.verdict == "n/a"
 
