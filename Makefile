@@ -11,7 +11,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet $(if $(WHEELS),--find-links $(WHEELS
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run report study test lint format bench ui server install clean
+.PHONY: run compare report study test lint format bench ui server install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,16 +21,30 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The main job: a compact ML-vs-DL data-dependency study (experiments/main.yaml,
-## 112 runs, a few minutes on 2 CPU cores) into mlflow.db, then its report
-## (reports/main/report.md): prints the summary table and the crossover sentence.
+## The main job: the compact verdict protocol (experiments/main.yaml: 3 datasets,
+## 2 sizes, 7 models, 3 repeats = 126 runs, 2 at a time, about 8 minutes on 2 idle CPU
+## cores) into mlflow.db, then its report (reports/main/report.md): prints the
+## verdict table (best deep against best classical, 95% intervals) and the crossovers.
 run: $(STAMP)
-	@echo "== the main job: 112 runs (experiments/main.yaml), one line per run"
+	@echo "== the main job: 126 runs (experiments/main.yaml), 2 at a time, one line per run"
 	@$(PY) -m src.train -m experiment=main hydra/hydra_logging=disabled hydra/job_logging=disabled \
 		| grep --line-buffered -v -e '^|' -e '^# Sweep summary' -e '^$$' ; true
 	@echo "== the report"
-	@$(PY) -m src.report --study main --sweep latest
+	@$(PY) -m src.report --study main --sweep latest --quiet && cat reports/main/verdicts.txt
 	@echo "runs: make ui (MLflow UI on http://$(HOST):$(PORT)); report: reports/main/report.md"
+
+## The same protocol on your own table (experiments/compare.yaml), then its report:
+##   make compare DATA=path/to/table.csv TARGET=column
+## Training sizes are 1/8, 1/4, 1/2 and all of the table's training pool.
+DATA ?=
+TARGET ?=
+compare: $(STAMP)
+	@$(PY) -m src.reports.compare_check '$(DATA)' '$(TARGET)'
+	@$(PY) -m src.train -m experiment=compare dataset=table 'dataset.path=$(abspath $(DATA))' 'dataset.target=$(TARGET)' \
+		hydra/hydra_logging=disabled hydra/job_logging=disabled \
+		| grep --line-buffered -v -e '^|' -e '^# Sweep summary' -e '^$$' ; true
+	@echo "== the report"
+	@$(PY) -m src.report --study compare --sweep latest --quiet && cat reports/compare/verdicts.txt
 
 ## The report of a study's runs: make report STUDY=<name> [REPORT_ARGS='--tag dataset=digits'].
 STUDY ?= main

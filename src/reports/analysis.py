@@ -2,15 +2,14 @@
 testable without MLflow.
 
 Per dataset: the tuned trial of each searched model (chosen on validation, never
-on test), the model table, learning curves, the crossover of the best deep and
-the best classical model, and the Pareto front of time against the metric.
+on test), the model table, learning curves and the Pareto front of time against
+the metric (the verdicts of deep against classical: src/reports/verdicts.py).
 Across datasets: mean ranks with a Friedman test, and a paired Wilcoxon
 signed-rank test of the best deep against the best classical model.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Optional
 
 import numpy as np
@@ -28,10 +27,6 @@ def lower_is_better(metric: str) -> bool:
 
 def default_metric(task: Any) -> str:
     return "test_mse" if task == Task.regression else "test_accuracy"
-
-
-def better(a: float, b: float, lower: bool) -> bool:
-    return a < b if lower else a > b
 
 
 def dataset_metric(runs: pd.DataFrame) -> str:
@@ -140,67 +135,6 @@ def curves_of(runs: pd.DataFrame) -> pd.DataFrame:
         fit=("fit_time_s", "median"),
     ).reset_index()
     return curves
-
-
-@dataclass
-class Crossover:
-    size: Optional[float]  # the smallest size from which deep stays ahead; None: no crossover
-    largest: Optional[float]
-    sentence: str
-
-
-def crossover(curves: pd.DataFrame, metric: str, dataset: str) -> Crossover:
-    """The smallest training size from which the best deep model stays ahead of the best
-    classical one at every larger size tried; else 'no crossover up to N'."""
-    lower = lower_is_better(metric)
-    families = set(curves["family"].dropna()) if not curves.empty else set()
-    if not {"deep", "classical"} <= families:
-        return Crossover(
-            None,
-            None,
-            f"{dataset}: crossover not computed: it needs both a deep and a classical "
-            f"model (have: {', '.join(sorted(families)) or 'none'}).",
-        )
-    best: list[tuple[float, str, float, str, float]] = []  # size, deep variant, value, classical variant, value
-    for size, group in curves.dropna(subset=["mean"]).groupby("n_train"):
-        picks = []
-        for family in ("deep", "classical"):
-            part = group[group["family"] == family]
-            if part.empty:
-                break
-            row = part.loc[part["mean"].idxmin() if lower else part["mean"].idxmax()]
-            picks += [row["variant"], float(row["mean"])]
-        if len(picks) == 4:
-            best.append((float(size), *picks))
-    if not best:
-        return Crossover(
-            None, None, f"{dataset}: crossover not computed: no training size has both a deep and a classical result."
-        )
-    best.sort()
-    ahead = [better(d, c, lower) for _, _, d, _, c in best]
-    largest = best[-1][0]
-    first = None
-    for i in range(len(best) - 1, -1, -1):
-        if not ahead[i]:
-            break
-        first = i
-    size, deep, dv, classical, cv = best[-1]
-    at_largest = f"{metric} at n_train = {size:g}: {deep} {dv:.4g} vs {classical} {cv:.4g}"
-    if first is None:
-        return Crossover(
-            None,
-            largest,
-            f"{dataset}: no crossover up to {largest:g} training rows: at the largest "
-            f"size the best classical model is not behind ({at_largest}).",
-        )
-    start = best[first][0]
-    where = f"from n_train = {start:g} on" + (" (every size tried)" if first == 0 else "")
-    return Crossover(
-        start,
-        largest,
-        f"{dataset}: crossover at n_train = {start:g}: the best deep model stays ahead "
-        f"of the best classical model {where} ({at_largest}).",
-    )
 
 
 def pareto_points(curves: pd.DataFrame, metric: str) -> pd.DataFrame:

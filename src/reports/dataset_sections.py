@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 
 from src.reports import figures
-from src.reports.analysis import crossover, lower_is_better, pareto_points
+from src.reports.analysis import lower_is_better, pareto_points
 from src.reports.document import DatasetView, Report, Section
 from src.reports.runs import fetch_histories, fetch_importances, history_runs
+from src.reports.verdict_sections import dataset_verdicts
+from src.reports.verdicts import crossover_of
 from src.tables import format_cell, markdown_table
 
 
@@ -96,7 +98,7 @@ def models(report: Report, view: DatasetView) -> None:
 def learning_curves(report: Report, view: DatasetView) -> None:
     if view.curves["n_train"].nunique() < 2:
         return
-    cross = crossover(view.curves, view.metric, view.name)
+    cross = crossover_of(view.verdicts.rows, view.metric, view.name)  # drawn where the verdicts turn to deep
     report.add("### Learning curves", "")
     report.figure(
         figures.learning_curves(
@@ -105,9 +107,6 @@ def learning_curves(report: Report, view: DatasetView) -> None:
         f"learning_curve_{view.slug}.png",
         f"learning curves {view.name}",
     )
-    report.add(f"**Crossover.** {cross.sentence}", "")
-    report.sentences.append(cross.sentence)
-    report.summary += [cross.sentence, ""]
 
 
 def training_time(report: Report, view: DatasetView) -> None:
@@ -317,6 +316,7 @@ def importance(report: Report, view: DatasetView) -> None:
 
 SECTIONS = (
     Section(models),
+    Section(dataset_verdicts),
     Section(learning_curves, files=("learning_curve_{dataset}.png",)),
     Section(training_time, files=("fit_time_{dataset}.png",)),
     Section(pareto, files=("pareto_{dataset}.png",)),

@@ -53,6 +53,7 @@ class DatasetView:
     table: pd.DataFrame  # analysis.model_table of `chosen`
     curves: pd.DataFrame  # analysis.curves_of `chosen`
     tracking_uri: str
+    verdicts: Any = None  # verdicts.Verdicts of `chosen`: best deep against best classical per size
 
     @property
     def slug(self) -> str:
@@ -65,6 +66,7 @@ class StudyView:
 
     runs: pd.DataFrame
     tables: dict[str, tuple[pd.DataFrame, str]]
+    verdicts: pd.DataFrame = field(default_factory=pd.DataFrame)  # every dataset's verdict rows
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Report:
     summary: list[str] = field(default_factory=list)  # what the command line prints
     figures: list[str] = field(default_factory=list)
     sentences: list[str] = field(default_factory=list)  # the crossover sentences
+    verdict_lines: list[str] = field(default_factory=list)  # the verdict table and crossovers, for the terminal
     n_runs: int = 0
     n_failed: int = 0
     run_id: Optional[str] = None  # the MLflow report run, once logged
@@ -91,6 +94,12 @@ class Report:
         fig.savefig(self.out / filename, dpi=90, bbox_inches="tight")
         self.figures.append(filename)
         self.add(f"![{caption}]({filename})", "")
+
+    def write(self, filename: str, text: str) -> None:
+        """A file beside report.md (logged with it), held to the section's declared files like a figure."""
+        if self.allowed is not None and not self.allowed.match(filename):
+            raise RuntimeError(f"a report section wrote {filename}, which it does not declare in its Section.files")
+        (self.out / filename).write_text(text)
 
     def render(self, section: Section, view: Any) -> None:
         """Add one section, holding it to the files it declares."""

@@ -246,3 +246,44 @@ def importance_heatmap(table: pd.DataFrame, title: str) -> Optional[Figure]:
     fig.colorbar(image, ax=ax, label="importance / the model's largest")
     ax.set_title(title, fontsize=10)
     return fig
+
+
+def critical_difference(ranks: pd.Series, p_values: pd.DataFrame, title: str) -> Optional[Figure]:
+    """Mean ranks on one axis, models that Nemenyi's test cannot tell apart joined by a bar
+    (scikit-posthocs' critical_difference_diagram)."""
+    import scikit_posthocs
+
+    if len(ranks) < 2:
+        return None
+    fig = Figure(figsize=(7.5, 0.9 + 0.28 * len(ranks)))
+    ax = fig.add_subplot()
+    scikit_posthocs.critical_difference_diagram(
+        ranks, p_values, ax=ax, label_fmt_left="{label} ({rank:.2f})  ", label_fmt_right="  ({rank:.2f}) {label}"
+    )
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def score_against_time(points: pd.DataFrame, title: str) -> Optional[Figure]:
+    """Mean normalised score against fit time per 1,000 rows, one point per model; the Pareto
+    front drawn and ringed. `points`: columns variant, family, train_s, score, pareto (bool)."""
+    points = points.dropna(subset=["train_s", "score"])
+    if points.empty:
+        return None
+    fig, ax = _figure_with_side_legend(4.8)
+    colors = _colors(list(points["variant"]))
+    x = np.maximum(points["train_s"].to_numpy(float), 1e-5)
+    for (_, row), xi in zip(points.iterrows(), x):
+        marker = "o" if row["family"] == "deep" else "s"
+        ax.scatter([xi], [row["score"]], s=30, color=colors[row["variant"]], marker=marker, label=row["variant"])
+    front = points[points["pareto"]].sort_values("train_s")
+    fx = np.maximum(front["train_s"].to_numpy(float), 1e-5)
+    ax.step(fx, front["score"], where="post", color="black", linewidth=1, label="Pareto front")
+    ax.scatter(fx, front["score"], s=90, facecolors="none", edgecolors="black", linewidths=1.2)
+    ax.set_xscale("log")
+    ax.set_xlabel("median fit time per 1,000 training rows, s (log scale)")
+    ax.set_ylabel("mean normalised score (best 1, worst 0)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    _side_legend(ax)
+    return fig

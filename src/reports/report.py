@@ -8,14 +8,17 @@ logged as the artifacts of a "report" run (tag `report=true`).
 
 What it shows, per dataset: a table of models (mean ± std of the main test
 metric over seeds, median times, parameter counts, the best of each column in
-bold); learning curves against the training-set size with the crossover of the
-best deep and the best classical model; training time; time against the
-metric with its Pareto front; loss curves where optimizers or learning rates
-vary; gradient norms where they were logged; feature importances where they
-were logged. Across datasets: mean ranks with a Friedman test and a Wilcoxon
-signed-rank test of the best deep against the best classical model; the
-hyperparameter searches; failed runs. Runs that failed or diverged are listed
-as such, never dropped.
+bold); the verdicts, best deep against best classical model at each training
+size with a 95% interval over paired repeats, and the crossover where the
+verdicts turn from classical to deep for good (src/reports/verdicts.py);
+learning curves against the training-set size; training time; time against
+the metric with its Pareto front; loss curves where optimizers or learning
+rates vary; gradient norms where they were logged; feature importances where
+they were logged. Across datasets: every verdict (verdicts.csv); mean ranks
+with a Friedman test; the critical-difference diagram, normalised scores,
+times per 1,000 rows and the Pareto front of score against time
+(src/reports/across.py); the hyperparameter searches; failed runs. Runs that
+failed or diverged are listed as such, never dropped.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from src.reports.analysis import curves_of, dataset_metric, lower_is_better, mod
 from src.reports.document import DatasetView, Report, StudyView, own_files
 from src.reports.html import write_html
 from src.reports.runs import RunFilter, search_runs, tidy, what_is_there
+from src.reports.verdicts import verdicts_of
 from src.tracking.record import Artifact, RunMetric, Tag
 from src.tracking.secrets import mask_secrets
 
@@ -58,6 +62,7 @@ def dataset_view(runs: pd.DataFrame, dataset: str, tracking_uri: str) -> Dataset
         table=model_table(chosen, metric),
         curves=curves_of(chosen),
         tracking_uri=tracking_uri,
+        verdicts=verdicts_of(chosen, metric, dataset),
     )
 
 
@@ -78,12 +83,14 @@ def build_report(runs: pd.DataFrame, out: Path, name: str, description: str, tra
     )
     tables: dict[str, tuple[pd.DataFrame, str]] = {}
     searched, runs = runs, tuning_sections.tables_input(runs)  # a search's trials leave the model tables
+    verdicts = []
     for dataset in sorted(runs["dataset"].unique()):
         view = dataset_view(runs[runs["dataset"] == dataset], dataset, tracking_uri)
         tables[dataset] = (view.table, view.metric)
+        verdicts.append(view.verdicts.rows)
         for section in dataset_sections.SECTIONS:
             report.render(section, view)
-    study = StudyView(runs, tables)
+    study = StudyView(runs, tables, pd.concat(verdicts, ignore_index=True) if verdicts else pd.DataFrame())
     for section in study_sections.SECTIONS:
         report.render(section, study)
     report.render(tuning_sections.SECTION, StudyView(searched, tables))

@@ -42,6 +42,7 @@ TAG_COLUMNS = {
 PARAM_COLUMNS = {
     "n_train": f"params.{Param.N_TRAIN}",
     "n_params": f"params.{Param.N_PARAMS}",
+    "n_test": f"params.{Param.N_TEST}",
     "train_size": "params.dataset.train_size",
     "optimized_metric": "params.optimized_metric",
 }
@@ -50,7 +51,16 @@ METRIC_COLUMNS = {
     "predict_time_s": "metrics.predict_time_s",
     "diverged_epoch": "metrics.diverged_epoch",
 }
-NUMERIC = ("n_train", "n_params", "train_size", "fit_time_s", "predict_time_s", "epochs_trained", "diverged_epoch")
+NUMERIC = (
+    "n_train",
+    "n_test",
+    "n_params",
+    "train_size",
+    "fit_time_s",
+    "predict_time_s",
+    "epochs_trained",
+    "diverged_epoch",
+)
 
 
 @dataclass

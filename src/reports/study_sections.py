@@ -1,7 +1,8 @@
 """The report's sections across datasets, after the per-dataset ones.
 
 Each is a function `(report, view: StudyView) -> None`, registered in SECTIONS
-with the files it writes (none so far).
+with the files it writes. The verdicts and the across-dataset comparison come
+first (src/reports/verdict_sections.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,14 @@ import pandas as pd
 from src.reports.analysis import best_trial, paired_wilcoxon, ranks_across_datasets, select_tuned
 from src.reports.document import Report, Section, StudyView
 from src.reports.runs import param_text, short_key
+from src.reports.verdict_sections import (
+    CRITICAL_DIFFERENCE_PNG,
+    PARETO_ACROSS_PNG,
+    VERDICTS_CSV,
+    VERDICTS_TXT,
+    across_datasets,
+    verdict_table,
+)
 from src.tables import format_cell, markdown_table
 
 
@@ -115,4 +124,10 @@ def failures(report: Report, view: StudyView) -> None:
     )
 
 
-SECTIONS = (Section(ranks), Section(hyperparameter_search), Section(failures))
+SECTIONS = (
+    Section(verdict_table, files=(VERDICTS_CSV, VERDICTS_TXT)),
+    Section(ranks),
+    Section(across_datasets, files=(CRITICAL_DIFFERENCE_PNG, PARETO_ACROSS_PNG)),
+    Section(hyperparameter_search),
+    Section(failures),
+)

@@ -1,44 +1,9 @@
-"""The report's analysis on made-up runs: crossover, Pareto front, ranks and tests, the tuned trial."""
+"""The report's analysis on made-up runs: Pareto front, ranks and tests, the tuned trial
+(verdicts and crossovers: test_verdicts.py)."""
 
 import pandas as pd
 
 from src.reports import analysis
-
-
-def _runs(rows):
-    """A tidy frame as `tidy` makes it, from (variant, family, n_train, seed, value) tuples."""
-    frame = pd.DataFrame(rows, columns=["variant", "family", "n_train", "seed", "value"])
-    return frame.assign(model=frame["variant"], finished=True, dataset="d", fit_time_s=1.0)
-
-
-def test_crossover_is_the_smallest_size_from_which_deep_stays_ahead():
-    rows = []
-    for n, deep, classical in [(16, 0.5, 0.6), (32, 0.65, 0.6), (64, 0.55, 0.6), (128, 0.7, 0.65), (256, 0.8, 0.7)]:
-        rows += [("mlp", "deep", n, 0, deep), ("svm", "classical", n, 0, classical)]
-    cross = analysis.crossover(analysis.curves_of(_runs(rows)), "test_accuracy", "d")
-    assert cross.size == 128  # ahead at 32, behind again at 64: 32 does not count
-    assert "crossover at n_train = 128" in cross.sentence
-
-
-def test_no_crossover_up_to_the_largest_size():
-    rows = [("mlp", "deep", n, 0, 0.5) for n in (16, 64)] + [("svm", "classical", n, 0, 0.7) for n in (16, 64)]
-    cross = analysis.crossover(analysis.curves_of(_runs(rows)), "test_accuracy", "d")
-    assert cross.size is None and "no crossover up to 64 training rows" in cross.sentence
-
-
-def test_crossover_with_a_metric_where_lower_is_better():
-    rows = [
-        ("mlp", "deep", 16, 0, 5.0),
-        ("ridge", "classical", 16, 0, 4.0),
-        ("mlp", "deep", 64, 0, 2.0),
-        ("ridge", "classical", 64, 0, 3.0),
-    ]
-    assert analysis.crossover(analysis.curves_of(_runs(rows)), "test_mse", "d").size == 64
-
-
-def test_crossover_needs_both_families():
-    rows = [("mlp", "deep", n, 0, 0.5) for n in (16, 64)]
-    assert "not computed" in analysis.crossover(analysis.curves_of(_runs(rows)), "test_accuracy", "d").sentence
 
 
 def test_the_pareto_front_keeps_only_undominated_points():

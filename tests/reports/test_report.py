@@ -25,7 +25,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def miniature(tmp_path_factory):
     """A miniature of the data_dependency study, run as a user runs it: two sizes, two
-    models, one seed, on digits; then `python -m src.report --study data_dependency`."""
+    models, two seeds, on digits; then `python -m src.report --study data_dependency`."""
     from mlflow.tracking import MlflowClient
 
     tmp = tmp_path_factory.mktemp("miniature")
@@ -35,7 +35,7 @@ def miniature(tmp_path_factory):
         "-m",
         "experiment=data_dependency_digits",
         "model=mlp,logistic_regression",
-        "seed=0",
+        "seed=0,1",
         "dataset.train_size=32,1.0",
         "trainer.max_epochs=15",
         f"hydra.sweep.dir={tmp / 'sweep'}",
@@ -57,33 +57,45 @@ def miniature(tmp_path_factory):
 
 
 def _expected_crossover(client) -> str:
-    """The crossover sentence the miniature's runs imply, worked out from their recorded
-    test accuracies (one seed, two sizes, one model per family) independently of the report."""
+    """The crossover sentence the miniature's runs imply, worked out from their recorded test
+    accuracies (two seeds, two sizes, one model per family) independently of the report: per
+    size the paired difference mlp - logistic_regression over seeds, its 95% t interval and
+    verdict; a crossover only where the verdicts turn from classical to deep and stay deep."""
+    from scipy import stats
+
     accuracy = {
-        (run.data.tags["model"], int(run.data.params["n_train"])): run.data.metrics["test_accuracy"]
+        (run.data.tags["model"], int(run.data.params["n_train"]), int(run.data.tags["seed"])): run.data.metrics[
+            "test_accuracy"
+        ]
         for run in runs_of(client)
         if "model" in run.data.tags
     }
-    sizes = sorted({n for _, n in accuracy})
-    assert sizes[0] == 32 and len(sizes) == 2 and len(accuracy) == 4
-    ahead = [accuracy["mlp", n] > accuracy["logistic_regression", n] for n in sizes]
-    largest = sizes[-1]
-    at_largest = (
-        f"test_accuracy at n_train = {largest}: mlp {accuracy['mlp', largest]:.4g} "
-        f"vs logistic_regression {accuracy['logistic_regression', largest]:.4g}"
-    )
-    if not ahead[-1]:
-        return (
-            f"digits: no crossover up to {largest} training rows: at the largest size the best "
-            f"classical model is not behind ({at_largest})."
+    sizes = sorted({n for _, n, _ in accuracy})
+    assert sizes[0] == 32 and len(sizes) == 2 and len(accuracy) == 8
+    verdicts, gaps = [], []
+    for n in sizes:
+        diff = [accuracy["mlp", n, s] - accuracy["logistic_regression", n, s] for s in (0, 1)]
+        mean = sum(diff) / 2
+        if diff[0] == diff[1]:
+            low = high = mean
+            p = 1.0 if mean == 0 else 0.0
+        else:
+            low, high = stats.t.interval(0.95, 1, loc=mean, scale=stats.sem(diff))
+            p = stats.ttest_1samp(diff, 0.0).pvalue
+        verdicts.append("tie" if low <= 0 <= high else "deep" if low > 0 else "classical")
+        gaps.append(
+            f"mlp - logistic_regression = {mean:+.4g} test_accuracy (95% CI [{low:+.4g}, {high:+.4g}], "
+            f"p = {p:.2g}; verdict {verdicts[-1]})"
         )
-    start, where = (
-        (32, "from n_train = 32 on (every size tried)") if ahead[0] else (largest, f"from n_train = {largest} on")
-    )
-    return (
-        f"digits: crossover at n_train = {start}: the best deep model stays ahead of the best "
-        f"classical model {where} ({at_largest})."
-    )
+    at_largest = f"at n_train = {sizes[-1]} (the largest size): {gaps[-1]}"
+    if verdicts == ["classical", "deep"]:
+        return (
+            f"digits: crossover at n_train = {sizes[-1]}: the verdicts turn from classical to deep there and stay "
+            f"deep at every larger size tried; {at_largest}."
+        )
+    if verdicts == ["deep", "deep"]:
+        return f"digits: no crossover: deep is ahead at every size tried; {at_largest}."
+    return f"digits: no crossover up to {sizes[-1]} training rows; {at_largest}."
 
 
 @pytest.mark.slow
@@ -110,11 +122,11 @@ def test_the_report_is_logged_as_a_report_run(miniature):
     (report_run,) = client.search_runs([experiment.experiment_id], "tags.report = 'true'")
     assert report_run.data.tags["study"] == "data_dependency"
     names = {a.path for a in client.list_artifacts(report_run.info.run_id)}
-    assert {"report.md", "learning_curve_digits.png", "summary.txt"} <= names
-    assert report_run.data.metrics["n_runs"] == 4
+    assert {"report.md", "learning_curve_digits.png", "summary.txt", "verdicts.csv"} <= names
+    assert report_run.data.metrics["n_runs"] == 8
     # A second report leaves the first report run and the sweep's parent run out.
     runs = search_runs(client.tracking_uri, RunFilter(study="data_dependency"))
-    assert len(runs) == 4
+    assert len(runs) == 8
 
 
 def test_a_diverging_learning_rate_is_reported_as_diverged(tracking_uri, tmp_path):
