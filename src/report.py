@@ -14,6 +14,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -47,7 +48,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         "--out", type=Path, help="folder for report.md and its PNGs (default: reports/<study or experiment>/)"
     )
     parser.add_argument("--no-log", action="store_true", help="do not log the report as an MLflow run")
-    parser.add_argument("--quiet", action="store_true", help="print only where the report is")
+    parser.add_argument("--quiet", action="store_true", help="print only where the report is (no summary, no progress lines)")
     return parser.parse_args(argv)
 
 
@@ -84,7 +85,16 @@ def _report(args: argparse.Namespace) -> int:
             return 2
         tags[key] = value
     run_filter = RunFilter(args.experiment, args.study, tags, args.sweep)
-    report = make_report(run_filter, args.tracking_uri, args.out, log=not args.no_log)
+    started = time.monotonic()
+    # What the report is doing, on stderr for a person at a terminal (a large store takes a
+    # while to read); piped or captured, stderr keeps only an error's one line.
+    show_progress = not args.quiet and sys.stderr.isatty()
+
+    def progress(message: str) -> None:
+        if show_progress:
+            print(f"report [{time.monotonic() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
+
+    report = make_report(run_filter, args.tracking_uri, args.out, log=not args.no_log, progress=progress)
     if not args.quiet:
         print("\n".join(report.summary).rstrip())
     where = report.out / Artifact.REPORT_MD

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import pandas as pd
 
@@ -66,7 +66,18 @@ def dataset_view(runs: pd.DataFrame, dataset: str, tracking_uri: str) -> Dataset
     )
 
 
-def build_report(runs: pd.DataFrame, out: Path, name: str, description: str, tracking_uri: str) -> Report:
+def _silent(message: str) -> None:
+    pass
+
+
+def build_report(
+    runs: pd.DataFrame,
+    out: Path,
+    name: str,
+    description: str,
+    tracking_uri: str,
+    progress: Callable[[str], None] = _silent,
+) -> Report:
     out.mkdir(parents=True, exist_ok=True)
     for old in out.iterdir():
         if old.is_file() and OWN_FILES.match(old.name):
@@ -84,13 +95,16 @@ def build_report(runs: pd.DataFrame, out: Path, name: str, description: str, tra
     tables: dict[str, tuple[pd.DataFrame, str]] = {}
     searched, runs = runs, tuning_sections.tables_input(runs)  # a search's trials leave the model tables
     verdicts = []
-    for dataset in sorted(runs["dataset"].unique()):
+    datasets = sorted(runs["dataset"].unique())
+    for i, dataset in enumerate(datasets, 1):
+        progress(f"[{i}/{len(datasets)}] dataset {dataset}: {int((runs['dataset'] == dataset).sum())} runs")
         view = dataset_view(runs[runs["dataset"] == dataset], dataset, tracking_uri)
         tables[dataset] = (view.table, view.metric)
         verdicts.append(view.verdicts.rows)
         for section in dataset_sections.SECTIONS:
             report.render(section, view)
     study = StudyView(runs, tables, pd.concat(verdicts, ignore_index=True) if verdicts else pd.DataFrame())
+    progress("across datasets: verdicts, ranks, critical difference, Pareto front")
     for section in study_sections.SECTIONS:
         report.render(section, study)
     report.render(tuning_sections.SECTION, StudyView(searched, tables))
@@ -119,8 +133,9 @@ def make_report(
     tracking_uri: Optional[str] = None,
     out: Optional[Path] = None,
     log: bool = True,
+    progress: Callable[[str], None] = _silent,
 ) -> Report:
-    """Read the runs, write report.md and its PNGs into `out`, log them as a report run.
+    """Say what it is doing through `progress` (the CLI prints it on stderr). Read the runs, write report.md and its PNGs into `out`, log them as a report run.
     No matching run is an error (a one-line UserError saying what the store holds),
     and so is a store that does not exist: the report never creates one."""
     import os
@@ -132,16 +147,19 @@ def make_report(
     from src.tracking.mlflow_run import resolve_tracking_uri
 
     uri = resolve_tracking_uri(tracking_uri)
+    progress(f"reading the runs ({run_filter.describe()}) from {mask_secrets(uri)}")
     runs = tidy(search_runs(uri, run_filter))
+    progress(f"{len(runs)} runs read")
     if runs.empty:
         raise UserError(f"no runs match {run_filter.describe()} in {mask_secrets(uri)}; {what_is_there(uri)}")
     name = run_filter.name()
     out = Path(out) if out is not None else REPORTS_DIR / name
-    report = build_report(runs, out, name, run_filter.describe(), uri)
+    report = build_report(runs, out, name, run_filter.describe(), uri, progress)
     (out / Artifact.REPORT_MD).write_text("\n".join(report.markdown).rstrip() + "\n")
     write_html(out / Artifact.REPORT_MD, out / Artifact.REPORT_HTML, f"Report: {name}")  # figures embedded
     (out / SUMMARY_NAME).write_text("\n".join(report.summary).rstrip() + "\n")
     if log:
+        progress("logging the report run")
         experiment = run_filter.experiments[0] if run_filter.experiments else DEFAULT_EXPERIMENT
         report.run_id = log_report(uri, experiment, report, run_filter)
     return report

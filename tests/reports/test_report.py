@@ -235,3 +235,13 @@ def test_feature_importance_is_logged_per_run_and_compared_in_the_report(trackin
     rep.make_report(RunFilter(study="interpretability"), tracking_uri, tmp_path / "imp", log=False)
     text = (tmp_path / "imp" / "report.md").read_text()
     assert "### Feature importance" in text and (tmp_path / "imp" / "importance_workshop_circles.png").exists()
+
+
+def test_the_report_says_what_it_is_doing(tracking_uri, tmp_path):
+    runner.run(make_config("model=logistic_regression", "study=here"))
+    messages: list[str] = []
+    rep.make_report(RunFilter(study="here"), tracking_uri, tmp_path / "r", progress=messages.append)
+    assert messages[0].startswith("reading the runs (study=here) from sqlite:")
+    assert messages[1] == "1 runs read"
+    assert messages[2].startswith("[1/1] dataset ") and messages[2].endswith(": 1 runs")
+    assert messages[-1] == "logging the report run"
