@@ -48,7 +48,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         "--out", type=Path, help="folder for report.md and its PNGs (default: reports/<study or experiment>/)"
     )
     parser.add_argument("--no-log", action="store_true", help="do not log the report as an MLflow run")
-    parser.add_argument("--quiet", action="store_true", help="print only where the report is (no summary, no progress lines)")
+    parser.add_argument(
+        "--quiet", action="store_true", help="print only where the report is (no summary, no progress lines)"
+    )
     return parser.parse_args(argv)
 
 
