@@ -6,6 +6,8 @@ and the Pareto front of score against time (src/reports/across.py).
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from src.reports import figures
@@ -44,7 +46,9 @@ def verdict_rows_markdown(rows: pd.DataFrame, with_dataset: bool) -> str:
             format_cell(r.n_train),
             r.best_deep,
             r.best_classical,
-            f"{r.mean_diff:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]",
+            f"{r.mean_diff:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]"
+            if not math.isnan(r.ci_low)  # NaN: one repeat, no interval
+            else f"{r.mean_diff:+.4f} (one repeat: no interval)",
             format_cell(r.p_value, 2),
             f"**{r.verdict}**" if r.verdict in ("deep", "classical") else r.verdict,
         ]

@@ -147,9 +147,10 @@ COLUMNS = {
     "params": ["n_train"],
     "tags": ["model", "model_family", "dataset", "seed"],
 }
-DESCRIPTION = """Runs of mlvsdl: one run per training, named model-dataset-n<n_train>-s<seed>; a sweep is a
-parent run (sweep-...) with its jobs nested under it and summary.md on it; a report is a run
-report-<name> whose artifacts hold report.html (open it in the Artifacts tab). In the runs
+# Markdown (MLflow renders the note): names in code spans, or <n_train> would read as an HTML tag.
+DESCRIPTION = """Runs of mlvsdl: one run per training, named `model-dataset-n<n_train>-s<seed>`; a sweep is a
+parent run (`sweep-...`) with its jobs nested under it and summary.md on it; a report is a run
+`report-<name>` whose artifacts hold report.html (open it in the Artifacts tab). In the runs
 table, the saved view `mlvsdl-runs` shows the test metrics, timings and training size; the
 Chart view compares the final metrics (all logged at step 0) across the selected runs."""
 
