@@ -49,6 +49,17 @@ def test_every_study_has_a_config():
     assert {p.stem for p in (CONF_DIR / "hparams_search").glob("*.yaml")} >= set(SEARCHES)
 
 
+# The compact protocols run 3 repeats to stay within minutes (README: what they cut).
+COMPACT = {"main", "compare"}
+
+
+@pytest.mark.parametrize("study", sorted(set(STUDIES) - COMPACT))
+def test_a_study_repeats_every_configuration_at_least_5_times(study):
+    cfg = _compose(f"experiment={study}", hydra=True)
+    seeds = _sweep_values(cfg.hydra.sweeper.params)["seed"]
+    assert len(set(seeds)) >= 5, seeds
+
+
 @pytest.mark.parametrize("study", STUDIES + WORKSHOP)
 def test_every_study_composes_for_every_value_of_its_sweep(study):
     cfg = _compose(f"experiment={study}", hydra=True)
@@ -88,7 +99,7 @@ def test_data_dependency_sizes_grow_by_sqrt_2_from_16_to_the_whole_pool():
             "catboost",
             "dummy",
         }
-        assert _sweep_values(cfg.hydra.sweeper.params)["seed"] == ["0", "1", "2"]
+        assert _sweep_values(cfg.hydra.sweeper.params)["seed"] == ["0", "1", "2", "3", "4"]  # R >= 5
 
 
 def test_the_main_job_is_the_compact_verdict_protocol():
