@@ -57,6 +57,10 @@ def test_the_done_criterion_sweep_logs_verdicts_and_a_critical_difference_diagra
     assert sorted(table["dataset"]) == ["breast_cancer", "digits", "wine"] and (table["best_deep"] == "mlp_plus").all()
     names = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert "critical_difference.png" in names
+    jobs = [r for r in client.search_runs([run.info.experiment_id]) if "model" in r.data.tags]
+    assert len(jobs) == 27  # 3 models x 3 datasets x 3 seeds, every one with its test predictions
+    for job in jobs:
+        assert "predictions.parquet" in {a.path for a in client.list_artifacts(job.info.run_id)}, job.info.run_name
     text = (tmp_path / "report" / "report.md").read_text()
     assert "## Verdicts" in text and "## Across datasets" in text and "paired t-test" in text
     assert "== Verdicts: best deep - best classical, 95% CI" in report.stdout  # the verdict table is printed
