@@ -18,7 +18,6 @@ from src.reports.analysis import lower_is_better, pareto_points
 from src.reports.document import DatasetView, Report, Section
 from src.reports.runs import fetch_histories, fetch_importances, history_runs
 from src.reports.verdict_sections import dataset_verdicts
-from src.reports.verdicts import crossover_of
 from src.tables import format_cell, markdown_table
 
 
@@ -98,7 +97,7 @@ def models(report: Report, view: DatasetView) -> None:
 def learning_curves(report: Report, view: DatasetView) -> None:
     if view.curves["n_train"].nunique() < 2:
         return
-    cross = crossover_of(view.verdicts.rows, view.metric, view.name)  # drawn where the verdicts turn to deep
+    cross = view.verdicts.crossover  # drawn where the verdicts turn to deep
     report.add("### Learning curves", "")
     report.figure(
         figures.learning_curves(

@@ -13,7 +13,7 @@ import pandas as pd
 from src.reports import figures
 from src.reports.across import critical_difference, normalised_scores, score_against_time, times_per_rows
 from src.reports.document import DatasetView, Report, StudyView
-from src.reports.verdicts import COLUMNS, crossover_of, row_sentence
+from src.reports.verdicts import COLUMNS, row_sentence
 from src.tables import format_cell, markdown_table
 
 VERDICTS_CSV = "verdicts.csv"
@@ -59,7 +59,7 @@ def verdict_rows_markdown(rows: pd.DataFrame, with_dataset: bool) -> str:
 
 def dataset_verdicts(report: Report, view: DatasetView) -> None:
     rows = view.verdicts.rows
-    cross = crossover_of(rows, view.metric, view.name)
+    cross = view.verdicts.crossover
     report.add("### Verdicts: best deep against best classical", "")
     if not rows.empty:
         report.add(HOW, "", verdict_rows_markdown(rows, with_dataset=False), "")

@@ -94,6 +94,7 @@ def _best_variant(runs: pd.DataFrame, metric: str) -> tuple[Optional[str], str]:
 class Verdicts:
     rows: pd.DataFrame  # COLUMNS, one row per (dataset, n_train) with both families
     notes: list[str]  # where a side was chosen on test, and why
+    crossover: Crossover  # what the rows say about a crossover (crossover_of), read by two sections
 
 
 def verdicts_of(runs: pd.DataFrame, metric: str, dataset: str) -> Verdicts:
@@ -127,7 +128,8 @@ def verdicts_of(runs: pd.DataFrame, metric: str, dataset: str) -> Verdicts:
                 stats.verdict,
             ]
         )
-    return Verdicts(pd.DataFrame(rows, columns=COLUMNS), notes)
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    return Verdicts(table, notes, crossover_of(table, metric, dataset))
 
 
 @dataclass(frozen=True)
