@@ -1,6 +1,8 @@
 # Two commands do all the set-up: `make run` and `make test`.
 # Both create .venv and install the project into it when needed.
 
+# bash: the sweep targets read the sweep's own exit status through PIPESTATUS.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -21,30 +23,46 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The main job: the compact verdict protocol (experiments/main.yaml: 3 datasets,
-## 2 sizes, 7 models, 3 repeats = 126 runs, 2 at a time, about 8 minutes on 2 idle CPU
-## cores) into mlflow.db, then its report (reports/main/report.md): prints the
-## verdict table (best deep against best classical, 95% intervals) and the crossovers.
+## The main job: the verdict protocol, compact (experiments/main.yaml: cross-validated
+## folds, each side's best picked on a selection split, ROC AUC / RMSE verdicts that
+## say deep, classical, equivalent or inconclusive) into mlflow.db, then the report of
+## that very sweep (reports/main/report.md), whose verdict table it prints. Exits
+## non-zero when jobs failed, after the report of what finished.
 run: $(STAMP)
-	@echo "== the main job: 126 runs (experiments/main.yaml), 2 at a time, one line per run"
-	@$(PY) -m src.train -m experiment=main hydra/hydra_logging=disabled hydra/job_logging=disabled \
-		| grep --line-buffered -v -e '^|' -e '^# Sweep summary' -e '^$$' ; true
-	@echo "== the report"
-	@$(PY) -m src.report --study main --sweep latest --quiet && cat reports/main/verdicts.txt
+	@echo "== the main job (experiments/main.yaml), 2 jobs at a time, one line per run"
+	@$(call sweep_then_report,main,experiment=main)
 	@echo "runs: make ui (MLflow UI on http://$(HOST):$(PORT)); report: reports/main/report.md"
 
 ## The same protocol on your own table (experiments/compare.yaml), then its report:
-##   make compare DATA=path/to/table.csv TARGET=column
-## Training sizes are 1/8, 1/4, 1/2 and all of the table's training pool.
+##   make compare DATA=path/to/table.csv TARGET=column [SEP=';'] [DECIMAL=','] [ARGS='model=...']
+## Training sizes are 1/4, 1/2 and all of the table's training pool; ARGS: more overrides.
 DATA ?=
 TARGET ?=
+ARGS ?=
+SEP ?=
+DECIMAL ?=
 compare: $(STAMP)
-	@$(PY) -m src.reports.compare_check '$(DATA)' '$(TARGET)'
-	@$(PY) -m src.train -m experiment=compare dataset=table 'dataset.path=$(abspath $(DATA))' 'dataset.target=$(TARGET)' \
-		hydra/hydra_logging=disabled hydra/job_logging=disabled \
-		| grep --line-buffered -v -e '^|' -e '^# Sweep summary' -e '^$$' ; true
-	@echo "== the report"
-	@$(PY) -m src.report --study compare --sweep latest --quiet && cat reports/compare/verdicts.txt
+	@$(PY) -m src.reports.compare_check "$(DATA)" "$(TARGET)" "$(SEP)" "$(DECIMAL)"
+	@$(call sweep_then_report,compare,experiment=compare dataset=table "dataset.path='$$(realpath -m -- "$(DATA)")'" \
+		"dataset.target='$(TARGET)'" $(if $(SEP),"dataset.sep='$(SEP)'") $(if $(DECIMAL),"dataset.decimal='$(DECIMAL)'") $(ARGS))
+
+# $(call sweep_then_report,STUDY,OVERRIDES): the sweep, its lines without the summary table,
+# then the report of that sweep (its parent run id, written by the sweep callback to the file
+# named by MLVSDL_SWEEP_ID_FILE, not "the latest sweep", which another user's could be).
+# The exit status is the sweep's (bash's PIPESTATUS, not the grep's), else the report's.
+define sweep_then_report
+sweep_id_file=$$(mktemp); \
+MLVSDL_SWEEP_ID_FILE=$$sweep_id_file $(PY) -m src.train -m $(2) hydra/hydra_logging=disabled hydra/job_logging=disabled \
+	| grep --line-buffered -v -e '^|' -e '^# Sweep summary' -e '^$$'; status=$${PIPESTATUS[0]}; \
+sweep_id=$$(cat $$sweep_id_file); rm -f $$sweep_id_file; \
+if [ -n "$$sweep_id" ]; then \
+	echo "== the report"; \
+	$(PY) -m src.report --study $(1) --sweep "$$sweep_id" --out reports/$(1) --quiet \
+		&& cat reports/$(1)/verdicts.txt || { [ $$status -ne 0 ] || status=1; }; \
+fi; \
+[ $$status -eq 0 ] || echo "the sweep exited with status $$status: see the failed runs in the report" >&2; \
+exit $$status
+endef
 
 ## The report of a study's runs: make report STUDY=<name> [REPORT_ARGS='--tag dataset=digits'].
 STUDY ?= main
@@ -56,7 +74,6 @@ report: $(STAMP)
 ##   make study STUDY=data_dependency [ARGS='seed=0 dataset.train_size=16,256,1.0']
 ## A study of several sweeps runs them one after the other. Jobs that fail or
 ## diverge do not stop it: the report lists them.
-ARGS ?=
 HPARAMS_DATASET ?= digits
 SWEEPS_data_dependency := experiment=data_dependency experiment=data_dependency_digits experiment=data_dependency_happiness
 SWEEPS_workshop := experiment=workshop_circles_vs_svm experiment=workshop_regression_vs_linear

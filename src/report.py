@@ -43,6 +43,18 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         metavar="latest|RUN_ID",
         help="only the jobs of one sweep: the latest one among the matching runs, or the sweep's parent run id",
     )
+    parser.add_argument(
+        "--verdict-metric",
+        default="auto",
+        choices=["auto", "roc_auc", "log_loss", "brier", "accuracy", "f1_macro", "rmse", "mae", "mse", "r2"],
+        help="what the verdicts compare (default auto: roc_auc for classification, rmse for regression)",
+    )
+    parser.add_argument(
+        "--margin",
+        type=float,
+        help="the equivalence margin, in the verdict metric's units (default: 0.01 for roc_auc and accuracy, "
+        "0.02 for log_loss, 2%% of the constant predictor's rmse or mae)",
+    )
     parser.add_argument("--tracking-uri", help="MLflow store (default: $MLFLOW_TRACKING_URI, else ./mlflow.db)")
     parser.add_argument(
         "--out", type=Path, help="folder for report.md and its PNGs (default: reports/<study or experiment>/)"
@@ -76,7 +88,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from src.reports.report import make_report
+    from src.reports.report import VerdictSettings, make_report
     from src.reports.runs import RunFilter
 
     tags = {}
@@ -86,7 +98,11 @@ def _report(args: argparse.Namespace) -> int:
             print(f"error: --tag {item}: use KEY=VALUE", file=sys.stderr)
             return 2
         tags[key] = value
+    if args.margin is not None and not args.margin > 0:
+        print(f"error: --margin {args.margin}: the equivalence margin must be > 0", file=sys.stderr)
+        return 2
     run_filter = RunFilter(args.experiment, args.study, tags, args.sweep)
+    verdict = VerdictSettings(args.verdict_metric, args.margin)
     started = time.monotonic()
     # What the report is doing, on stderr for a person at a terminal (a large store takes a
     # while to read); piped or captured, stderr keeps only an error's one line.
@@ -96,7 +112,9 @@ def _report(args: argparse.Namespace) -> int:
         if show_progress:
             print(f"report [{time.monotonic() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
 
-    report = make_report(run_filter, args.tracking_uri, args.out, log=not args.no_log, progress=progress)
+    report = make_report(
+        run_filter, args.tracking_uri, args.out, log=not args.no_log, progress=progress, verdict=verdict
+    )
     if not args.quiet:
         print("\n".join(report.summary).rstrip())
     where = report.out / Artifact.REPORT_MD

@@ -54,7 +54,13 @@ class DatasetConfig:
     task: Optional[Task] = None
     # Split sizes: a value in (0, 1] is a fraction of the rows, a value > 1 a count.
     test_size: float = 0.2
-    val_size: float = 0.1  # taken from the rows left after the test split
+    val_size: float = 0.1  # taken from the rows left after the test split: early stopping, best epoch
+    # Cross-validated repeats: k folds; seed j tests fold j mod k of repeat j // k (test_size unused).
+    # null: a random test split per seed. A dataset with its own test set (MNIST-1D) keeps it.
+    cv_folds: Optional[int] = None
+    # Rows outside the test set held out for model selection only: never trained on, never
+    # watched by early stopping (a fraction of those rows, or a count; 0: none).
+    select_size: float = 0.0
     # Fit-only tables (the slides' 4-8 row examples): train on every row, no split.
     fit_only: bool = False
     # Scale features (and standardize a regression target) with training statistics.
@@ -199,6 +205,7 @@ class TableConfig(TabularConfig):
     path: Optional[str] = None
     target: Optional[str] = None
     sep: Optional[str] = None  # CSV delimiter; null: ',' (tab for .tsv)
+    decimal: str = "."  # the CSV's decimal mark: ',' for 1,5 (with sep=';')
     encoding: str = "utf-8"
     na_values: List[str] = field(default_factory=list)  # extra missing-value markers, e.g. ['?']
 

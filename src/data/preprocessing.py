@@ -20,7 +20,7 @@ names, which the model hands to its library.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -226,6 +226,9 @@ class PreparedData:
     # and, when native, the indices of their code columns.
     categorical_encoding: Optional[str] = None
     categorical_features: tuple[int, ...] = ()
+    # The selection split (dataset.select_size): scored for model selection, never trained on.
+    X_select: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype=np.float32))
+    y_select: np.ndarray = field(default_factory=lambda: np.empty(0))
 
     @property
     def n_features(self) -> int:
@@ -257,7 +260,7 @@ def prepare(
             return np.empty((0, X_train.shape[1]), dtype=np.float32)
         return preprocessor.transform(X.iloc[rows]).astype(np.float32)
 
-    used = np.concatenate([split.train, split.val, split.test])
+    used = np.concatenate([split.train, split.val, split.select, split.test])
     n_imputed = int(X.iloc[used].isna().to_numpy().sum())
 
     encoding = (options or PreprocessOptions()).categorical_encoding if dataset.categorical else None
@@ -284,4 +287,6 @@ def prepare(
         n_imputed_cells=n_imputed,
         categorical_encoding=encoding,
         categorical_features=native_columns,
+        X_select=transform(split.select),
+        y_select=y[split.select],
     )

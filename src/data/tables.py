@@ -110,7 +110,7 @@ def _kind(path: Path) -> str:
 
 
 def read_table(path: str, sep: Optional[str] = None, encoding: str = "utf-8",
-               na_values: Sequence[str] = ()) -> pd.DataFrame:  # fmt: skip
+               na_values: Sequence[str] = (), decimal: str = ".") -> pd.DataFrame:  # fmt: skip
     """Read a CSV or Parquet file; every failure is a one-line DataError naming it."""
     where = str(path)
     p = resolve_path(path)
@@ -137,7 +137,7 @@ def read_table(path: str, sep: Optional[str] = None, encoding: str = "utf-8",
                                  keep_default_na=False)  # fmt: skip
             _check_unique([str(n).strip() for n in header.iloc[0].tolist()], where)
             frame = pd.read_csv(p, sep=sep, encoding=encoding, na_values=list(na_values) or None,
-                                low_memory=False)  # fmt: skip
+                                decimal=decimal, low_memory=False)  # fmt: skip
     except DataError:
         raise
     except PermissionError:
@@ -235,6 +235,9 @@ def frame_to_dataset(
             delimiter = next((d for d in (";", "\t", "|") if d in columns[0]), None)
             if delimiter is not None:
                 hint = f"; is the delimiter {delimiter!r}? set dataset.sep"
+                # A ';'-separated file usually writes decimals with a comma: 1,5 would read as text.
+                if delimiter == ";" and frame.iloc[:, 0].astype(str).str.contains(r"\d,\d").any():
+                    hint += " and dataset.decimal=',' (make compare: SEP=';' DECIMAL=',')"
         raise DataError(f"{where}: the target column '{target}' is missing; columns: {quoted(columns)}{hint}")
     unknown = [c for c in (*options.drop_columns, *options.categorical_columns, *options.numeric_columns)
                if c not in frame.columns]  # fmt: skip
@@ -367,7 +370,9 @@ def _type_features(
 def load_table(cfg: Any) -> Dataset:
     """dataset=table: the user's own CSV or Parquet file."""
     path = str(cfg.path)
-    frame = read_table(path, sep=cfg.sep, encoding=cfg.encoding, na_values=tuple(cfg.na_values))
+    frame = read_table(
+        path, sep=cfg.sep, encoding=cfg.encoding, na_values=tuple(cfg.na_values), decimal=cfg.get("decimal", ".")
+    )
     return frame_to_dataset(
         frame,
         name=cfg.name,

@@ -67,6 +67,7 @@ class StudyView:
     runs: pd.DataFrame
     tables: dict[str, tuple[pd.DataFrame, str]]
     verdicts: pd.DataFrame = field(default_factory=pd.DataFrame)  # every dataset's verdict rows
+    crossovers: list[str] = field(default_factory=list)  # every dataset's crossover sentence
 
 
 @dataclass

@@ -24,6 +24,7 @@ failed or diverged are listed as such, never dropped.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -38,6 +39,7 @@ from src.reports.runs import RunFilter, search_runs, tidy, what_is_there
 from src.reports.verdicts import verdicts_of
 from src.tracking.record import Artifact, RunMetric, Tag
 from src.tracking.secrets import mask_secrets
+from src.training.metrics import VERDICT_METRIC
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REPORTS_DIR = PROJECT_ROOT / "reports"
@@ -45,11 +47,12 @@ DEFAULT_EXPERIMENT = "mlvsdl"  # where the report run goes when no experiment is
 SUMMARY_NAME = "summary.txt"
 # Files this report writes (a rerun into the same folder removes its own stale ones only).
 OWN_FILES = own_files(
-    (Artifact.REPORT_MD, Artifact.REPORT_HTML, SUMMARY_NAME), dataset_sections.SECTIONS + study_sections.SECTIONS
+    (Artifact.REPORT_MD, Artifact.REPORT_HTML, SUMMARY_NAME),
+    (study_sections.VERDICT_BOX, *dataset_sections.SECTIONS, *study_sections.SECTIONS),
 )
 
 
-def dataset_view(runs: pd.DataFrame, dataset: str, tracking_uri: str) -> DatasetView:
+def dataset_view(runs: pd.DataFrame, dataset: str, tracking_uri: str, verdict: VerdictSettings) -> DatasetView:
     """One dataset's runs and what its sections read: the metric, the tuned trials, the model table, the curves."""
     metric = dataset_metric(runs)
     chosen = select_tuned(runs)
@@ -62,8 +65,24 @@ def dataset_view(runs: pd.DataFrame, dataset: str, tracking_uri: str) -> Dataset
         table=model_table(chosen, metric),
         curves=curves_of(chosen),
         tracking_uri=tracking_uri,
-        verdicts=verdicts_of(chosen, metric, dataset),
+        verdicts=verdicts_of(chosen, verdict.metric_for(runs), dataset, verdict.margin),
     )
+
+
+@dataclass(frozen=True)
+class VerdictSettings:
+    """The report's verdict settings: the metric (auto: ROC AUC for classification, RMSE for
+    regression) and the equivalence margin (None: the metric's default, src/reports/verdicts.py)."""
+
+    metric: str = "auto"
+    margin: Optional[float] = None
+
+    def metric_for(self, runs: pd.DataFrame) -> str:
+        if self.metric != "auto":
+            return self.metric.removeprefix("test_")
+        tasks = runs.loc[runs["finished"], "task"].dropna()
+        task = str(tasks.mode().iloc[0]) if not tasks.empty else "multiclass"
+        return VERDICT_METRIC.get(task, "roc_auc")
 
 
 def _silent(message: str) -> None:
@@ -77,6 +96,7 @@ def build_report(
     description: str,
     tracking_uri: str,
     progress: Callable[[str], None] = _silent,
+    verdict: VerdictSettings = VerdictSettings(),
 ) -> Report:
     out.mkdir(parents=True, exist_ok=True)
     for old in out.iterdir():
@@ -92,22 +112,29 @@ def build_report(
         f"Store: `{mask_secrets(tracking_uri)}`. Generated {time.strftime('%Y-%m-%d %H:%M:%S')}.",
         "",
     )
-    tables: dict[str, tuple[pd.DataFrame, str]] = {}
     searched, runs = runs, tuning_sections.tables_input(runs)  # a search's trials leave the model tables
-    verdicts = []
     datasets = sorted(runs["dataset"].unique())
+    views = []
     for i, dataset in enumerate(datasets, 1):
         progress(f"[{i}/{len(datasets)}] dataset {dataset}: {int((runs['dataset'] == dataset).sum())} runs")
-        view = dataset_view(runs[runs["dataset"] == dataset], dataset, tracking_uri)
-        tables[dataset] = (view.table, view.metric)
-        verdicts.append(view.verdicts.rows)
+        views.append(dataset_view(runs[runs["dataset"] == dataset], dataset, tracking_uri, verdict))
+    tables = {view.name: (view.table, view.metric) for view in views}
+    rows = [view.verdicts.rows for view in views if not view.verdicts.rows.empty]
+    study = StudyView(
+        runs,
+        tables,
+        pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(),
+        [view.verdicts.crossover.sentence for view in views],
+    )
+    # The answer first: a search's default against tuned (nothing without a search), then the verdicts.
+    report.render(tuning_sections.SECTION, StudyView(searched, tables))
+    report.render(study_sections.VERDICT_BOX, study)
+    for view in views:
         for section in dataset_sections.SECTIONS:
             report.render(section, view)
-    study = StudyView(runs, tables, pd.concat(verdicts, ignore_index=True) if verdicts else pd.DataFrame())
-    progress("across datasets: verdicts, ranks, critical difference, Pareto front")
+    progress("across datasets: ranks, critical difference, Pareto front")
     for section in study_sections.SECTIONS:
         report.render(section, study)
-    report.render(tuning_sections.SECTION, StudyView(searched, tables))
     return report
 
 
@@ -134,6 +161,7 @@ def make_report(
     out: Optional[Path] = None,
     log: bool = True,
     progress: Callable[[str], None] = _silent,
+    verdict: VerdictSettings = VerdictSettings(),
 ) -> Report:
     """Say what it is doing through `progress` (the CLI prints it on stderr). Read the runs, write report.md and its PNGs into `out`, log them as a report run.
     No matching run is an error (a one-line UserError saying what the store holds),
@@ -154,7 +182,7 @@ def make_report(
         raise UserError(f"no runs match {run_filter.describe()} in {mask_secrets(uri)}; {what_is_there(uri)}")
     name = run_filter.name()
     out = Path(out) if out is not None else REPORTS_DIR / name
-    report = build_report(runs, out, name, run_filter.describe(), uri, progress)
+    report = build_report(runs, out, name, run_filter.describe(), uri, progress, verdict)
     (out / Artifact.REPORT_MD).write_text("\n".join(report.markdown).rstrip() + "\n")
     write_html(out / Artifact.REPORT_MD, out / Artifact.REPORT_HTML, f"Report: {name}")  # figures embedded
     (out / SUMMARY_NAME).write_text("\n".join(report.summary).rstrip() + "\n")

@@ -43,6 +43,8 @@ PARAM_COLUMNS = {
     "n_train": f"params.{Param.N_TRAIN}",
     "n_params": f"params.{Param.N_PARAMS}",
     "n_test": f"params.{Param.N_TEST}",
+    "n_rows": f"params.{Param.N_ROWS}",
+    "test_set": f"params.{Param.TEST_SET}",
     "train_size": "params.dataset.train_size",
     "optimized_metric": "params.optimized_metric",
 }
@@ -54,6 +56,7 @@ METRIC_COLUMNS = {
 NUMERIC = (
     "n_train",
     "n_test",
+    "n_rows",
     "n_params",
     "train_size",
     "fit_time_s",
@@ -91,8 +94,11 @@ class RunFilter:
         return "; ".join(parts) or "all runs"
 
     def name(self) -> str:
-        """The report folder's name."""
+        """The report's name (its folder's, and its run's after `report-`): what it covers, the
+        study or experiment, and the sweep's short id where it covers one sweep."""
         name = self.study or (self.experiments[0] if len(self.experiments) == 1 else None) or "all"
+        if self.sweep and self.sweep != "latest":
+            name += f"-{self.sweep[:8]}"
         return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
@@ -129,7 +135,8 @@ def search_runs(tracking_uri: str, run_filter: RunFilter) -> pd.DataFrame:
     sweep, report, parent = f"tags.{Tag.SWEEP}", f"tags.{Tag.REPORT}", f"tags.{Tag.PARENT_RUN_ID}"
     frame = _with_columns(frame, [sweep, report, parent, "start_time"])
     if run_filter.sweep:
-        frame = frame[frame[parent] == _sweep_parent(frame, run_filter.sweep)]
+        run_filter.sweep = _sweep_parent(frame, run_filter.sweep)  # "latest" resolved: the report names it
+        frame = frame[frame[parent] == run_filter.sweep]
     keep = (frame[sweep] != "true") & (frame[report] != "true")
     return frame[keep].reset_index(drop=True)
 
@@ -196,7 +203,24 @@ def tidy(raw: pd.DataFrame) -> pd.DataFrame:
     frame["finished"] = frame["status"] == Status.FINISHED
     frame["outcome"] = [_outcome(s, r) for s, r in zip(frame["status"], frame["status_reason"])]
     frame["variant"] = variant_labels(frame)
+    frame["n_train_exact"] = frame["n_train"]
+    frame["n_train"] = one_size_per_setting(frame)
     return frame
+
+
+def one_size_per_setting(frame: pd.DataFrame) -> pd.Series:
+    """Cross-validated folds of one training-size setting differ by a row or so (318 and 319
+    rows of 569 in 5 folds); the report treats them as one size, the setting's median n_train,
+    so that their repeats pair up. n_train_exact keeps each run's own count."""
+    sizes = frame["n_train"].copy()
+    if "params.dataset.cv_folds" not in frame:
+        return sizes
+    folded = pd.to_numeric(frame["params.dataset.cv_folds"], errors="coerce").notna() & sizes.notna()
+    setting = frame["train_size"].fillna(-1.0)  # -1: the whole pool (train_size null)
+    keys = [frame["dataset"], frame["params.dataset.cv_folds"], setting]
+    median = sizes[folded].groupby([k[folded] for k in keys]).transform("median").round()
+    sizes[folded] = median
+    return sizes
 
 
 def _metric(row: pd.Series, name: str) -> float:

@@ -1,8 +1,9 @@
 """The report's sections across datasets, after the per-dataset ones.
 
 Each is a function `(report, view: StudyView) -> None`, registered in SECTIONS
-with the files it writes. The verdicts and the across-dataset comparison come
-first (src/reports/verdict_sections.py).
+with the files it writes. The verdict box comes first in the report, before the
+per-dataset sections (VERDICT_BOX); the across-dataset comparison leads the rest
+(src/reports/verdict_sections.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from src.reports.verdict_sections import (
     VERDICTS_CSV,
     VERDICTS_TXT,
     across_datasets,
-    verdict_table,
+    verdict_box,
 )
 from src.tables import format_cell, markdown_table
 
@@ -124,8 +125,9 @@ def failures(report: Report, view: StudyView) -> None:
     )
 
 
+# The answer, rendered first (right after the title), before the per-dataset sections.
+VERDICT_BOX = Section(verdict_box, files=(VERDICTS_CSV, VERDICTS_TXT))
 SECTIONS = (
-    Section(verdict_table, files=(VERDICTS_CSV, VERDICTS_TXT)),
     Section(ranks),
     Section(across_datasets, files=(CRITICAL_DIFFERENCE_PNG, PARETO_ACROSS_PNG)),
     Section(hyperparameter_search),

@@ -7,13 +7,14 @@ and the Pareto front of score against time (src/reports/across.py).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 
 from src.reports import figures
 from src.reports.across import critical_difference, normalised_scores, score_against_time, times_per_rows
 from src.reports.document import DatasetView, Report, StudyView
-from src.reports.verdicts import COLUMNS, row_sentence
+from src.reports.verdicts import COLUMNS
 from src.tables import format_cell, markdown_table
 
 VERDICTS_CSV = "verdicts.csv"
@@ -22,73 +23,104 @@ CRITICAL_DIFFERENCE_PNG = "critical_difference.png"
 PARETO_ACROSS_PNG = "pareto_across_datasets.png"
 
 HOW = (
-    "Best deep against best classical model at each training size. Each side's best is the model with the best "
-    "mean **validation** metric over the repeats (never the test metric); the two are paired by repeat (same seed, "
-    "same split). `deep - classical` is the mean paired difference of the test metric, signed so that a positive "
-    "value means deep is better (for error metrics such as mse: classical - deep). 95% CI: Student's t over the "
-    "paired differences; p: paired t-test (with 3 repeats a Wilcoxon signed-rank test cannot go below p = 0.25). "
-    "Verdict `tie` exactly when the interval contains 0; `n/a`: fewer than 2 paired repeats."
+    "Each row: the best deep model against the best classical model at one training size, on the verdict "
+    "metric, over paired repeats (cross-validated folds: the same test rows for both). Each side's best is picked "
+    "on the selection split, which neither training nor early stopping saw, never on the test fold; `dummy` is a "
+    "reference, never a pick. `deep - classical` > 0 means deep is better (for error metrics, classical - deep). "
+    "95% CI: Nadeau & Bengio's corrected resampled t (the folds' training sets overlap, so the plain t interval "
+    "is too narrow). **deep** / **classical**: the interval excludes 0; **equivalent**: it lies inside "
+    "±margin (TOST); **inconclusive**: it holds 0 and reaches past the margin, so these repeats cannot tell "
+    '(which is not "equal"); **n/a**: no interval (fewer than 2 pairs, or no spread). `min detectable`: the '
+    "smallest gap these repeats find 80% of the time."
 )
+TALLY_ORDER = ("deep", "classical", "equivalent", "inconclusive", "n/a")
 
 
-def verdict_rows_markdown(rows: pd.DataFrame, with_dataset: bool) -> str:
-    header = (["dataset"] if with_dataset else []) + [
-        "n_train",
-        "best deep",
-        "best classical",
-        "deep - classical [95% CI]",
-        "p",
-        "verdict",
-    ]
+def _interval(row: Any) -> str:
+    if math.isnan(row.ci_low):
+        return f"{row.mean_diff:+.4f} (no interval)"
+    return f"{row.mean_diff:+.4f} [{row.ci_low:+.4f}, {row.ci_high:+.4f}]"
+
+
+def _verdict_cell(row: Any) -> str:
+    text = f"**{row.verdict}**" if row.verdict in ("deep", "classical", "equivalent") else row.verdict
+    if row.beats_dummy is False:
+        text += " (no model beats the constant here)"
+    return text
+
+
+def verdict_rows_markdown(rows: pd.DataFrame) -> str:
+    header = ["dataset", "n_train", "metric (±margin)", "best deep", "best classical", "deep - classical [95% CI]"]
+    header += ["pairs", "min detectable", "verdict", "why"]
     body = [
-        ([r.dataset] if with_dataset else [])
-        + [
+        [
+            r.dataset,
             format_cell(r.n_train),
+            f"{r.metric} (±{format_cell(r.margin, 2)})",
             r.best_deep,
             r.best_classical,
-            f"{r.mean_diff:+.4f} [{r.ci_low:+.4f}, {r.ci_high:+.4f}]"
-            if not math.isnan(r.ci_low)  # NaN: one repeat, no interval
-            else f"{r.mean_diff:+.4f} (one repeat: no interval)",
-            format_cell(r.p_value, 2),
-            f"**{r.verdict}**" if r.verdict in ("deep", "classical") else r.verdict,
+            _interval(r),
+            format_cell(r.n_pairs),
+            format_cell(r.min_detectable, 2),
+            _verdict_cell(r),
+            r.why + (f" ({r.tie_break})" if r.tie_break else ""),
         ]
         for r in rows.itertuples()
     ]
     return markdown_table(header, body)
 
 
-def dataset_verdicts(report: Report, view: DatasetView) -> None:
-    rows = view.verdicts.rows
-    cross = view.verdicts.crossover
-    report.add("### Verdicts: best deep against best classical", "")
-    if not rows.empty:
-        report.add(HOW, "", verdict_rows_markdown(rows, with_dataset=False), "")
-        report.add(*[f"- {row_sentence(r, view.metric)}" for _, r in rows.iterrows()], "")
-        report.add(*[f"- {note}" for note in view.verdicts.notes])
-    report.add(f"**Crossover.** {cross.sentence}", "")
-    report.sentences.append(cross.sentence)
-    report.summary += [cross.sentence, ""]
-    report.verdict_lines.append(cross.sentence)
+def pairs_markdown(pairs: pd.DataFrame) -> str:
+    header = ["n_train", "best deep", "against", "deep - other [95% CI]", "p", "p (Holm)", "verdict"]
+    body = [
+        [format_cell(r.n_train), r.deep, r.classical, _interval(r), format_cell(r.p_value, 2)]
+        + [format_cell(r.p_holm, 2), r.verdict]
+        for r in pairs.itertuples()
+    ]
+    return markdown_table(header, body)
 
 
-def verdict_table(report: Report, view: StudyView) -> None:
-    """Every dataset's verdicts in verdicts.csv (logged with the report) and in one table."""
+def verdict_box(report: Report, view: StudyView) -> None:
+    """The answer first: every verdict row in one table (also verdicts.csv and verdicts.txt, what
+    `make run` prints), each dataset's crossover, and why each undecided row is undecided."""
     rows = view.verdicts if not view.verdicts.empty else pd.DataFrame(columns=COLUMNS)
     report.write(VERDICTS_CSV, rows[COLUMNS].to_csv(index=False))
     report.add("## Verdicts", "")
     if rows.empty:
-        report.add("No verdict: no training size has finished runs of both a deep and a classical model.", "")
-        report.verdict_lines.insert(0, "No verdict: no size has finished runs of both a deep and a classical model.")
+        line = "No verdict: no training size has finished runs of both a deep and a classical model."
+        report.add(line, "")
+        report.verdict_lines.insert(0, line)
         report.write(VERDICTS_TXT, "\n".join(report.verdict_lines) + "\n")
         return
     counts = rows["verdict"].value_counts()
-    tally = ", ".join(f"{counts.get(v, 0)} {v}" for v in ("deep", "classical", "tie", "n/a") if counts.get(v, 0))
-    table = verdict_rows_markdown(rows, with_dataset=True)
-    report.add(f"{len(rows)} (dataset, n_train) comparisons: {tally} (written to `{VERDICTS_CSV}`).", "", table, "")
-    report.verdict_lines[:0] = [f"Verdicts ({tally}); positive = deep better; best of each side chosen on validation:"]
-    report.verdict_lines.insert(1, table + "\n")
-    report.summary += ["== Verdicts: best deep - best classical, 95% CI", table, ""]
+    tally = ", ".join(f"{counts.get(v, 0)} {v}" for v in TALLY_ORDER if counts.get(v, 0))
+    table = verdict_rows_markdown(rows)
+    crossovers = [f"- {sentence}" for sentence in view.crossovers]
+    report.sentences.extend(view.crossovers)
+    report.add(f"{len(rows)} comparisons: {tally} (written to `{VERDICTS_CSV}`).", "", table, "", HOW, "")
+    report.add("Crossovers:", "", *crossovers, "")
+    report.verdict_lines[:0] = [f"Verdicts ({tally}); positive = deep better; each side's best picked on the "
+                                "selection split:", table, "", *crossovers]  # fmt: skip
+    report.summary += ["== Verdicts: best deep - best classical, 95% CI (corrected)", table, "", *crossovers, ""]
     report.write(VERDICTS_TXT, "\n".join(report.verdict_lines) + "\n")
+
+
+def dataset_verdicts(report: Report, view: DatasetView) -> None:
+    """Whether the answer hangs on the pick: the best deep model against every classical candidate."""
+    pairs = view.verdicts.pairs
+    notes = view.verdicts.notes
+    if pairs.empty and not notes:
+        return
+    report.add("### Does the verdict hang on the pick?", "")
+    if not pairs.empty:
+        report.add(
+            "The best deep model against each classical candidate (same pairs, same corrected interval), with "
+            "Holm-adjusted p-values over the candidates at each size; a side wins only where its adjusted p < 0.05.",
+            "",
+            pairs_markdown(pairs),
+            "",
+        )
+    report.add(*[f"- {note}" for note in notes], "")
 
 
 def across_datasets(report: Report, view: StudyView) -> None:

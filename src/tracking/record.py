@@ -75,6 +75,11 @@ class Param:
     N_TRAIN = "n_train"
     N_VAL = "n_val"
     N_TEST = "n_test"
+    N_SELECT = "n_select"  # rows scored for model selection only (dataset.select_size)
+    N_ROWS = "n_rows"  # the dataset's rows: n_test / (n_rows - n_test) corrects the verdict's interval
+    TEST_SET = "test_set"  # how the test rows were drawn: cv, fixed, random or fit_only
+    CV_FOLD = "cv_fold"  # cv: the test fold, and the repeat of the k-fold partition
+    CV_REPEAT = "cv_repeat"
     N_FEATURES = "n_features"
     N_PARAMS = "n_params"
     SPLIT_DIGEST = "split_digest"

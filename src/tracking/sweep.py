@@ -32,6 +32,8 @@ from src.tracking.record import Artifact, Reason, RunMetric, Status, Tag
 from src.tracking.secrets import mask_secrets
 from src.tracking.sqlite_store import checkpoint
 
+# Where to write the sweep's parent run id, for a caller that reports on this sweep (the Makefile).
+SWEEP_ID_FILE_ENV = "MLVSDL_SWEEP_ID_FILE"
 # The parent run of the sweep in progress, so that an interrupt can close it.
 ACTIVE_PARENT: dict[str, Any] = {}
 # Failed or killed children of the last sweep of this process.
@@ -141,6 +143,8 @@ class MLflowSweepCallback(Callback):
                   file=sys.stderr, flush=True)  # fmt: skip
             raise SystemExit(exc.exit_code if isinstance(exc, UserError) else 1) from None
         os.environ[PARENT_RUN_ENV] = run.run_id
+        if os.environ.get(SWEEP_ID_FILE_ENV):  # make run / make compare report on this very sweep
+            Path(os.environ[SWEEP_ID_FILE_ENV]).write_text(run.run_id + "\n")
         try:
             keys, n_jobs = swept(config)
         except Exception:  # overrides this parser cannot read alone (a glob): jobs are then named by number

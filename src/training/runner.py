@@ -22,6 +22,7 @@ from src.config.checks import check_ranges
 from src.data import Dataset, PreparedData, Split, load_dataset, make_split, prepare
 from src.data.catalogue import check_dataset_config
 from src.data.preprocessing import PreprocessOptions
+from src.data.splits import check_split_settings
 from src.errors import ConfigError
 from src.models import build_estimator, check_model_task, model_family
 from src.models.heads import resolve_loss
@@ -62,6 +63,7 @@ def validate(cfg: DictConfig) -> None:
     check_schema(cfg)
     check_ranges(cfg)
     check_dataset_config(cfg.dataset)
+    check_split_settings(cfg.dataset.get("cv_folds"), cfg.dataset.get("select_size", 0.0))
     if cfg.dataset.task is not None:  # null: inferred from the data, checked once it is loaded
         validate_task(cfg, option(cfg.dataset.task))
     if model_family(cfg.model) == "deep":
@@ -230,6 +232,8 @@ def prepare_data(cfg: DictConfig, tracked: Any) -> Prepared:
         val_size=cfg.dataset.val_size,
         fit_only=cfg.dataset.fit_only,
         train_size=cfg.dataset.train_size,
+        cv_folds=cfg.dataset.get("cv_folds"),
+        select_size=cfg.dataset.get("select_size", 0.0),
     )
     # Only the categorical columns' encoding depends on the model: codes for one that takes them natively.
     options = PreprocessOptions.from_config(cfg.dataset).for_model(takes_native_categorical(cfg.model))
@@ -241,10 +245,15 @@ def prepare_data(cfg: DictConfig, tracked: Any) -> Prepared:
             Param.N_TRAIN: len(split.train),
             Param.N_VAL: len(split.val),
             Param.N_TEST: len(split.test),
+            Param.N_SELECT: len(split.select),
+            Param.N_ROWS: dataset.n_rows,
+            Param.TEST_SET: split.scheme,
             Param.N_FEATURES: data.n_features,
             Param.SPLIT_DIGEST: split.digest,
         }
     )
+    if split.fold is not None:
+        tracked.log_params({Param.CV_FOLD: split.fold, Param.CV_REPEAT: split.repeat})
     if data.categorical_encoding:  # onehot, ordinal or native
         tracked.log_params({Param.CATEGORICAL_HANDLING: data.categorical_encoding})
     log_dataset(tracked, dataset, split, data)
@@ -274,10 +283,16 @@ def evaluate_and_record(
     if not split.fit_only:
         y_test_true = to_target_units(data, data.y_test)
         y_test_pred = to_target_units(data, y_eval_pred)
-        metrics.update(score(dataset.task, y_test_true, y_test_pred, "test"))
-        if len(data.y_val):  # what a hyperparameter search selects on: optimized_metric=final_val_...
-            y_val_pred = to_target_units(data, estimator.predict(data.X_val))
-            metrics.update(score(dataset.task, to_target_units(data, data.y_val), y_val_pred, "final_val"))
+        metrics.update(score(dataset.task, y_test_true, y_test_pred, "test", proba))
+        # final_val: the validation split (early stopping watched it; a search selects on it);
+        # select: the selection split, which neither training nor early stopping saw (what the
+        # report picks each side's best model on).
+        for prefix, X_rows, y_rows in (
+            ("final_val", data.X_val, data.y_val),
+            ("select", data.X_select, data.y_select),
+        ):
+            if len(y_rows):
+                metrics.update(_scored(estimator, dataset, data, X_rows, y_rows, prefix))
     else:
         y_test_true, y_test_pred = y_train_true, y_train_pred
     metrics.update({RunMetric.FIT_TIME_S: fit_time, RunMetric.PREDICT_TIME_S: predict_time})
@@ -317,6 +332,14 @@ def evaluate_and_record(
     main = main_metric_name(dataset.task, split.fit_only)
     tracked.set_tags({Tag.MAIN_METRIC: main})
     return RunResult(tracked.run_id, name, metrics, main)
+
+
+def _scored(estimator: Any, dataset: Dataset, data: PreparedData, X: Any, y: Any, prefix: str) -> dict[str, float]:
+    """The shared metrics of one more split (validation, selection), probabilities included."""
+    with threadpool_limits(1):
+        y_pred = to_target_units(data, estimator.predict(X))
+        proba = class_probabilities(estimator, X, dataset.n_classes) if dataset.task.is_classification else None
+    return score(dataset.task, to_target_units(data, y), y_pred, prefix, proba)
 
 
 def _epochs_logged(tracked: Any) -> int:

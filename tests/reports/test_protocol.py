@@ -24,12 +24,17 @@ def _logged_verdicts(client, run, tmp_path) -> pd.DataFrame:
     return pd.read_csv(client.download_artifacts(run.info.run_id, "verdicts.csv", str(tmp_path)))
 
 
-def _check_verdicts(table: pd.DataFrame) -> None:
+def _check_verdicts(table: pd.DataFrame, min_pairs: int) -> None:
     assert list(table.columns) == COLUMNS
-    contains_zero = (table["ci_low"] <= 0) & (table["ci_high"] >= 0)
-    assert ((table["verdict"] == "tie") == contains_zero).all()
-    assert set(table["verdict"]) <= {"deep", "classical", "tie"}
-    assert (table["ci_low"] <= table["mean_diff"]).all() and (table["mean_diff"] <= table["ci_high"]).all()
+    assert set(table["verdict"]) <= {"deep", "classical", "equivalent", "inconclusive", "n/a"}
+    assert (table["metric"] == "roc_auc").all() and (table["n_pairs"] >= min_pairs).all()
+    decided = table[table["verdict"] != "n/a"]
+    assert (decided["margin"] > 0).all() and (decided["min_detectable"] > 0).all()
+    inside = (decided["ci_low"] >= -decided["margin"]) & (decided["ci_high"] <= decided["margin"])
+    contains_zero = (decided["ci_low"] <= 0) & (decided["ci_high"] >= 0)
+    assert ((decided["verdict"] == "equivalent") == inside).all()
+    assert ((decided["verdict"] == "inconclusive") == (contains_zero & ~inside)).all()
+    assert (decided["ci_low"] <= decided["mean_diff"]).all() and (decided["mean_diff"] <= decided["ci_high"]).all()
 
 
 @pytest.mark.slow
@@ -53,7 +58,7 @@ def test_the_done_criterion_sweep_logs_verdicts_and_a_critical_difference_diagra
     client = MlflowClient(tracking_uri=uri)
     run = _report_run(client)
     table = _logged_verdicts(client, run, tmp_path)
-    _check_verdicts(table)
+    _check_verdicts(table, min_pairs=3)
     assert sorted(table["dataset"]) == ["breast_cancer", "digits", "wine"] and (table["best_deep"] == "mlp_plus").all()
     names = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert "critical_difference.png" in names
@@ -62,8 +67,11 @@ def test_the_done_criterion_sweep_logs_verdicts_and_a_critical_difference_diagra
     for job in jobs:
         assert "predictions.parquet" in {a.path for a in client.list_artifacts(job.info.run_id)}, job.info.run_name
     text = (tmp_path / "report" / "report.md").read_text()
-    assert "## Verdicts" in text and "## Across datasets" in text and "paired t-test" in text
+    assert "## Verdicts" in text and "## Across datasets" in text and "corrected resampled t" in text
     assert "== Verdicts: best deep - best classical, 95% CI" in report.stdout  # the verdict table is printed
+    for job in jobs:  # probability metrics beside accuracy, on validation, selection and test
+        metrics = job.data.metrics
+        assert {"test_roc_auc", "test_log_loss", "test_brier", "test_accuracy", "select_roc_auc"} <= set(metrics)
 
 
 def _unseen_table(path) -> None:
@@ -92,9 +100,8 @@ def test_compare_on_an_unseen_table_gives_verdicts_at_three_sizes_or_more(tmp_pa
         "dataset=table",
         f"dataset.path={table}",
         "dataset.target=label",
-        "model=mlp_plus,ridge",  # the experiment's models are 7; two keep the test short
+        "model=mlp_plus,lightgbm,ridge,dummy",  # the experiment's models are 7; four keep the test short
         "trainer.max_epochs=2",
-        "seed=0,1",
         env={"MLFLOW_TRACKING_URI": uri},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -102,15 +109,18 @@ def test_compare_on_an_unseen_table_gives_verdicts_at_three_sizes_or_more(tmp_pa
     assert report.returncode == 0, report.stderr[-3000:]
     client = MlflowClient(tracking_uri=uri)
     verdicts = _logged_verdicts(client, _report_run(client), tmp_path)
-    _check_verdicts(verdicts)
-    assert sorted(verdicts["n_train"]) == [270, 540, 1080, 2160]  # 1/8 .. all of the 2,160-row pool
+    _check_verdicts(verdicts, min_pairs=5)  # the 5 folds
+    assert sorted(verdicts["n_train"]) == [420, 840, 1680]  # 1/4 .. all of the 1,680-row pool of each fold
+    assert (verdicts["best_classical"] == "lightgbm").all()  # ridge gives no probabilities, dummy is a reference
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert "ridge logged no roc_auc (no probabilities): left out of the verdict" in text
 
 
 def test_compare_check_prints_the_sizes_and_rejects_a_bad_table_or_target(tmp_path, capsys):
     table = tmp_path / "unseen.csv"
     _unseen_table(table)
     assert compare_check.main([str(table), "label"]) == 0
-    assert "3000 rows, target 'label' (binary); training sizes 270, 540, 1080, 2160" in capsys.readouterr().out
+    assert "3000 rows, target 'label' (binary); training sizes 420, 840, 1680" in capsys.readouterr().out
     for args, message in [
         ([str(table), "nope"], "the target column 'nope' is missing"),
         ([str(tmp_path / "missing.csv"), "label"], "no such file"),
@@ -125,5 +135,32 @@ def test_make_compare_checks_its_arguments_before_the_sweep():
     makefile = (ROOT / "Makefile").read_text()
     recipe = makefile.split("\ncompare:", 1)[1].split("\n\n", 1)[0]
     steps = [line.strip() for line in recipe.splitlines() if line.startswith("\t")]
-    assert steps[0].startswith("@$(PY) -m src.reports.compare_check '$(DATA)' '$(TARGET)'")
-    assert "experiment=compare dataset=table" in steps[1] and "src.report --study compare --sweep latest" in recipe
+    assert steps[0].startswith('@$(PY) -m src.reports.compare_check "$(DATA)" "$(TARGET)"')
+    assert "experiment=compare dataset=table" in steps[1] and "sweep_then_report,compare" in steps[1]
+
+
+@pytest.mark.slow
+def test_make_compare_takes_a_path_with_spaces_and_keeps_the_sweeps_exit_status(tmp_path):
+    """The path reaches every job whole; a sweep whose every job fails makes `make` fail, after
+    the report of what there is."""
+    import os
+    import subprocess
+
+    folder = tmp_path / "a path"
+    folder.mkdir()
+    table = folder / "with spaces.csv"
+    _unseen_table(table)
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+
+    def make(*args):
+        command = ["make", "--no-print-directory", "compare", f"DATA={table}", "TARGET=label", *args]
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+    ok = make(
+        "ARGS=model=dummy,logistic_regression dataset.train_size=1.0 seed=0,1 hydra.sweep.dir=" + str(tmp_path / "s1")
+    )
+    assert ok.returncode == 0, ok.stdout[-2000:] + ok.stderr[-2000:]
+    assert "== the report" in ok.stdout and "Verdicts" in ok.stdout
+    failed = make("ARGS=model=dummy dataset.train_size=99999 seed=0 hydra.sweep.dir=" + str(tmp_path / "s2"))
+    assert failed.returncode != 0
+    assert "exceeds the training pool" in failed.stdout + failed.stderr

@@ -56,46 +56,41 @@ def miniature(tmp_path_factory):
     return MlflowClient(tracking_uri=uri), out, printed.getvalue()
 
 
-def _expected_crossover(client) -> str:
-    """The crossover sentence the miniature's runs imply, worked out from their recorded test
-    accuracies (two seeds, two sizes, one model per family) independently of the report: per
-    size the paired difference mlp - logistic_regression over seeds, its 95% t interval and
-    verdict; a crossover only where the verdicts turn from classical to deep and stay deep."""
+def _expected_verdicts(client) -> list[tuple[int, str, float, float]]:
+    """The verdicts the miniature's runs imply, worked out from their recorded test ROC AUCs (two
+    folds, two sizes, one model per family) independently of the report: per size the paired
+    difference mlp - logistic_regression over the folds, Nadeau and Bengio's corrected 95% interval
+    (variance (1/J + n_test/n_rest) s²) and the verdict against the ±0.01 margin."""
+    import math
+
     from scipy import stats
 
-    accuracy = {
-        (run.data.tags["model"], int(run.data.params["n_train"]), int(run.data.tags["seed"])): run.data.metrics[
-            "test_accuracy"
-        ]
-        for run in runs_of(client)
-        if "model" in run.data.tags
-    }
-    sizes = sorted({n for _, n, _ in accuracy})
-    assert sizes[0] == 32 and len(sizes) == 2 and len(accuracy) == 8
-    verdicts, gaps = [], []
-    for n in sizes:
-        diff = [accuracy["mlp", n, s] - accuracy["logistic_regression", n, s] for s in (0, 1)]
-        mean = sum(diff) / 2
-        if diff[0] == diff[1]:
-            low = high = mean
-            p = 1.0 if mean == 0 else 0.0
-        else:
-            low, high = stats.t.interval(0.95, 1, loc=mean, scale=stats.sem(diff))
-            p = stats.ttest_1samp(diff, 0.0).pvalue
-        verdicts.append("tie" if low <= 0 <= high else "deep" if low > 0 else "classical")
-        gaps.append(
-            f"mlp - logistic_regression = {mean:+.4g} test_accuracy (95% CI [{low:+.4g}, {high:+.4g}], "
-            f"p = {p:.2g}; verdict {verdicts[-1]})"
-        )
-    at_largest = f"at n_train = {sizes[-1]} (the largest size): {gaps[-1]}"
-    if verdicts == ["classical", "deep"]:
-        return (
-            f"digits: crossover at n_train = {sizes[-1]}: the verdicts turn from classical to deep there and stay "
-            f"deep at every larger size tried; {at_largest}."
-        )
-    if verdicts == ["deep", "deep"]:
-        return f"digits: no crossover: deep is ahead at every size tried; {at_largest}."
-    return f"digits: no crossover up to {sizes[-1]} training rows; {at_largest}."
+    runs = [run for run in runs_of(client) if "model" in run.data.tags]
+    assert len(runs) == 8
+    by_size: dict[int, dict] = {}
+    for run in runs:
+        size = run.data.params["dataset.train_size"]
+        entry = by_size.setdefault(size, {"n": [], "ratio": []})
+        entry[(run.data.tags["model"], int(run.data.tags["seed"]))] = run.data.metrics["test_roc_auc"]
+        entry["n"].append(int(run.data.params["n_train"]))
+        n_test, n_rows = int(run.data.params["n_test"]), int(run.data.params["n_rows"])
+        entry["ratio"].append(n_test / (n_rows - n_test))
+    expected = []
+    for entry in by_size.values():
+        diff = [entry["mlp", s] - entry["logistic_regression", s] for s in (0, 1)]
+        mean, sd = sum(diff) / 2, stats.tstd(diff)
+        ratio = sum(entry["ratio"]) / len(entry["ratio"])
+        if sd == 0:
+            expected.append((round(float(pd.Series(entry["n"]).median())), "n/a", math.nan, math.nan))
+            continue
+        half = stats.t.ppf(0.975, 1) * math.sqrt((1 / 2 + ratio) * sd**2)
+        low, high = mean - half, mean + half
+        verdict = (
+            "equivalent" if low >= -0.01 and high <= 0.01
+            else "deep" if low > 0 else "classical" if high < 0 else "inconclusive"
+        )  # fmt: skip
+        expected.append((round(float(pd.Series(entry["n"]).median())), verdict, low, high))
+    return sorted(expected)
 
 
 @pytest.mark.slow
@@ -109,9 +104,19 @@ def test_the_miniature_report_has_its_table_learning_curve_and_crossover(miniatu
     assert "**" in table  # the best of each column is marked
     assert (out / "learning_curve_digits.png").read_bytes()[:8] == PNG_MAGIC
     assert "![learning curves digits](learning_curve_digits.png)" in text
-    assert f"**Crossover.** {_expected_crossover(client)}" in text
+    # The answer comes first: the verdict box, right after the title and the runs line.
+    assert text.split("\n## ", 2)[1].startswith("Verdicts")
+    rows = pd.read_csv(out / "verdicts.csv")
+    expected = _expected_verdicts(client)
+    assert rows[["n_train", "verdict"]].values.tolist() == [[n, v] for n, v, _, _ in expected]
+    for (_, _, low, high), (_, row) in zip(expected, rows.iterrows()):
+        assert row["metric"] == "roc_auc" and row["n_pairs"] == 2
+        if row["verdict"] != "n/a":
+            assert (row["ci_low"], row["ci_high"]) == (pytest.approx(low), pytest.approx(high))
+    sizes = ", ".join(f"{n} {v}" for n, v, _, _ in expected)
+    assert f"verdicts by training size: {sizes}" in text
     assert (out / "pareto_digits.png").exists() and (out / "fit_time_digits.png").exists()
-    # The command line prints the summary table and the crossover sentence.
+    # The command line prints the verdict table, the models table and the crossover sentence.
     assert "test_accuracy (mean ± std)" in printed and "crossover" in printed and "report.md" in printed
 
 

@@ -1,5 +1,6 @@
-"""Verdicts of the best deep against the best classical model (src/reports/verdicts.py) and the
-cross-dataset statistics (src/reports/across.py), on hand-made numbers checked against scipy."""
+"""Verdicts of the best deep against the best classical model (src/reports/verdicts.py and
+src/reports/paired.py) on hand-computed numbers, and the cross-dataset statistics
+(src/reports/across.py)."""
 
 import math
 
@@ -8,120 +9,216 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from src.reports import across, verdicts
+from src.reports import across, paired, verdicts
+
+# ------------------------------------------------------------------ the corrected interval
 
 
-def _against_scipy(deep, classical):
-    """What scipy says of the paired samples: mean difference, 95% t interval, paired t-test p."""
-    diff = np.asarray(deep) - np.asarray(classical)
-    low, high = stats.t.interval(0.95, len(diff) - 1, loc=diff.mean(), scale=stats.sem(diff))
-    return diff.mean(), low, high, stats.ttest_rel(deep, classical).pvalue
+def test_the_corrected_interval_matches_the_nadeau_bengio_formula_by_hand():
+    # d = [0.02, 0.01, 0.03, 0.00, 0.04]: mean 0.02, sample variance 0.00025.
+    # 5 folds: n_test / n_rest = 1/4, so se = sqrt((1/5 + 1/4) * 0.00025) = sqrt(0.0001125) = 0.0106066.
+    # t(0.975, 4) = 2.776445: half-width 0.0294486; t = 0.02 / 0.0106066 = 1.885618 and, with 4 degrees of
+    # freedom, the two-sided p = 1 - x (3 - x²) / 2 with x = t / sqrt(t² + 4) = 0.685990: p = 0.132419.
+    result = paired.compare(np.array([0.02, 0.01, 0.03, 0.00, 0.04]), test_ratio=0.25, margin=0.01)
+    assert result.se == pytest.approx(0.0106066017, rel=1e-7)
+    assert (result.ci_low, result.ci_high) == (
+        pytest.approx(0.02 - 0.0294486, abs=1e-6),
+        pytest.approx(0.0494486, abs=1e-6),
+    )
+    assert result.p_value == pytest.approx(0.132419, abs=2e-6)
+    assert result.verdict == "inconclusive"
+    # 80% power: (t.975 + t.80) * se, t(0.80, 4) = 0.940965.
+    assert result.min_detectable == pytest.approx((2.776445 + 0.940965) * 0.0106066, rel=1e-5)
+    # The uncorrected interval (ratio 0) is the plain paired t interval, narrower.
+    plain = paired.compare(np.array([0.02, 0.01, 0.03, 0.00, 0.04]), test_ratio=0.0, margin=0.01)
+    low, high = stats.t.interval(0.95, 4, loc=0.02, scale=stats.sem([0.02, 0.01, 0.03, 0.00, 0.04]))
+    assert (plain.ci_low, plain.ci_high) == (pytest.approx(low), pytest.approx(high))
+    assert plain.p_value == pytest.approx(stats.ttest_1samp([0.02, 0.01, 0.03, 0.00, 0.04], 0).pvalue)
 
 
 @pytest.mark.parametrize(
-    "deep, classical, expected",
+    "differences, verdict",
     [
-        ([0.91, 0.93, 0.92], [0.88, 0.89, 0.895], "deep"),
-        ([0.80, 0.82, 0.81], [0.85, 0.86, 0.855], "classical"),
-        ([0.90, 0.85, 0.93], [0.88, 0.89, 0.90], "tie"),
+        ([0.05, 0.06, 0.04, 0.05, 0.055], "deep"),
+        ([-0.05, -0.06, -0.04, -0.05, -0.055], "classical"),
+        ([0.001, -0.001, 0.002, 0.0, 0.0005], "equivalent"),  # all inside ±0.01
+        ([0.004, 0.006, 0.005, 0.0055, 0.0045], "equivalent"),  # above 0, but smaller than the margin
+        ([0.03, -0.02, 0.05, -0.04, 0.01], "inconclusive"),
     ],
 )
-def test_the_paired_statistics_match_scipy(deep, classical, expected):
-    result = verdicts.paired_difference(np.subtract(deep, classical))
-    mean, low, high, p = _against_scipy(deep, classical)
-    assert result.mean_diff == pytest.approx(mean)
-    assert (result.ci_low, result.ci_high) == (pytest.approx(low), pytest.approx(high))
-    assert result.p_value == pytest.approx(p)
-    assert result.verdict == expected
-    assert (result.verdict == "tie") == (result.ci_low <= 0 <= result.ci_high)
+def test_the_verdict_reads_the_interval_against_zero_and_the_margin(differences, verdict):
+    result = paired.compare(np.array(differences), test_ratio=0.25, margin=0.01)
+    assert result.verdict == verdict
+    inside = result.ci_low >= -0.01 and result.ci_high <= 0.01
+    assert (verdict == "equivalent") == inside
+    if verdict in ("deep", "classical"):
+        assert not result.ci_low <= 0 <= result.ci_high
 
 
-def test_identical_differences_and_too_few_repeats():
-    same = verdicts.paired_difference(np.array([0.02, 0.02, 0.02]))
-    assert (same.ci_low, same.ci_high, same.verdict) == (0.02, 0.02, "deep")
-    zero = verdicts.paired_difference(np.array([0.0, 0.0, 0.0]))  # an interval [0, 0] contains 0
-    assert (zero.ci_low, zero.ci_high, zero.p_value, zero.verdict) == (0.0, 0.0, 1.0, "tie")
-    one = verdicts.paired_difference(np.array([0.02]))
-    assert math.isnan(one.ci_low) and one.verdict == "n/a"
+def test_identical_differences_give_no_interval_and_no_verdict():
+    for differences in ([1 / 30, 1 / 30], [0.0, 0.0, 0.0]):
+        result = paired.compare(np.array(differences), test_ratio=0.25, margin=0.01)
+        assert result.verdict == "n/a" and math.isnan(result.p_value) and math.isnan(result.ci_low)
+        assert "no spread" in result.why
+    spread = paired.compare(np.array([1 / 30, 1 / 30, 2 / 30]), test_ratio=0.25, margin=0.01)
+    assert spread.verdict == "inconclusive" and 0 < spread.p_value < 1
+    one = paired.compare(np.array([0.02]), test_ratio=0.25, margin=0.01)
+    assert one.verdict == "n/a" and math.isnan(one.ci_low)
 
 
-def _runs(rows, metric="test_accuracy"):
-    """Tidy runs from (variant, family, n_train, seed, validation, test) tuples."""
-    frame = pd.DataFrame(rows, columns=["variant", "family", "n_train", "seed", "val", "value"])
-    return frame.rename(columns={"val": verdicts.validation_column(metric)}).assign(
-        model=frame["variant"], finished=True, dataset="d"
-    )
+def test_pairs_needed_is_the_fewest_pairs_that_decide_and_none_past_the_correction_floor():
+    # mean 0.01, sd 0.02, ratio 0.25: the half-width never drops below t * 0.02 * 0.5 ~ 0.0196 > 0.01.
+    assert paired.pairs_needed(0.01, 0.02, 0.25, margin=0.005) is None
+    # mean 0.03, sd 0.02, ratio 0.05: n = 4 gives 3.182 * 0.02 * sqrt(0.25 + 0.05) = 0.0349 (holds 0);
+    # n = 5 gives 2.776 * 0.02 * sqrt(0.2 + 0.05) = 0.02776 < 0.03.
+    assert paired.pairs_needed(0.03, 0.02, 0.05, margin=0.005) == 5
 
 
-def test_each_side_is_chosen_on_validation_never_on_test():
+def test_holm_adjusts_the_per_pair_p_values_by_hand():
+    # Sorted p: 0.01, 0.03, 0.04 -> 3 * 0.01 = 0.03, max(0.03, 2 * 0.03) = 0.06, max(0.06, 0.04) = 0.06.
+    assert paired.holm([0.04, 0.01, 0.03]) == [pytest.approx(0.06), pytest.approx(0.03), pytest.approx(0.06)]
+    nan_kept = paired.holm([float("nan"), 0.02])
+    assert math.isnan(nan_kept[0]) and nan_kept[1] == pytest.approx(0.02)
+
+
+# ------------------------------------------------------------------ selection and rows
+
+
+def _runs(rows, metric="roc_auc"):
+    """Tidy runs from (variant, family, n_train, seed, selection score, test score[, log loss]) tuples;
+    5-fold runs of 100 rows (n_test 20)."""
+    records = []
+    for row in rows:
+        variant, family, n_train, seed, select, test, *rest = row
+        record = {
+            "variant": variant,
+            "model": variant.split(" ")[0],
+            "family": family,
+            "n_train": n_train,
+            "seed": seed,
+            f"metrics.select_{metric}": select,
+            f"metrics.test_{metric}": test,
+            "finished": True,
+            "dataset": "d",
+            "n_test": 20,
+            "n_rows": 100,
+            "fit_time_s": 1.0,
+            "test_set": "cv",
+        }
+        if rest:
+            record["metrics.select_log_loss"] = rest[0]
+        records.append(record)
+    return pd.DataFrame(records)
+
+
+def test_each_side_is_chosen_on_the_selection_split_never_on_test_and_dummy_is_no_candidate():
     rows = []
-    for seed, noise in enumerate([0.0, 0.01, -0.01]):
+    for seed, noise in enumerate([0.0, 0.01, -0.01, 0.005, -0.005]):
         rows += [
             ("mlp", "deep", 100, seed, 0.80, 0.90 + noise),
-            ("svm", "classical", 100, seed, 0.85, 0.70 + noise),  # best classical on validation
-            ("knn", "classical", 100, seed, 0.75, 0.95 + noise),  # best on test: must not be picked
+            ("svm", "classical", 100, seed, 0.85, 0.70 + noise / 2),  # best classical on selection
+            ("knn", "classical", 100, seed, 0.75, 0.95 + 2 * noise),  # best on test: must not be picked
+            ("dummy", "classical", 100, seed, 0.99, 0.5),  # best "selection" score: a reference only
         ]
-    (row,) = verdicts.verdicts_of(_runs(rows), "test_accuracy", "d").rows.to_dict("records")
-    assert (row["best_deep"], row["best_classical"], row["verdict"]) == ("mlp", "svm", "deep")
-    assert row["mean_diff"] == pytest.approx(0.2)
+    result = verdicts.verdicts_of(_runs(rows), "test_roc_auc", "d")
+    (row,) = result.rows.to_dict("records")
+    assert (row["best_deep"], row["best_classical"], row["verdict"], row["metric"]) == ("mlp", "svm", "deep", "roc_auc")
+    assert row["mean_diff"] == pytest.approx(0.2) and row["n_pairs"] == 5 and row["chosen_on"] == "selection"
+    assert row["beats_dummy"] is True
+    assert list(result.rows.columns) == verdicts.COLUMNS
+    # The per-pair table: mlp against both classical candidates, never against dummy, Holm-adjusted.
+    assert sorted(result.pairs["classical"]) == ["knn", "svm"]
+    knn = result.pairs.set_index("classical").loc["knn"]
+    assert knn["mean_diff"] == pytest.approx(-0.05) and knn["p_holm"] >= knn["p_value"]
 
 
-def test_without_a_validation_metric_the_side_is_chosen_on_test_and_says_so():
-    rows = [("mlp", "deep", 10, s, np.nan, 0.9) for s in range(3)]
-    rows += [("svm", "classical", 10, s, np.nan, 0.8 + s / 100) for s in range(3)]
-    result = verdicts.verdicts_of(_runs(rows), "test_accuracy", "d")
-    assert len(result.rows) == 1 and "chosen on test" in result.notes[0]
-
-
-def test_an_error_metric_is_flipped_so_that_positive_means_deep_is_better():
+def test_a_tie_on_selection_is_broken_by_log_loss_never_by_name():
     rows = []
-    for seed, noise in enumerate([0.0, 0.1, -0.1]):
-        rows += [("mlp", "deep", 64, seed, 2.0, 2.0 + noise), ("ridge", "classical", 64, seed, 3.0, 3.0 + noise / 2)]
-    (row,) = verdicts.verdicts_of(_runs(rows, "test_mse"), "test_mse", "d").rows.to_dict("records")
+    for seed, noise in enumerate([0.0, 0.01, -0.01, 0.005, -0.005]):
+        rows += [
+            ("mlp", "deep", 100, seed, 0.80, 0.90 + noise, 0.3),
+            ("catboost", "classical", 100, seed, 0.85, 0.70, 0.40),  # first by name, worse log loss
+            ("logistic_regression", "classical", 100, seed, 0.85, 0.80 + noise, 0.35),
+        ]
+    (row,) = verdicts.verdicts_of(_runs(rows), "test_roc_auc", "d").rows.to_dict("records")
+    assert row["best_classical"] == "logistic_regression"
+    assert row["tie_break"] == "catboost and logistic_regression tied on select roc_auc; log_loss decided"
+
+
+def test_a_model_without_probabilities_is_left_out_of_the_probability_verdict_with_a_note():
+    rows = []
+    for seed in range(5):
+        rows += [
+            ("mlp", "deep", 100, seed, 0.80, 0.90 + seed / 100),
+            ("svm", "classical", 100, seed, 0.85, 0.80),
+            ("linear_svm", "classical", 100, seed, np.nan, np.nan),  # no predict_proba: no roc_auc
+        ]
+    result = verdicts.verdicts_of(_runs(rows), "test_roc_auc", "d")
+    assert result.rows["best_classical"].tolist() == ["svm"]
+    assert any("linear_svm logged no roc_auc" in note for note in result.notes)
+
+
+def test_an_error_metric_is_flipped_and_its_margin_is_a_share_of_the_constant_predictors_error():
+    rows = []
+    for seed, noise in enumerate([0.0, 0.1, -0.1, 0.05, -0.05]):
+        rows += [
+            ("mlp", "deep", 64, seed, 2.0, 2.0 + noise),
+            ("ridge", "classical", 64, seed, 3.0, 3.0 + noise / 2),
+            ("dummy", "classical", 64, seed, 10.0, 10.0),
+        ]
+    (row,) = verdicts.verdicts_of(_runs(rows, "rmse"), "test_rmse", "d").rows.to_dict("records")
     assert row["mean_diff"] == pytest.approx(1.0) and row["verdict"] == "deep"
+    assert row["margin"] == pytest.approx(0.2)  # 2% of dummy's RMSE of 10
 
 
-def test_the_rows_pair_repeats_by_seed_and_have_the_csv_columns():
-    rows = [("mlp", "deep", 10, s, 0.9, 0.9 + s / 100) for s in (0, 1, 2)]
-    rows += [("svm", "classical", 10, s, 0.8, 0.8) for s in (1, 2, 3)]  # seeds 1 and 2 pair up
-    table = verdicts.verdicts_of(_runs(rows), "test_accuracy", "d").rows
-    assert list(table.columns) == verdicts.COLUMNS
-    assert table["mean_diff"].iloc[0] == pytest.approx(0.115)
+def test_fixed_test_sets_are_named_in_the_notes():
+    rows = [("mlp", "deep", 10, s, 0.9, 0.9 + s / 100) for s in range(3)]
+    rows += [("svm", "classical", 10, s, 0.8, 0.8 + s / 200) for s in range(3)]
+    runs = _runs(rows).assign(test_set="fixed")
+    notes = verdicts.verdicts_of(runs, "test_roc_auc", "d").notes
+    assert any("one fixed test set" in note for note in notes)
 
 
 def _verdict_rows(sequence):
     sizes = [16, 32, 64, 128, 256][: len(sequence)]
-    return pd.DataFrame(
-        [["d", n, "mlp", "svm", 0.01, -0.01 if v == "tie" else 0.005, 0.02, 0.1, v] for n, v in zip(sizes, sequence)],
-        columns=verdicts.COLUMNS,
-    )
+    rows = []
+    for n, v in zip(sizes, sequence):
+        low, high = {"deep": (0.01, 0.03), "classical": (-0.03, -0.01)}.get(v, (-0.02, 0.02))
+        rows.append(
+            ["d", n, "roc_auc", 0.01, "mlp", "svm", 5, (low + high) / 2, low, high, 0.1, 0.02, v, "", 12]
+            + ["selection", "", True]
+        )
+    return pd.DataFrame(rows, columns=verdicts.COLUMNS)
 
 
-def test_a_crossover_is_where_the_verdicts_turn_from_classical_to_deep_for_good():
-    # Deep ahead at 32, behind again at 64: 32 does not count.
-    cross = verdicts.crossover_of(_verdict_rows(["classical", "deep", "classical", "deep", "deep"]), "acc", "d")
+def test_a_crossover_is_where_the_decided_verdicts_turn_from_classical_to_deep_for_good():
+    cross = verdicts.crossover_of(_verdict_rows(["classical", "deep", "classical", "deep", "deep"]), "d")
     assert cross.size == 128 and cross.sentence.startswith("d: crossover at n_train = 128")
+    # Inconclusive rows do not break a crossover, and the sentence says how many pairs would decide them.
+    cross = verdicts.crossover_of(_verdict_rows(["classical", "inconclusive", "deep"]), "d")
+    assert cross.size == 64 and "n_train = 32: about 12 pairs (now 5)" in cross.sentence
 
 
 @pytest.mark.parametrize(
     "sequence",
     [
-        ["classical", "deep", "classical", "deep", "tie"],  # flip-flop, then a tie at the largest size
-        ["classical", "classical", "tie"],
-        ["tie", "deep", "deep"],  # never classical: nothing turned
+        ["classical", "deep", "classical", "deep", "classical"],  # flip-flop, classical at the largest size
+        ["classical", "classical", "equivalent"],
+        ["inconclusive", "deep", "deep"],  # never classical: nothing turned
     ],
 )
-def test_flip_flop_or_tied_verdicts_are_no_crossover(sequence):
-    cross = verdicts.crossover_of(_verdict_rows(sequence), "acc", "d")
-    largest = [16, 32, 64, 128, 256][len(sequence) - 1]
-    assert cross.size is None and "no crossover" in cross.sentence
-    assert f"at n_train = {largest} (the largest size)" in cross.sentence and "95% CI" in cross.sentence
+def test_flip_flop_or_undecided_verdicts_are_no_crossover(sequence):
+    cross = verdicts.crossover_of(_verdict_rows(sequence), "d")
+    assert cross.size is None and "crossover" in cross.sentence and "verdicts by training size" in cross.sentence
 
 
 def test_no_verdict_without_both_families():
     rows = [("mlp", "deep", n, s, 0.5, 0.5) for n in (16, 64) for s in range(3)]
-    result = verdicts.verdicts_of(_runs(rows), "test_accuracy", "d")
-    assert result.rows.empty and "no verdict" in verdicts.crossover_of(result.rows, "acc", "d").sentence
+    result = verdicts.verdicts_of(_runs(rows), "test_roc_auc", "d")
+    assert result.rows.empty and "no verdict" in verdicts.crossover_of(result.rows, "d").sentence
+
+
+# ------------------------------------------------------------------ across datasets
 
 
 def _tables(scores, metric="test_accuracy"):
