@@ -235,9 +235,9 @@ def frame_to_dataset(
             delimiter = next((d for d in (";", "\t", "|") if d in columns[0]), None)
             if delimiter is not None:
                 hint = f"; is the delimiter {delimiter!r}? set dataset.sep"
-                # A ';'-separated file usually writes decimals with a comma: 1,5 would read as text.
-                if delimiter == ";" and frame.iloc[:, 0].astype(str).str.contains(r"\d,\d").any():
-                    hint += " and dataset.decimal=',' (make compare: SEP=';' DECIMAL=',')"
+                # A ';'-separated file usually writes decimals with a comma (1,5), which would read as text.
+                if delimiter == ";":
+                    hint += ", and dataset.decimal=',' if its numbers read 1,5 (make compare: SEP=';' DECIMAL=',')"
         raise DataError(f"{where}: the target column '{target}' is missing; columns: {quoted(columns)}{hint}")
     unknown = [c for c in (*options.drop_columns, *options.categorical_columns, *options.numeric_columns)
                if c not in frame.columns]  # fmt: skip

@@ -45,6 +45,7 @@ PARAM_COLUMNS = {
     "n_test": f"params.{Param.N_TEST}",
     "n_rows": f"params.{Param.N_ROWS}",
     "test_set": f"params.{Param.TEST_SET}",
+    "split_digest": f"params.{Param.SPLIT_DIGEST}",
     "train_size": "params.dataset.train_size",
     "optimized_metric": "params.optimized_metric",
 }

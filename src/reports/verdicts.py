@@ -145,14 +145,18 @@ def test_ratio(runs: pd.DataFrame) -> float:
 
 
 def paired(runs: pd.DataFrame, deep: str, other: str, metric: str, margin: float) -> Paired:
-    """deep - other on the test metric, paired by seed, oriented so that > 0 means deep better."""
+    """deep - other on the test metric, paired by seed and test rows (split_digest: runs that
+    tested different rows never pair), oriented so that > 0 means deep better."""
     values = _oriented(_column(runs, f"test_{metric}"), metric)
-    by_seed = {
-        name: values[runs["variant"] == name].groupby(runs.loc[runs["variant"] == name, "seed"]).mean()
+    digest = runs["split_digest"].fillna("") if "split_digest" in runs else pd.Series("", index=runs.index)
+    keys = [runs["seed"], digest]
+    by_pair = {
+        name: values[runs["variant"] == name].groupby([k[runs["variant"] == name] for k in keys]).mean()
         for name in (deep, other)
     }
-    both = pd.concat(by_seed, axis=1, join="inner").dropna()
-    pair_runs = runs[runs["variant"].isin((deep, other)) & runs["seed"].isin(both.index)]
+    both = pd.concat(by_pair, axis=1, join="inner").dropna()
+    seeds = both.index.get_level_values(0)
+    pair_runs = runs[runs["variant"].isin((deep, other)) & runs["seed"].isin(seeds)]
     return compare((both[deep] - both[other]).to_numpy(float), test_ratio(pair_runs), margin)
 
 

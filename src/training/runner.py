@@ -55,7 +55,18 @@ def run_name_for(cfg: DictConfig, n_train: Optional[int] = None) -> str:
         return cfg.tracking.run_name
     size = "" if n_train is None else f"-n{n_train}"
     suffix = cfg.tracking.get("run_name_suffix")
-    return f"{cfg.model.name}-{cfg.dataset.name}{size}-s{cfg.seed}" + (f"-{suffix}" if suffix else "")
+    return f"{cfg.model.name}-{dataset_label(cfg.dataset)}{size}-s{cfg.seed}" + (f"-{suffix}" if suffix else "")
+
+
+def dataset_label(dataset: DictConfig) -> str:
+    """The dataset's name in tags, run names and reports. A user's table is named after its file
+    and content (`houses-3fa2c1`), so that two tables never merge under the name `table`."""
+    if dataset.name != "table" or not dataset.get("path"):
+        return str(dataset.name)
+    from src.training.resume import data_digest
+
+    digest = data_digest(dataset) or ""
+    return f"{Path(str(dataset.path)).stem}-{digest[:6]}".rstrip("-")
 
 
 def validate(cfg: DictConfig) -> None:
@@ -100,7 +111,7 @@ def _run_tags(cfg: DictConfig) -> dict[str, Any]:
     return {
         Tag.MODEL: cfg.model.name,
         Tag.MODEL_FAMILY: model_family(cfg.model),
-        Tag.DATASET: cfg.dataset.name,
+        Tag.DATASET: dataset_label(cfg.dataset),
         Tag.TASK: None if cfg.dataset.task is None else option(cfg.dataset.task),  # else set once inferred
         Tag.SEED: cfg.seed,
         Tag.STUDY: cfg.get("study"),

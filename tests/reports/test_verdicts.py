@@ -261,3 +261,34 @@ def test_times_per_1000_rows_and_the_pareto_front():
     scores = pd.DataFrame({"fast": [0.5], "slow": [1.0], "bad": [0.0]}, index=["d"])
     points = across.score_against_time(scores, times).set_index("variant")
     assert points["pareto"].to_dict() == {"fast": True, "slow": True, "bad": False}
+
+
+def test_runs_that_tested_different_rows_never_pair():
+    rows = [("mlp", "deep", 10, s, 0.9, 0.9 + s / 100) for s in range(3)]
+    rows += [("svm", "classical", 10, s, 0.8, 0.8 + s / 200) for s in range(3)]
+    runs = _runs(rows).assign(split_digest=["a", "b", "c", "x", "y", "z"])  # two tables under one name
+    (row,) = verdicts.verdicts_of(runs, "test_roc_auc", "d").rows.to_dict("records")
+    assert row["n_pairs"] == 0 and row["verdict"] == "n/a"
+    same = verdicts.verdicts_of(runs.assign(split_digest=["a", "b", "c"] * 2), "test_roc_auc", "d")
+    assert same.rows["n_pairs"].tolist() == [3]
+
+
+def test_a_users_table_is_named_after_its_file_and_content(tmp_path):
+    from src.training.runner import dataset_label
+    from tests.conftest import make_config
+
+    for name, text in (("one.csv", "x,label\n1,a\n2,b\n"), ("two.csv", "x,label\n1,a\n3,b\n")):
+        (tmp_path / name).write_text(text)
+    one, two = (
+        dataset_label(make_config("dataset=table", f"dataset.path={tmp_path / n}", "dataset.target=label").dataset)
+        for n in ("one.csv", "two.csv")
+    )
+    assert one.startswith("one-") and two.startswith("two-") and len(one) == len("one-") + 6
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "one.csv").write_text("x,label\n5,a\n6,b\n")  # the same file name, other rows: another label
+    again = dataset_label(
+        make_config("dataset=table", f"dataset.path={other / 'one.csv'}", "dataset.target=label").dataset
+    )
+    assert again.startswith("one-") and again != one
+    assert dataset_label(make_config("dataset=digits").dataset) == "digits"
