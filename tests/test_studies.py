@@ -103,28 +103,18 @@ def test_data_dependency_sizes_grow_by_sqrt_2_from_16_to_the_whole_pool():
 
 
 def test_the_main_job_is_the_compact_verdict_protocol():
-    """Issue 16, point 5: >= 3 datasets with a real table among them, MNIST-1D up to >= 16,000
-    training rows, the seven models at their defaults, >= 3 repeats, 2 jobs at a time."""
+    """Issue 22, point 5: >= 3 datasets with a real table among them, repeats that are the folds
+    of a cross-validation (>= 5 pairs per verdict) with a selection split, the deep model against
+    the GBDTs and the scikit-learn baselines at their defaults with dummy as a reference, 2 jobs
+    at a time."""
     cfg = _compose("experiment=main", hydra=True)
     sweep = _sweep_values(cfg.hydra.sweeper.params)
     assert len(sweep["dataset"]) >= 3 and {"happiness", "census2000"} & set(sweep["dataset"])
-    assert set(sweep["model"]) == {
-        "xgboost",
-        "lightgbm",
-        "catboost",
-        "random_forest",
-        "logistic_regression",
-        "dummy",
-        "mlp_plus",
-    }
-    assert len(sweep["seed"]) >= 3
+    assert {"mlp_plus", "xgboost", "lightgbm", "random_forest", "logistic_regression", "dummy"} <= set(sweep["model"])
+    assert cfg.dataset.cv_folds == 5 and cfg.dataset.select_size > 0
+    assert sweep["seed"] == [str(s) for s in range(cfg.dataset.cv_folds)]  # every fold once
     assert cfg.hydra.launcher._target_.endswith("JoblibLauncher") and cfg.hydra.launcher.n_jobs == 2
-    mnist1d = next(d for d in sweep["dataset"] if d.startswith("mnist1d"))
-    data = _compose("experiment=main", f"dataset={mnist1d}").dataset
-    # The package keeps 80% of its samples for training, of which val_size go to validation.
-    pool = int(data.n_samples * 0.8 * (1 - data.val_size))
-    largest = max(float(s) for s in sweep["dataset.train_size"])
-    assert (largest * pool if largest <= 1 else largest) >= 16000
+    assert len(sweep["dataset.train_size"]) >= 2
 
 
 def test_a_sweep_is_shrunk_from_the_command_line():
