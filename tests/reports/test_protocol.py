@@ -47,6 +47,8 @@ def test_the_done_criterion_sweep_logs_verdicts_and_a_critical_difference_diagra
         "model=mlp_plus,lightgbm,logistic_regression",
         "dataset=digits,breast_cancer,wine",
         "seed=0,1,2",
+        "dataset.cv_folds=3",  # the three repeats are the three folds
+        "dataset.select_size=0.2",
         "dataset.train_size=0.5",
         "trainer.max_epochs=2",
         "tracking.plots=false",
@@ -160,7 +162,13 @@ def test_make_compare_takes_a_path_with_spaces_and_keeps_the_sweeps_exit_status(
         "ARGS=model=dummy,logistic_regression dataset.train_size=1.0 seed=0,1 hydra.sweep.dir=" + str(tmp_path / "s1")
     )
     assert ok.returncode == 0, ok.stdout[-2000:] + ok.stderr[-2000:]
-    assert "== the report" in ok.stdout and "Verdicts" in ok.stdout
+    assert "== the report" in ok.stdout and "verdict" in ok.stdout.lower()
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=env["MLFLOW_TRACKING_URI"])
+    jobs = [r for r in client.search_runs(["1"]) if "model" in r.data.tags]
+    assert len(jobs) == 4 and all(r.info.status == "FINISHED" for r in jobs)
+    assert {r.data.params["dataset.path"] for r in jobs} == {str(table)}
     failed = make("ARGS=model=dummy dataset.train_size=99999 seed=0 hydra.sweep.dir=" + str(tmp_path / "s2"))
     assert failed.returncode != 0
     assert "exceeds the training pool" in failed.stdout + failed.stderr

@@ -100,7 +100,7 @@ def test_the_miniature_report_has_its_table_learning_curve_and_crossover(miniatu
     assert "## digits" in text
     assert "| model | family | n_train | seeds | test_accuracy (mean ± std) | median fit_time_s |" in text
     table = text.split("### Models", 1)[1].split("###", 1)[0]
-    assert "| mlp | deep | 1294 |" in table and "| logistic_regression | classical | 1294 |" in table
+    assert "| mlp | deep | 1006 |" in table and "| logistic_regression | classical | 1006 |" in table  # the fold pool
     assert "**" in table  # the best of each column is marked
     assert (out / "learning_curve_digits.png").read_bytes()[:8] == PNG_MAGIC
     assert "![learning curves digits](learning_curve_digits.png)" in text
