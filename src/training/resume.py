@@ -73,9 +73,21 @@ def data_digest(dataset: DictConfig) -> Optional[str]:
 
 
 def checkpoint_dir(cfg: DictConfig, digest: str) -> Path:
-    from src.tracking.mlflow_run import PROJECT_ROOT
+    """trainer.checkpoint_dir, else `checkpoints/` beside the SQLite store the run records in
+    (as a search's study files), else the checkout's: a run on another store never touches
+    the checkpoints a run on this one left to resume from."""
+    from urllib.parse import unquote, urlparse
 
-    root = Path(cfg.trainer.get("checkpoint_dir") or PROJECT_ROOT / "checkpoints")
+    from src.tracking.mlflow_run import PROJECT_ROOT, resolve_tracking_uri
+
+    configured = cfg.trainer.get("checkpoint_dir")
+    uri = urlparse(resolve_tracking_uri(cfg.tracking.uri))
+    if configured:
+        root = Path(configured)
+    elif uri.scheme == "sqlite" and uri.path:
+        root = Path(unquote(uri.path)).parent / "checkpoints"
+    else:
+        root = PROJECT_ROOT / "checkpoints"
     return root.resolve() / digest
 
 

@@ -35,7 +35,7 @@ def table(tmp_path_factory):
 def test_a_table_run_logs_its_training_set_as_an_mlflow_input(table, shared_store):
     record = _run(shared_store, "table-run", "dataset=table", f"dataset.path='{table}'", "dataset.target=label")
     params, tags = record.data.params, record.data.tags
-    assert tags["dataset"] == "table" and tags["dataset_source"] == str(table) and tags["task"] == "binary"
+    assert tags["dataset"].startswith("houses-") and tags["dataset_source"] == str(table) and tags["task"] == "binary"
     assert params["n_dropped_rows"] == "1" and params["n_features"] == "3" and params["n_classes"] == "2"
     assert 0 < int(params["n_imputed_cells"]) <= 2
     balance = json.loads(params["class_balance"])
