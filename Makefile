@@ -13,7 +13,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet $(if $(WHEELS),--find-links $(WHEELS
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run compare report study test lint format bench ui server install clean
+.PHONY: run compare report study test lint format docs bench ui server install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -100,6 +100,12 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix src tests hydra_plugins
 	$(VENV)/bin/ruff format src tests hydra_plugins
+
+## The documentation site (mkdocs.yml) into site/, warnings as errors (CI builds it). Its home
+## page is README.md, its links made relative to docs/.
+docs: $(STAMP)
+	sed -e 's#](docs/#](#g' README.md > docs/index.md
+	$(VENV)/bin/mkdocs build --strict
 
 ## The speed benchmark (README "Performance"): a table on stdout, JSON in bench_results/.
 bench: $(STAMP)
