@@ -5,7 +5,7 @@
     python -m src.report --study main --sweep latest      # only the last sweep of the study
 
 Writes reports/<study or experiment>/report.md with its PNG plots from the runs
-in MLflow, and logs them as a report run; see src/reports/report.py.
+in MLflow, and logs them as a report run; see src/reports/build.py.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from src.reports.report import VerdictSettings, make_report
+    from src.reports.build import VerdictSettings, make_report
     from src.reports.runs import RunFilter
 
     tags = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from src.tables import markdown_table
+from src.markdown_tables import markdown_table
 
 TARGETS = [
     ("per-epoch (a)/(b), {d}", lambda r, d: r["per_epoch"][d]["ratio_pipeline_vs_hand_loop"], "<=", 1.1),

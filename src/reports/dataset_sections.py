@@ -13,12 +13,12 @@ import re
 import numpy as np
 import pandas as pd
 
+from src.markdown_tables import format_cell, markdown_table
 from src.reports import figures
 from src.reports.analysis import lower_is_better, pareto_points
 from src.reports.document import DatasetView, Report, Section
 from src.reports.runs import fetch_histories, fetch_importances, history_runs
 from src.reports.verdict_sections import dataset_verdicts
-from src.tables import format_cell, markdown_table
 
 
 def _bold_best(values: pd.Series, lower: bool) -> list[bool]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from src.markdown_tables import format_cell, markdown_table
 from src.reports.analysis import best_trial, paired_wilcoxon, ranks_across_datasets, select_tuned
 from src.reports.document import Report, Section, StudyView
 from src.reports.runs import param_text, short_key
@@ -21,7 +22,6 @@ from src.reports.verdict_sections import (
     across_datasets,
     verdict_box,
 )
-from src.tables import format_cell, markdown_table
 
 
 def ranks(report: Report, view: StudyView) -> None:

@@ -19,8 +19,8 @@ import math
 
 import pandas as pd
 
+from src.markdown_tables import format_cell, markdown_table
 from src.reports.document import Report, Section, StudyView
-from src.tables import format_cell, markdown_table
 from src.tracking.record import RunMetric, Tag
 
 STAGE = f"tags.{Tag.SEARCH_STAGE}"

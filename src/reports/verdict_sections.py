@@ -11,11 +11,11 @@ from typing import Any
 
 import pandas as pd
 
+from src.markdown_tables import format_cell, markdown_table
 from src.reports import figures
 from src.reports.across import critical_difference, normalised_scores, score_against_time, times_per_rows
 from src.reports.document import DatasetView, Report, StudyView
 from src.reports.verdicts import COLUMNS
-from src.tables import format_cell, markdown_table
 
 VERDICTS_CSV = "verdicts.csv"
 VERDICTS_TXT = "verdicts.txt"  # the verdict table and crossovers, as `make run` prints them

@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from src.tables import frame_markdown
+from src.markdown_tables import frame_markdown
 from src.tracking.record import Param, Status, Tag
 
 SUMMARY_COLUMNS = ["run", "model", "dataset", "n_train", "seed", "status"]

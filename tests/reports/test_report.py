@@ -11,7 +11,7 @@ import pytest
 
 from src import report as cli
 from src.errors import DivergedError, UserError
-from src.reports import report as rep
+from src.reports import build as rep
 from src.reports.runs import RunFilter, search_runs
 from src.training import runner
 from tests.conftest import ROOT, make_config, run_cli, runs_of

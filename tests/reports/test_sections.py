@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
+from src.reports.build import OWN_FILES, build_report
 from src.reports.document import Report, Section, own_files
-from src.reports.report import OWN_FILES, build_report
 from src.reports.runs import tidy
 
 

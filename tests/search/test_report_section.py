@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from src.reports.report import build_report
+from src.reports.build import build_report
 from src.reports.runs import tidy
 from src.reports.tuning_sections import paired_difference
 
