@@ -250,3 +250,9 @@ def test_the_report_says_what_it_is_doing(tracking_uri, tmp_path):
     assert messages[1] == "1 runs read"
     assert messages[2].startswith("[1/1] dataset ") and messages[2].endswith(": 1 runs")
     assert messages[-1] == "logging the report run"
+
+
+def test_a_margin_that_is_not_positive_is_a_usage_error(capsys):
+    assert cli.main(["--margin", "0", "--no-log"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: --margin 0.0: the equivalence margin must be > 0"]
