@@ -198,10 +198,25 @@ class RawRowPipeline:
         """Raw rows -> the model's input, as the run's own features were made."""
         return self.preprocessor.transform(self.typed(rows)).astype(np.float32)
 
+    def _labels(self) -> np.ndarray:
+        """The class labels as the target held them: integers for an integer target
+        (the dataset keeps labels as text: '1' -> 1), else text."""
+        names = [str(n) for n in self.class_names or ()]
+        try:
+            numbers = [int(n) for n in names]
+        except ValueError:
+            return np.asarray(names, dtype=object)
+        # '007' or '+1' are text labels that happen to parse.
+        return (
+            np.asarray(numbers, dtype=np.int64)
+            if [str(n) for n in numbers] == names
+            else np.asarray(names, dtype=object)
+        )
+
     def decode(self, outputs: np.ndarray) -> np.ndarray:
         """The model's predictions -> original labels, or the target's units."""
         if self.class_names is not None:
-            return np.asarray(self.class_names, dtype=object)[np.asarray(outputs).astype(np.int64)]
+            return self._labels()[np.asarray(outputs).astype(np.int64)]
         if self.target_scaler is not None:
             return self.target_scaler.inverse_transform(np.asarray(outputs, dtype=np.float64))
         return np.asarray(outputs, dtype=np.float64)

@@ -34,6 +34,9 @@ encoded it would add a column per row; `dataset.categorical_columns` keeps it.
 Missing values. Missing feature cells are imputed by the shared preprocessing
 (fit on the training rows only). Rows whose target is missing cannot be used:
 they are dropped and counted (`n_dropped_rows` is logged with every run).
+The Dataset's `X` keeps the file's row numbers as its index (0-based data
+rows, as read), so that a run's `row_id`s index the user's file even when
+rows were dropped.
 
 Task. `dataset.task=null` infers it from the target: two distinct values ->
 binary; a non-numeric target -> multiclass; numbers with at most 20 distinct
@@ -267,7 +270,7 @@ def frame_to_dataset(
     n_dropped = int(missing_target.sum())
     if n_dropped:
         log.warning("%s: dropped %d rows whose target '%s' is missing", where, n_dropped, target)
-        frame = frame.loc[~missing_target].reset_index(drop=True)
+        frame = frame.loc[~missing_target]  # the index stays the file's row numbers: row_id joins back
 
     X, categorical, n_unparseable, dropped = _type_features(frame[features], where, options)
     if dropped:

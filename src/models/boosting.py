@@ -33,6 +33,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from src.errors import DataError
 from src.models.classical import ClassicalEstimator
 from src.models.registry import spec_of
 
@@ -78,7 +79,21 @@ class XGBoostEstimator(_BoostingEstimator):
         if self.categorical_features:
             types = ["c" if j in self.categorical_features else "q" for j in range(X.shape[1])]
             model.set_params(enable_categorical=True, feature_types=types)
-        return super()._fit(model, X, y, X_val, y_val)
+        if self.task == "regression":
+            return super()._fit(model, X, y, X_val, y_val)
+        # XGBoost wants the training labels to be exactly 0..m-1; a small training subset
+        # may lack one of the dataset's classes: fit on the classes present, answer in the dataset's.
+        present = np.unique(y)
+        if len(present) < 2:
+            raise DataError(
+                f"model={self.name}: the training rows hold a single class ({present[0]}); "
+                "nothing to classify: raise dataset.train_size"
+            )
+        if y_val is not None and len(y_val):
+            seen = np.isin(y_val, present)  # early stopping cannot score a class the model does not know
+            X_val, y_val = X_val[seen], np.searchsorted(present, y_val[seen])
+        fitted = super()._fit(model, X, np.searchsorted(present, y), X_val, y_val)
+        return XGBoostOnPresentClasses(fitted, present)
 
     def _fit_all_rounds(self, model: Any, X, y) -> Any:
         return model.set_params(early_stopping_rounds=None).fit(X, y, verbose=False)
@@ -97,6 +112,24 @@ class XGBoostEstimator(_BoostingEstimator):
         rounds = getattr(self, "best_iteration_", None)
         kept = booster[:rounds] if rounds is not None else booster
         return int(sum(len(tree.strip().splitlines()) for tree in kept.get_dump()))
+
+
+class XGBoostOnPresentClasses:
+    """A fitted XGBoost classifier trained on the classes present in its training
+    rows (codes 0..m-1), answering in the dataset's class indices: `classes_` maps
+    its probability columns to them (src/training/artifacts.py pads the rest)."""
+
+    def __init__(self, model: Any, classes: np.ndarray):
+        self.model = model
+        self.classes_ = classes
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return self.classes_[np.asarray(self.model.predict(X), dtype=np.int64)]
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "model":  # not set yet (unpickling)
+            raise AttributeError(name)
+        return getattr(self.model, name)
 
 
 class LightGBMEstimator(_BoostingEstimator):

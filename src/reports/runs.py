@@ -260,7 +260,10 @@ def short_key(key: str) -> str:
 
 def variant_labels(frame: pd.DataFrame) -> list[str]:
     """The model's name, plus the config values that differ between runs of that model on
-    that dataset (seed and training size aside), by key: 'mlp (lr=0.001, optimizer=adam)'."""
+    some dataset (seed and training size aside), by key: 'mlp (lr=0.001, optimizer=adam)'.
+    A model's keys are the same on every dataset, so that a model is labelled alike
+    across datasets (and ranks across datasets count it once), even where only one
+    dataset has a diverged variant of it."""
     labels = pd.Series(frame["model"].astype(str), index=frame.index)
     # Sorted: mlflow.search_runs orders its params columns differently from one process to the next.
     params = sorted(
@@ -268,11 +271,12 @@ def variant_labels(frame: pd.DataFrame) -> list[str]:
         for c in frame.columns
         if c.startswith("params.") and "." in c[len("params.") :] and not c[len("params.") :].startswith(NOT_A_VARIANT)
     )
-    for _, group in frame.groupby(["dataset", "model"], dropna=False):
-        varying = [c for c in params if group[c].dropna().nunique() > 1]
+    for _, runs_of_model in frame.groupby("model", dropna=False):
+        by_dataset = runs_of_model.groupby("dataset", dropna=False)
+        varying = [c for c in params if (by_dataset[c].nunique() > 1).any()]
         if not varying:
             continue
-        for index, row in group.iterrows():
+        for index, row in runs_of_model.iterrows():
             parts = [
                 f"{short_key(c[len('params.') :])}={param_text(row[c])}"
                 for c in varying

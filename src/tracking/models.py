@@ -84,15 +84,32 @@ class RawRowModel(mlflow.pyfunc.PythonModel):
         self.pipeline = pipeline  # src.data.preprocessing.RawRowPipeline
         self.estimator = estimator
 
-    # The signature, inferred from the raw example rows, is the schema MLflow checks inputs
-    # against; its type-hint validation (which wants list[...] inputs) stays off.
+    # No type hints on predict's input: MLflow would try to infer a signature from them
+    # and warn (twice per model) that it cannot; the signature is built from the columns.
     _skip_type_hint_validation = True
 
-    def predict(self, context: Any, model_input: Any, params: Optional[dict[str, Any]] = None) -> Any:
+    def predict(self, context, model_input, params=None):
+        import numpy as np
         import pandas as pd
 
         rows = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        if len(rows) == 0:  # the estimators refuse an empty array
+            self.pipeline.typed(rows)  # still names a missing column
+            return self.pipeline.decode(np.empty(0, dtype=np.int64))
         return self.pipeline.decode(self.estimator.predict(self.pipeline.features(rows)))
+
+
+def raw_row_signature(example: Any, predictions: Any) -> Any:
+    """The raw columns, each of type `any`: the model types its input as the table
+    reader does (numbers that do not parse and empty cells read as missing,
+    categories as text), so MLflow's own type check must not refuse a row first --
+    a column whose first rows are empty, an integer column declared categorical,
+    a numeric column with an 'unknown' cell, rows read back from Parquet."""
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types.schema import AnyType, ColSpec, Schema
+
+    inputs = Schema([ColSpec(AnyType(), str(name)) for name in example.columns])
+    return ModelSignature(inputs=inputs, outputs=infer_signature(example, predictions).outputs)
 
 
 def _portable(estimator: Any) -> Any:
@@ -121,11 +138,11 @@ def log_fitted_model(
     `register_as`); return its model URI. `example_rows`: a few raw training
     rows, the input example and the signature's columns."""
     from mlflow.entities import LoggedModelStatus
-    from mlflow.models import Model, infer_signature
+    from mlflow.models import Model
 
     example = example_rows.head(_N_EXAMPLE_ROWS).rename(columns=str)
     model = RawRowModel(pipeline, _portable(estimator))
-    signature = infer_signature(example, model.predict(None, example))
+    signature = raw_row_signature(example, model.predict(None, example))
     with fluent_tracking_uri(tracked.client.tracking_uri), _without_pickle_warning("mlflow.pyfunc"):
         logged = mlflow.initialize_logged_model(
             name=MODEL_NAME, source_run_id=tracked.run_id, experiment_id=tracked.experiment_id

@@ -1,5 +1,6 @@
 """A run's own artifacts: config.yaml; the evaluated split's predictions
-(predictions.parquet) and their errors as data (confusion_matrix.csv and the
+(predictions.parquet, and its first rows as predictions_preview.csv, which
+the UI shows) and their errors as data (confusion_matrix.csv and the
 classification report, or residuals.csv); with tracking.plots the per-run
 pictures (loss curves, confusion matrix, fitted curve, decision regions); with
 tracking.log_importance the feature importance."""
@@ -136,6 +137,19 @@ def _labels(dataset: Dataset, y: np.ndarray) -> np.ndarray:
     return np.asarray(dataset.class_names, dtype=object)[np.asarray(y).astype(np.int64)]
 
 
+def file_rows(dataset: Dataset, positions: np.ndarray) -> np.ndarray:
+    """The rows' numbers in the dataset's source (a user's file: its 0-based data
+    rows as read, counting rows dropped for a missing target), from their
+    positions in the dataset; the positions themselves where the index is no row number."""
+    positions = np.asarray(positions, dtype=np.int64)
+    import pandas as pd
+
+    index = dataset.X.index
+    if pd.api.types.is_integer_dtype(index) and index.is_unique:
+        return np.asarray(index, dtype=np.int64)[positions]
+    return positions
+
+
 def predictions_frame(dataset: Dataset, evaluated: Evaluated):
     """One row per evaluated row: row_id, y_true, y_pred in the original labels
     or units, and a proba_<label> column per class where the model gives
@@ -144,7 +158,7 @@ def predictions_frame(dataset: Dataset, evaluated: Evaluated):
 
     frame = pd.DataFrame(
         {
-            "row_id": np.asarray(evaluated.row_ids, dtype=np.int64),
+            "row_id": file_rows(dataset, evaluated.row_ids),
             "y_true": _labels(dataset, evaluated.y_true),
             "y_pred": _labels(dataset, evaluated.y_pred),
         }
@@ -155,8 +169,15 @@ def predictions_frame(dataset: Dataset, evaluated: Evaluated):
     return frame
 
 
+# The UI shows CSV but not Parquet: a preview of the first rows, logged next to predictions.parquet.
+PREDICTIONS_PREVIEW = "predictions_preview.csv"
+N_PREVIEW_ROWS = 100
+
+
 def write_predictions(path: Path, dataset: Dataset, evaluated: Evaluated) -> None:
-    predictions_frame(dataset, evaluated).to_parquet(path, index=False)
+    frame = predictions_frame(dataset, evaluated)
+    frame.to_parquet(path, index=False)
+    frame.head(N_PREVIEW_ROWS).to_csv(path.with_name(PREDICTIONS_PREVIEW), index=False)
 
 
 def _confusion_frame(cm: np.ndarray, class_names: list[str]):

@@ -134,3 +134,54 @@ def test_a_classical_run_logs_its_model_and_loads_it_back_without_torch(raw_tabl
     assert loaded.returncode == 0, loaded.stderr[-2000:]
     predicted, torch_loaded = loaded.stdout.strip().splitlines()[-2:]
     assert set(eval(predicted)) <= {"yes", "no"} and torch_loaded == "False"
+
+
+@pytest.fixture
+def awkward_table(tmp_path) -> Path:
+    """Issue 23 item 8: the rows a table reader accepts and a logged model refused --
+    a category empty on the first rows, an integer column declared categorical,
+    a numeric column with 'unknown' cells; integer class labels."""
+    rng = np.random.default_rng(1)
+    n = 200
+    x = rng.normal(size=n)
+    colour = rng.choice(["red", "green", "blue"], size=n).astype(object)
+    colour[:150] = None  # the example rows (the first training rows) have no colour
+    zone = rng.integers(1, 4, size=n)
+    x2 = rng.normal(size=n).round(3).astype(object)
+    x2[rng.choice(n, 10, replace=False)] = "unknown"
+    label = ((x > 0) ^ (zone == 2)).astype(int)
+    path = tmp_path / "awkward.csv"
+    pd.DataFrame({"x": x, "colour": colour, "zone": zone, "x2": x2, "label": label}).to_csv(path, index=False)
+    return path
+
+
+def test_the_logged_model_takes_every_row_its_table_reader_takes(awkward_table, mlflow_client, tmp_path):
+    import warnings
+
+    import mlflow.pyfunc
+
+    config = make_config(
+        "model=lightgbm", *_table(awkward_table), *FAST["lightgbm"], "tracking.log_model=true",
+        "dataset.categorical_columns=[zone]",
+    )  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run(config)
+    assert not [w for w in caught if "type hint" in str(w.message)]  # was printed twice per model
+    logged = mlflow.pyfunc.load_model(f"runs:/{result.run_id}/model")
+    predictions = pd.read_parquet(mlflow_client.download_artifacts(result.run_id, "predictions.parquet", str(tmp_path)))
+
+    raw = pd.read_csv(awkward_table).drop(columns="label")
+    assert not pd.api.types.is_numeric_dtype(raw["x2"]) and raw["zone"].dtype == np.int64  # as the reader gets them
+    test_rows = raw.iloc[predictions["row_id"]]
+    predicted = logged.predict(test_rows)
+    assert predicted.tolist() == predictions["y_pred"].astype(int).tolist()  # the run's own predictions
+    assert all(type(v) in (int, np.int64) for v in predicted.tolist())  # integer labels stay integers
+
+    parquet = tmp_path / "awkward.parquet"
+    raw.assign(x2=pd.to_numeric(raw["x2"], errors="coerce")).to_parquet(parquet)
+    assert logged.predict(pd.read_parquet(parquet).iloc[predictions["row_id"]]).tolist() == predicted.tolist()
+
+    one = raw.head(1).assign(colour=None)  # a missing category
+    assert len(logged.predict(one)) == 1
+    assert len(logged.predict(raw.iloc[:0])) == 0  # zero rows, zero predictions
