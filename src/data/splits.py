@@ -160,11 +160,15 @@ def make_split(
 
     rest_labels = None if labels is None else labels[rest]
     order = stratified_order(rest, rest_labels, seed + 1)
-    n_select = _count(select_size, len(rest), "dataset.select_size")
-    n_val = _count(val_size, len(rest), "dataset.val_size")
+    # k folds of n rows differ by a row at most; sized on the largest test fold, every fold's
+    # selection, validation and training splits have the same counts (so its seeds pair and stack).
+    n_rest = n - -(-n // int(cv_folds)) if scheme == CV else len(rest)
+    n_select = _count(select_size, n_rest, "dataset.select_size")
+    n_val = _count(val_size, n_rest, "dataset.val_size")
     # The selection rows first, then validation; both fixed whatever train_size is.
     select, order = _take(order, n_select)
     val, pool_order = _take(order, n_val)  # pool_order keeps its stratified order, so train_size prefixes nest
+    pool_order = pool_order[: max(0, n_rest - n_select - n_val)]
     if len(pool_order) == 0:
         raise DataError(
             f"{dataset.label}: {n} rows, fewer than the split needs: nothing left to train on after "

@@ -76,3 +76,11 @@ def test_bad_settings_are_refused_before_any_data_loads(folds, select, message):
 def test_more_folds_than_rows_is_refused():
     with pytest.raises(DataError, match="exceeds the table's 6 rows"):
         make_split(_dataset(n=6), 0, 0.2, 0.1, cv_folds=10)
+
+
+def test_every_fold_has_the_same_split_sizes_even_when_the_rows_do_not_divide():
+    data = _dataset(n=203)  # 5 folds of 41 or 40 rows
+    folds = [make_split(data, seed, 0.2, 0.1, cv_folds=5, select_size=0.2) for seed in range(5)]
+    assert sorted({len(f.test) for f in folds}) == [40, 41]
+    assert len({(len(f.train), len(f.val), len(f.select)) for f in folds}) == 1
+    assert len(folds[0].train) == 203 - 41 - 32 - 16  # sized on the largest fold: 162 rows outside it
