@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any, Mapping, Optional
@@ -64,6 +65,39 @@ def journal(path: Path) -> optuna.storages.BaseStorage:
     return JournalStorage(JournalFileBackend(str(path)))
 
 
+def hold_study_lock(path: Path) -> Any:
+    """An exclusive lock on `<study>.lock`, held as long as the returned file stays open (this
+    process); another search of the same study is refused in one line (exit 2)."""
+    import fcntl
+
+    from src.errors import ConfigError
+
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+")  # noqa: SIM115 -- held open: the lock lives as long as the file
+    except OSError as exc:
+        raise ConfigError(
+            f"the search storage {path.parent} cannot be written ({exc.strerror}); "
+            "set hydra.sweeper.storage to a writable directory"
+        ) from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise ConfigError(
+            f"the study {path.name} is in use by another search ({holder}); wait for it to end, "
+            "or give this one its own hydra.sweeper.study_name"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
 def open_study(
     path: Path,
     name: str,
@@ -71,6 +105,7 @@ def open_study(
     sampler: optuna.samplers.BaseSampler,
     pruner: Optional[optuna.pruners.BasePruner],
     resume: bool,
+    key: Optional[str] = None,
 ) -> tuple[optuna.Study, Optional[Path], list[int]]:
     """(the study, where an earlier one was moved aside or None, the numbers of the
     trials a killed search had left running). resume=true continues
@@ -94,6 +129,16 @@ def open_study(
         direction=direction,
         load_if_exists=True,
     )
+    stored = study.user_attrs.get("key")
+    if key is not None and stored is None:
+        study.set_user_attr("key", key)
+    elif key is not None and stored != key:
+        from src.errors import ConfigError
+
+        raise ConfigError(
+            f"the stored study {name} ({path}) does not match this search: its model, dataset, space or "
+            f"settings differ (key {stored} there, {key} here); drop hydra.sweeper.study_name or choose another"
+        )
     stale = [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING))]
     for number in stale:
         study.tell(number, state=TrialState.FAIL)

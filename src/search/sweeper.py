@@ -25,11 +25,13 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 from optuna.trial import TrialState
 
+from src.data.digest import data_digest
 from src.errors import ConfigError
 from src.search import records
+from src.search.checks import check_settings
 from src.search.pruning import ENV_PREFIX, PRUNED_AT_EPOCH
 from src.search.space import as_overrides, search_space
-from src.search.study import finished, open_study, storage_dir, study_key
+from src.search.study import finished, hold_study_lock, open_study, storage_dir, study_key
 from src.tracking.mlflow_run import PARENT_RUN_ENV, resolve_tracking_uri
 from src.tracking.record import RunMetric, Tag
 
@@ -48,12 +50,14 @@ class Search:
         self.hydra_context = hydra_context
         self.job_idx = 0
         metric = config.get("optimized_metric")
-        if not metric or not str(metric).startswith(("final_val_", "val_")):
+        if not metric or not str(metric).startswith("final_val_"):
             raise ConfigError(
-                f"optimized_metric={metric}: a search selects on a validation metric (e.g. final_val_accuracy), "
-                "never on the test split the report judges by"
+                f"optimized_metric={metric}: a search selects on a run's final validation metric (e.g. "
+                "final_val_accuracy, final_val_rmse), never on the test split the report judges by nor on a "
+                "per-epoch curve (val_*)"
             )
         self.metric = str(metric)
+        self.direction = check_settings(settings, self.metric)
         self.selection_seeds = [int(s) for s in settings["selection_seeds"]]
         if not self.selection_seeds:
             raise ConfigError("hydra.sweeper.selection_seeds is empty: a trial needs at least one seed")
@@ -72,17 +76,21 @@ class Search:
                 node = node.get(group, {}) if isinstance(node, dict) else {}
             if isinstance(node, dict):
                 node.pop(last, None)
-        name = self.settings.get("study_name") or study_key(job_config, space, self._keyed_settings())
+        # The rows count too: a search resumed after the table changed starts a new study.
+        job_config["data_digest"] = data_digest(self.config.dataset)
+        key = study_key(job_config, space, self._keyed_settings())
+        name = self.settings.get("study_name") or key
         tracking_uri = resolve_tracking_uri(self.config.tracking.uri)
         path = storage_dir(tracking_uri, self.settings.get("storage"), os.getcwd()) / f"{name}.log"
+        # One search at a time per study file, held until this process ends: a second one is refused
+        # before it renames or writes anything (two writers would rerun and lose trials).
+        self.lock = hold_study_lock(path)
         study, moved, stale = open_study(
-            path,
-            name,
-            self.settings["direction"],
-            optuna.samplers.TPESampler(**dict(self.settings["sampler"])),
-            None,
-            resume=bool(self.config.get("resume")),
+            path, name, self.direction, self._sampler(0), None, resume=bool(self.config.get("resume")), key=key
         )
+        # Seeded from the study's size, so that a resumed session does not propose its first
+        # session's points again (a constant seed would repeat them).
+        study.sampler = self._sampler(len(study.trials))
         done = len(finished(study))
         print(f"search: study {name} ({path}), {done} of {self.settings['n_trials']} trials finished"
               + (f"; the earlier study was moved to {moved.name} (resume=true continues one)" if moved else ""),
@@ -92,6 +100,11 @@ class Search:
             recorder.mark(recorder.runs_named(f"{name}-t{number}-s"), records.trial_tags(name, number, "failed", None))
         self._search(study, space, fixed, path, recorder)
         return self._final(study, fixed, recorder)
+
+    def _sampler(self, offset: int) -> optuna.samplers.BaseSampler:
+        keywords = dict(self.settings["sampler"])
+        keywords["seed"] = int(keywords.get("seed") or 0) + offset
+        return optuna.samplers.TPESampler(**keywords)
 
     def _keyed_settings(self) -> dict:
         settings = OmegaConf.to_container(OmegaConf.create(dict(self.settings)), resolve=True)
@@ -147,7 +160,9 @@ class Search:
             "REPORT": int(seed == self.selection_seeds[0]),
             "PRUNER": ",".join(f"{k}:{v}" for k, v in pruner.items()),
         }
-        return [f"+hydra.job.env_set.{ENV_PREFIX}{k}='{v}'" for k, v in values.items()]
+        # Quoted for Hydra's override grammar: a store path may hold an apostrophe or a backslash.
+        quoted = {k: str(v).replace("\\", "\\\\").replace("'", "\\'") for k, v in values.items()}
+        return [f"+hydra.job.env_set.{ENV_PREFIX}{k}='{v}'" for k, v in quoted.items()]
 
     def _launch(self, batch: list[tuple]) -> list:
         self.validate_batch(batch)

@@ -21,6 +21,7 @@ from typing import Any, Optional
 
 from omegaconf import DictConfig, OmegaConf
 
+from src.data.digest import data_digest
 from src.models import model_family
 from src.tracking.record import Reason, Status, Tag, family_config
 
@@ -43,33 +44,6 @@ def config_hash(cfg: DictConfig) -> str:
         resolved["data_digest"] = data
     text = json.dumps(resolved, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-# (path, mtime_ns, size) -> sha256: a sweep's jobs in one process read a big file once.
-_FILE_DIGESTS: dict[tuple[str, int, int], str] = {}
-
-
-def data_digest(dataset: DictConfig) -> Optional[str]:
-    """The sha256 of the user's file behind `dataset=table`; None for every
-    other source, and for a file that cannot be read (loading it then fails
-    with the one-line error that names it)."""
-    if dataset.get("name") != "table" or not dataset.get("path"):
-        return None
-    from src.data.tables import resolve_path
-
-    path = resolve_path(str(dataset.path))
-    try:
-        stat = path.stat()
-        key = (str(path), stat.st_mtime_ns, stat.st_size)
-        if key not in _FILE_DIGESTS:
-            digest = hashlib.sha256()
-            with open(path, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
-            _FILE_DIGESTS[key] = digest.hexdigest()
-    except OSError:
-        return None
-    return _FILE_DIGESTS[key]
 
 
 def checkpoint_dir(cfg: DictConfig, digest: str) -> Path:

@@ -63,7 +63,7 @@ def dataset_label(dataset: DictConfig) -> str:
     and content (`houses-3fa2c1`), so that two tables never merge under the name `table`."""
     if dataset.name != "table" or not dataset.get("path"):
         return str(dataset.name)
-    from src.training.resume import data_digest
+    from src.data.digest import data_digest
 
     digest = data_digest(dataset) or ""
     return f"{Path(str(dataset.path)).stem}-{digest[:6]}".rstrip("-")

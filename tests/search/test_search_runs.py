@@ -190,3 +190,40 @@ def test_a_killed_search_resumes_without_losing_or_recounting_a_trial(tracking_u
     assert killed.data.tags[Tag.TRIAL_STATE] == "failed" and int(killed.data.tags[Tag.TRIAL_NUMBER]) == states.index(
         TrialState.FAIL
     )
+
+
+def test_a_resumed_regression_search_minimises_and_proposes_new_points(tracking_uri, tmp_path):
+    args = ["-m", "hparams_search=knn", "dataset=diabetes", "optimized_metric=final_val_rmse", "resume=true"]
+    args.append("hydra.sweeper.final_seeds=[0]")  # the finals are not what this test is about
+    first = run_cli(*args, "hydra.sweeper.n_trials=3", f"hydra.sweep.dir={tmp_path / 'a'}")
+    assert first.returncode == 0, first.stderr[-3000:]
+    second = run_cli(*args, "hydra.sweeper.n_trials=6", f"hydra.sweep.dir={tmp_path / 'b'}")
+    assert second.returncode == 0, second.stderr[-3000:]
+    study = _study(tmp_path)
+    assert study.direction == optuna.study.StudyDirection.MINIMIZE  # an error: lower is better
+    complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    assert len(complete) == 6
+    points = [tuple(sorted(t.params.items())) for t in complete]
+    assert len(set(points)) == 6, points  # the second session did not replay the first one's proposals
+    assert study.best_value == min(t.value for t in complete)
+
+
+def test_a_search_resumed_after_its_table_changed_starts_a_new_study(tracking_uri, tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    table = tmp_path / "rows.csv"
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x1": rng.normal(size=120), "x2": rng.normal(size=120)})
+    frame["label"] = np.where(frame["x1"] + frame["x2"] > 0, "yes", "no")
+    frame.to_csv(table, index=False)
+    args = ["-m", "hparams_search=knn", "dataset=table", f"dataset.path={table}", "dataset.target=label"]
+    args += ["resume=true", "hydra.sweeper.n_trials=2", "hydra.sweeper.final_seeds=[0]"]
+    first = run_cli(*args, f"hydra.sweep.dir={tmp_path / 'a'}")
+    assert first.returncode == 0, first.stderr[-3000:]
+    frame.loc[:10, "label"] = "no"  # other rows: the old trials' scores no longer hold
+    frame.to_csv(table, index=False)
+    second = run_cli(*args, f"hydra.sweep.dir={tmp_path / 'b'}")
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "0 of 2 trials finished" in second.stdout
+    assert len(list((tmp_path / "optuna").glob("*.log"))) == 2
