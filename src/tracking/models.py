@@ -12,9 +12,15 @@ raw columns, so that
     mlflow models predict -m runs:/<run id>/model -i rows.csv -t csv --env-manager local
 
 both work, and `tracking.register_as=<name>` registers it in the model
-registry. The pickled model refers to this project's `src` package, which
-must be importable where it is loaded (the project installed, or its root as
-the working directory).
+registry, with a description of the run it comes from. The model takes every
+row the table reader takes: its signature types each raw column `any`, and
+the pipeline types the columns as the reader does. It carries the run's
+params and final metrics (shown on its page) and the run's name as a tag;
+it keeps the name `model`, by which runs:/<run_id>/model finds it. The
+project's `src` package travels with it (`code_paths`), and its requirements
+pin released versions (no local `+cpu`), so that a fresh environment
+(`--env-manager virtualenv`) can build and load it; `make serve MODEL=...`
+serves it from this environment.
 
 Choices, each for a measured reason:
 - explicit `pip_requirements` (the installed versions): MLflow's automatic

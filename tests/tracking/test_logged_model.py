@@ -78,7 +78,10 @@ def test_mlflow_models_predict_takes_a_csv_of_raw_rows_and_register_as_registers
     # Issue 24 item 5: the version is described, the model carries the run's final metrics and
     # params, its requirements install from an index (no '+cpu') and the project's code travels with it.
     run_record = client.get_run(result.run_id)
-    assert run_record.info.run_name in versions[0].description and "test_accuracy=" in versions[0].description
+    description = versions[0].description
+    assert (
+        run_record.info.run_name in description and "model=lightgbm" in description and "test_accuracy=" in description
+    )
     model = client.get_logged_model(run_record.outputs.model_outputs[0].model_id)
     assert model.params == run_record.data.params
     metrics = {m.key: m.value for m in model.metrics}

@@ -3,6 +3,7 @@ run's labels (issue 24, item 5), run as `make serve` runs it: the venv's bin
 first on PATH (mlflow starts uvicorn by name), nothing activated."""
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from src.training.runner import run
 from tests.conftest import make_config
@@ -70,3 +72,44 @@ def test_mlflow_models_serve_answers_raw_rows_with_the_runs_labels(tracking_uri,
         server.terminate()
         server.wait(timeout=30)
     assert served == predictions["y_pred"].tolist()  # the run's own labels, missing cells included
+
+
+@pytest.mark.slow
+def test_the_models_environment_builds_from_the_package_index_and_predicts(tracking_uri, tmp_path):
+    """`--env-manager virtualenv`: a fresh environment from the model's own
+    requirements (pyenv's Python, pip from this machine's index) and its bundled
+    code. Skipped, saying why, where the index cannot serve the requirements.
+    """
+    from importlib import metadata
+
+    try:
+        socket.getaddrinfo("www.python.org", 443)
+    except OSError:
+        # `mlflow models predict/serve --env-manager virtualenv` hands pyenv a fresh root of
+        # its own (not ~/.pyenv), so pyenv downloads CPython's source and builds it.
+        pytest.skip("www.python.org cannot be reached: pyenv cannot fetch the Python the environment needs")
+    wanted = f"mlflow=={metadata.version('mlflow')}"
+    probe = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(tmp_path / "probe"), wanted],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    if probe.returncode != 0:
+        pytest.skip(f"this machine's package index has no {wanted}, which the model requires")
+    path = tmp_path / "t.csv"
+    rng = np.random.default_rng(0)
+    raw = pd.DataFrame({"x1": rng.normal(size=200), "colour": rng.choice(["red", "blue"], 200)})
+    raw["label"] = np.where(raw["x1"] > 0, "yes", "no")
+    raw.to_csv(path, index=False)
+    config = ("model=lightgbm", "model.n_estimators=20", "dataset=table", f"dataset.path='{path}'")
+    result = run(make_config(*config, "dataset.target=label", "tracking.log_model=true"))
+    raw.drop(columns="label").head(10).to_csv(tmp_path / "rows.csv", index=False)
+    venv_bin = str(Path(sys.executable).parent)
+    predicted = subprocess.run(
+        [f"{venv_bin}/mlflow", "models", "predict", "-m", f"runs:/{result.run_id}/model", "-i", "rows.csv",
+         "-t", "csv", "-o", "out.json", "--env-manager", "virtualenv"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=1800,
+        env={**os.environ, "PATH": f"{venv_bin}:{os.environ['PATH']}", "MLFLOW_TRACKING_URI": tracking_uri,
+             "PYTHONPATH": ""},
+    )  # fmt: skip
+    assert predicted.returncode == 0, predicted.stderr[-2000:]
+    assert set(json.loads((tmp_path / "out.json").read_text())["predictions"]) <= {"yes", "no"}
