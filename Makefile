@@ -13,7 +13,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet $(if $(WHEELS),--find-links $(WHEELS
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run compare report study test lint format docs bench ui server install clean
+.PHONY: run compare report study test lint format docs bench ui serve server install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -116,6 +116,16 @@ bench: $(STAMP)
 ui: $(STAMP)
 	@$(PY) -m src.tracking.ui --tracking-uri sqlite:///$(CURDIR)/mlflow.db --host $(HOST) --port $(PORT)
 	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host $(HOST) --port $(PORT)
+
+## Serve a logged model over HTTP on $(HOST):$(SERVE_PORT), in this environment:
+##   make serve MODEL=runs:/<run id>/model   (or models:/<name>/<version>)
+## The venv's bin goes first on PATH: mlflow starts uvicorn by name.
+SERVE_PORT ?= 5002
+TRACKING_URI ?= sqlite:///$(CURDIR)/mlflow.db
+serve: $(STAMP)
+	@test -n "$(MODEL)" || { echo "error: say which model: make serve MODEL=runs:/<run id>/model" >&2; exit 2; }
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" MLFLOW_TRACKING_URI='$(TRACKING_URI)' PYTHONPATH='$(CURDIR)' \
+		$(VENV)/bin/mlflow models serve -m '$(MODEL)' --env-manager local --host $(HOST) --port $(SERVE_PORT)
 
 ## A shared MLflow tracking server on $(SERVER_HOST):$(SERVER_PORT): PostgreSQL backend
 ## store, artifacts proxied to $(SERVER_ARTIFACTS). Runs use it with tracking=server.

@@ -12,9 +12,15 @@ raw columns, so that
     mlflow models predict -m runs:/<run id>/model -i rows.csv -t csv --env-manager local
 
 both work, and `tracking.register_as=<name>` registers it in the model
-registry. The pickled model refers to this project's `src` package, which
-must be importable where it is loaded (the project installed, or its root as
-the working directory).
+registry, with a description of the run it comes from. The model takes every
+row the table reader takes: its signature types each raw column `any`, and
+the pipeline types the columns as the reader does. It carries the run's
+params and final metrics (shown on its page) and the run's name as a tag;
+it keeps the name `model`, by which runs:/<run_id>/model finds it. The
+project's `src` package travels with it (`code_paths`), and its requirements
+pin released versions (no local `+cpu`), so that a fresh environment
+(`--env-manager virtualenv`) can build and load it; `make serve MODEL=...`
+serves it from this environment.
 
 Choices, each for a measured reason:
 - explicit `pip_requirements` (the installed versions): MLflow's automatic
@@ -33,6 +39,7 @@ import copy
 import logging
 from contextlib import contextmanager
 from importlib import metadata
+from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import mlflow.pyfunc
@@ -40,17 +47,21 @@ import mlflow.pyfunc
 from src.tracking.mlflow_run import fluent_tracking_uri
 
 MODEL_NAME = "model"  # loads back as runs:/<run_id>/model
+RUN_NAME_TAG = "mlvsdl.run_name"  # the run's name on its model, searchable in the UI
+PROJECT_CODE = Path(__file__).resolve().parents[1]  # the `src` package, bundled as code_paths
 _N_EXAMPLE_ROWS = 5
 
 
 def _pinned(*packages: str) -> list[str]:
-    """`name==version` for each package; a name written `a|b` is the first of
-    these distributions installed (xgboost ships as `xgboost` or `xgboost-cpu`)."""
+    """`name==version` for each package, without a local version label (torch's
+    `+cpu` is no version a package index serves: a fresh environment could not
+    install it); a name written `a|b` is the first of these distributions
+    installed (xgboost ships as `xgboost` or `xgboost-cpu`)."""
     pins = []
     for package in packages:
         for name in package.split("|"):
             try:
-                pins.append(f"{name}=={metadata.version(name)}")
+                pins.append(f"{name}=={metadata.version(name).split('+', 1)[0]}")
                 break
             except metadata.PackageNotFoundError:
                 continue
@@ -136,16 +147,24 @@ def log_fitted_model(
 ) -> str:
     """Log the fitted pipeline on the tracked run (and register it as
     `register_as`); return its model URI. `example_rows`: a few raw training
-    rows, the input example and the signature's columns."""
+    rows, the input example and the signature's columns. Call it once the run's
+    final metrics and params are logged: the model carries them."""
     from mlflow.entities import LoggedModelStatus
     from mlflow.models import Model
 
     example = example_rows.head(_N_EXAMPLE_ROWS).rename(columns=str)
     model = RawRowModel(pipeline, _portable(estimator))
     signature = raw_row_signature(example, model.predict(None, example))
+    tracked.flush()  # the buffered final metrics, params and name: the model carries them
+    run = tracked.client.get_run(tracked.run_id)
     with fluent_tracking_uri(tracked.client.tracking_uri), _without_pickle_warning("mlflow.pyfunc"):
         logged = mlflow.initialize_logged_model(
-            name=MODEL_NAME, source_run_id=tracked.run_id, experiment_id=tracked.experiment_id
+            # Not the run's name: runs:/<run_id>/model, the URI users are given, finds it by this one.
+            name=MODEL_NAME,
+            source_run_id=tracked.run_id,
+            experiment_id=tracked.experiment_id,
+            params={key: str(value)[:6000] for key, value in run.data.params.items()},
+            tags={RUN_NAME_TAG: run.info.run_name or ""},
         )
         try:
             # Model.log takes the run by id, which mlflow.pyfunc.log_model does not pass on.
@@ -156,11 +175,45 @@ def log_fitted_model(
                 signature=signature,
                 input_example=example,
                 pip_requirements=_requirements(estimator),
+                # The project's own code travels with the model: a fresh environment
+                # (mlflow models serve with virtualenv or conda) can unpickle it.
+                code_paths=[str(PROJECT_CODE)],
                 registered_model_name=register_as,
                 model_id=logged.model_id,
                 run_id=tracked.run_id,
             )
+            _attach_final_metrics(tracked, logged.model_id, run.data.metrics)
         except BaseException:
             mlflow.finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)  # not left PENDING
             raise
+    if register_as:
+        _describe_version(tracked.client, register_as, info, run)
     return info.model_uri
+
+
+def _attach_final_metrics(tracked: Any, model_id: str, metrics: dict[str, float]) -> None:
+    """The run's final metrics (step 0) as the model's own, shown on its page."""
+    import time
+
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    entries = [Metric(key, float(value), now, 0, model_id=model_id) for key, value in sorted(metrics.items())]
+    for start in range(0, len(entries), 1000):  # MLflow's batch limit
+        tracked.client.log_batch(tracked.run_id, metrics=entries[start : start + 1000])
+
+
+def _describe_version(client: Any, name: str, info: Any, run: Any) -> None:
+    """A registered version says what it is: which run, model and data, and how it scored."""
+    version = getattr(info, "registered_model_version", None)
+    if version is None:
+        return
+    params, metrics = run.data.params, run.data.metrics
+    scores = ", ".join(f"{key}={value:.4g}" for key, value in sorted(metrics.items()) if key.startswith("test_"))
+    description = (
+        f"Run {run.info.run_name} ({run.info.run_id}): model={params.get('model.name', '?')} on "
+        f"dataset={params.get('dataset.name', '?')}, seed={params.get('seed', '?')}. "
+        f"Takes raw rows (the dataset's feature columns); returns labels or the target's units."
+        + (f" Test scores: {scores}." if scores else "")
+    )
+    client.update_model_version(name, str(version), description=description)

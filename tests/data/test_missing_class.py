@@ -23,3 +23,15 @@ def test_xgboost_fits_when_a_middle_class_is_missing_from_the_training_rows():
     assert set(np.unique(predicted)) <= {0, 2, 3} and (predicted == y).mean() > 0.9
     proba = class_probabilities(estimator, X, 4)
     assert proba.shape == (90, 4) and np.allclose(proba[:, 1], 0) and np.allclose(proba.sum(axis=1), 1)
+
+
+def test_xgboost_on_training_rows_of_a_single_class_fails_in_one_line_saying_why():
+    import pytest
+
+    from src.errors import DataError, one_line
+
+    X = np.random.default_rng(0).normal(size=(20, 2)).astype(np.float32)
+    cfg = make_config("model=xgboost", "model.early_stopping_rounds=null", "trainer.cpu_threads=1")
+    with pytest.raises(DataError) as caught:
+        build_estimator(cfg, "binary", 2).fit(X, np.ones(20, dtype=np.int64))
+    assert "single class" in one_line(caught.value) and "dataset.train_size" in one_line(caught.value)

@@ -72,8 +72,24 @@ def test_mlflow_models_predict_takes_a_csv_of_raw_rows_and_register_as_registers
             "tracking.register_as=raw_rows",
         )  # fmt: skip
     )
-    versions = MlflowClient(tracking_uri).search_model_versions("name='raw_rows'")
+    client = MlflowClient(tracking_uri)
+    versions = client.search_model_versions("name='raw_rows'")
     assert [(int(v.version), v.run_id) for v in versions] == [(1, result.run_id)]
+    # Issue 24 item 5: the version is described, the model carries the run's final metrics and
+    # params, its requirements install from an index (no '+cpu') and the project's code travels with it.
+    run_record = client.get_run(result.run_id)
+    description = versions[0].description
+    assert (
+        run_record.info.run_name in description and "model=lightgbm" in description and "test_accuracy=" in description
+    )
+    model = client.get_logged_model(run_record.outputs.model_outputs[0].model_id)
+    assert model.params == run_record.data.params
+    metrics = {m.key: m.value for m in model.metrics}
+    assert metrics["test_accuracy"] == pytest.approx(result.metrics["test_accuracy"])
+    local = Path(client.download_artifacts(result.run_id, "model", str(tmp_path / "model")))
+    requirements = (local / "requirements.txt").read_text().split()
+    assert any(r.startswith("lightgbm==") for r in requirements) and not [r for r in requirements if "+" in r]
+    assert (local / "code" / "src" / "data" / "preprocessing.py").is_file()
 
     rows = pd.read_csv(raw_table).drop(columns="label").head(20)
     rows.to_csv(tmp_path / "rows.csv", index=False)

@@ -119,7 +119,8 @@ def test_the_fitted_models_are_logged_and_load_back(footing, tmp_path):
     dataset = load_dataset(make_config("dataset=workshop_circles").dataset)
     raw = dataset.X.head(len(X))
     for logged in (svm, net):
-        assert set(logged.predict(raw)) <= set(dataset.class_names) and len(logged.predict(raw)) == len(X)
+        # Integer class labels come back as integers (issue 24, item 5); class_names holds them as text.
+        assert {str(v) for v in logged.predict(raw)} <= set(dataset.class_names) and len(logged.predict(raw)) == len(X)
     assert type(svm.unwrap_python_model().estimator.estimator_).__name__ == "SVC"
     import torch
 
