@@ -166,6 +166,8 @@ def ranks_across_datasets(tables: dict[str, tuple[pd.DataFrame, str]]) -> tuple[
     notes: list[str] = []
     if not ranks:
         return pd.DataFrame(), ["Ranks not computed: no finished runs."]
+    if len(ranks) < 2:  # one dataset's ranks restate its table, and a small spread would read as a ranking
+        return pd.DataFrame(), ["Ranks not computed: they need at least 2 datasets; the models table above says it."]
     matrix = pd.DataFrame(ranks)  # variants x datasets
     summary = pd.DataFrame({"mean rank": matrix.mean(axis=1), "datasets": matrix.notna().sum(axis=1)})
     summary = summary.sort_values("mean rank")

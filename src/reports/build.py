@@ -31,7 +31,7 @@ from typing import Callable, Optional
 import pandas as pd
 
 from src.errors import UserError
-from src.reports import dataset_sections, study_sections, tuning_sections
+from src.reports import dataset_sections, figures, study_sections, tuning_sections
 from src.reports.analysis import curves_of, dataset_metric, lower_is_better, model_table, select_tuned
 from src.reports.document import DatasetView, Report, StudyView, own_files
 from src.reports.html import write_html
@@ -113,6 +113,8 @@ def build_report(
         "",
     )
     searched, runs = runs, tuning_sections.tables_input(runs)  # a search's trials leave the model tables
+    # One colour and marker per model in every figure (tuned variants are labelled "<model> (tuned)").
+    figures.use_palette([*runs["variant"].astype(str), *(f"{m} (tuned)" for m in runs["model"].astype(str))])
     datasets = sorted(runs["dataset"].unique())
     views = []
     for i, dataset in enumerate(datasets, 1):

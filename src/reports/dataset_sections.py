@@ -29,11 +29,26 @@ def _bold_best(values: pd.Series, lower: bool) -> list[bool]:
     return [(not pd.isna(v)) and np.isclose(v, best) for v in values]
 
 
+def _bold_clear_best(means: pd.Series, stds: pd.Series, lower: bool) -> list[bool]:
+    """The best mean in bold only where it is clear: its mean ± std does not overlap the
+    runner-up's. A tie within the spread over seeds is never called "best"."""
+    flags = _bold_best(means, lower)
+    finite = means.dropna()
+    if not any(flags) or len(finite) < 2:
+        return flags
+    order = finite.sort_values(ascending=lower)
+    best, second = order.index[0], order.index[1]
+    spread = stds.fillna(0.0)
+    gap = (means[second] - means[best]) if lower else (means[best] - means[second])
+    return flags if gap > spread[best] + spread[second] else [False] * len(means)
+
+
 def model_table_markdown(table: pd.DataFrame, metric: str) -> str:
-    """The model table (analysis.model_table) with the best of each column in bold."""
+    """The model table (analysis.model_table): in bold the best of each column (of the metric,
+    only where its mean ± std does not overlap the runner-up's)."""
     lower = lower_is_better(metric)
     marks = {
-        "mean": _bold_best(table["mean"], lower),
+        "mean": _bold_clear_best(table["mean"], table["std"], lower),
         "fit": _bold_best(table["fit"], True),
         "predict": _bold_best(table["predict"], True),
         "n_params": _bold_best(table["n_params"], True),
@@ -86,7 +101,8 @@ def models(report: Report, view: DatasetView) -> None:
         "### Models",
         "",
         "Each model at its largest training size; mean ± std over seeds; median times; best of each column "
-        "in bold; `failed`: runs that failed or diverged (listed at the end).",
+        "in bold (the metric's only where its mean ± std does not overlap the runner-up's: the verdicts above "
+        "say who wins); `failed`: runs that failed or diverged (listed at the end).",
         "",
         table,
         "",

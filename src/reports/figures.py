@@ -16,11 +16,32 @@ DEEP_STYLE = {"linestyle": "-", "linewidth": 2.0}
 CLASSICAL_STYLE = {"linestyle": "--", "linewidth": 1.4}
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
+# The report's model -> (colour, marker), set once per report (use_palette): every figure draws
+# a model alike, whichever other models it shows.
+_PALETTE: dict[str, tuple[tuple, str]] = {}
+
+
+def use_palette(labels: Sequence[str]) -> None:
+    """One colour and one marker per label, for every figure drawn until the next call."""
+    from matplotlib import colormaps
+
+    labels = sorted(dict.fromkeys(map(str, labels)))
+    cmap = colormaps["tab10" if len(labels) <= 10 else "tab20"]
+    _PALETTE.clear()
+    _PALETTE.update({label: (cmap(i % cmap.N), MARKERS[i % len(MARKERS)]) for i, label in enumerate(labels)})
+
+
 def _colors(labels: Sequence[str]) -> dict[str, tuple]:
+    """The palette's colour of each label; labels it lacks get colours of their own."""
     from matplotlib import colormaps
 
     cmap = colormaps["tab10" if len(labels) <= 10 else "tab20"]
-    return {label: cmap(i % cmap.N) for i, label in enumerate(labels)}
+    return {label: _PALETTE[label][0] if label in _PALETTE else cmap(i % cmap.N) for i, label in enumerate(labels)}
+
+
+def marker_of(label: str, default: str = "o") -> str:
+    return _PALETTE[label][1] if label in _PALETTE else default
 
 
 def _figure_with_side_legend(height: float, right: float = 0.7) -> tuple[Figure, Any]:
@@ -57,7 +78,7 @@ def learning_curves(
             part["mean"].to_numpy(float),
             part["std"].fillna(0).to_numpy(float),
         )
-        ax.plot(x, mean, marker="o", markersize=3, color=colors[variant], label=variant, **style)
+        ax.plot(x, mean, marker=marker_of(variant), markersize=3, color=colors[variant], label=variant, **style)
         if (part["n"] > 1).any():
             ax.fill_between(x, mean - std, mean + std, color=colors[variant], alpha=0.15, linewidth=0)
     if crossover is not None:
@@ -86,7 +107,7 @@ def fit_times(curves: pd.DataFrame, title: str) -> Optional[Figure]:
         ax.plot(
             part["n_train"],
             np.maximum(part["fit"], 1e-5),
-            marker="o",
+            marker=marker_of(variant),
             markersize=3,
             color=colors[variant],
             label=variant,
@@ -115,9 +136,10 @@ def pareto_scatter(points: pd.DataFrame, metric: str, title: str) -> Optional[Fi
     x = np.maximum(points["fit"].to_numpy(float), 1e-5)
     for variant in variants:
         mask = (points["variant"] == variant).to_numpy()
-        ax.scatter(
-            x[mask], points["mean"].to_numpy(float)[mask], s=22, color=colors[variant], label=variant, alpha=0.85
-        )
+        y = points["mean"].to_numpy(float)[mask]
+        ax.scatter(x[mask], y, s=22, color=colors[variant], marker=marker_of(variant), label=variant, alpha=0.85)
+        for xi, yi, size in zip(x[mask], y, points["n_train"].to_numpy()[mask]):  # each point's training size
+            ax.annotate(f"{size:g}", (xi, yi), textcoords="offset points", xytext=(3, 3), fontsize=6, alpha=0.7)
     front = points[points["pareto"]].sort_values("fit")
     if not front.empty:
         fx = np.maximum(front["fit"].to_numpy(float), 1e-5)
@@ -274,7 +296,7 @@ def score_against_time(points: pd.DataFrame, title: str) -> Optional[Figure]:
     colors = _colors(list(points["variant"]))
     x = np.maximum(points["train_s"].to_numpy(float), 1e-5)
     for (_, row), xi in zip(points.iterrows(), x):
-        marker = "o" if row["family"] == "deep" else "s"
+        marker = marker_of(row["variant"], "o" if row["family"] == "deep" else "s")
         ax.scatter([xi], [row["score"]], s=30, color=colors[row["variant"]], marker=marker, label=row["variant"])
     front = points[points["pareto"]].sort_values("train_s")
     fx = np.maximum(front["train_s"].to_numpy(float), 1e-5)

@@ -134,8 +134,10 @@ def across_datasets(report: Report, view: StudyView) -> None:
             "critical-difference diagram",
         )
     report.add(cd.note, "")
-    scores = normalised_scores(view.tables)
-    if not scores.empty and len(scores) >= 1:
+    scores = normalised_scores(view.tables) if len(view.tables) >= 2 else pd.DataFrame()
+    if len(view.tables) < 2:
+        report.add("Normalised scores left out: with one dataset they would stretch its spread to 1 and 0.", "")
+    if not scores.empty:
         ordered = scores.mean().sort_values(ascending=False).index
         report.add(
             "Normalised score per dataset (each model at its largest training size, mean over repeats; per dataset "

@@ -17,7 +17,10 @@ def test_ranks_and_friedman_need_three_models_and_two_datasets():
     def table(values):
         return pd.DataFrame({"variant": list(values), "mean": list(values.values())}), "test_accuracy"
 
-    summary, notes = analysis.ranks_across_datasets({"d1": table({"a": 0.9, "b": 0.8})})
+    summary, notes = analysis.ranks_across_datasets({"d1": table({"a": 0.9, "b": 0.8, "c": 0.7})})
+    assert summary.empty and "Ranks not computed: they need at least 2 datasets" in notes[0]  # one dataset
+    two = {f"d{i}": table({"a": 0.9, "b": 0.8}) for i in range(2)}
+    summary, notes = analysis.ranks_across_datasets(two)
     assert "Friedman test not computed" in notes[0]
     tables = {f"d{i}": table({"a": 0.9 - i / 100, "b": 0.8, "c": 0.7}) for i in range(4)}
     summary, notes = analysis.ranks_across_datasets(tables)
