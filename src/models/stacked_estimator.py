@@ -24,8 +24,6 @@ class StackedMLPEstimator:
 
     `template` gives every parameter but the seed; it is not changed."""
 
-    family = "deep"
-
     def __init__(self, template: MLPEstimator, seeds: Sequence[int]):
         if template.batch_norm:
             raise ConfigError("seeds=[...] trains replicas together without batch norm; set model.batch_norm=false")

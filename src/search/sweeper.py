@@ -26,6 +26,8 @@ from omegaconf import DictConfig, OmegaConf
 from optuna.trial import TrialState
 
 from src.errors import ConfigError
+from src.models import model_family
+from src.models.registry import CLASSICAL
 from src.search import records
 from src.search.pruning import ENV_PREFIX, PRUNED_AT_EPOCH
 from src.search.space import as_overrides, search_space
@@ -137,7 +139,7 @@ class Search:
         """For an MLP's jobs, the trial they report their epochs to (src/search/pruning.py),
         as environment variables Hydra sets in the job's process for the job alone."""
         pruner = self.settings.get("pruner")
-        if not pruner or self.config.model.get("family", None) == "classical":
+        if not pruner or model_family(self.config.model) == CLASSICAL:
             return []
         values = {
             "STUDY": study.study_name,

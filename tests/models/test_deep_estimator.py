@@ -62,7 +62,7 @@ def test_classifiers_take_any_labels():
     assert estimator.task_ == "binary" and estimator.loss_ == "bce" and estimator.net_[-1].out_features == 1
     assert set(estimator.predict(X_IRIS)) <= {-1, 1} and estimator.score(X_IRIS, binary) > 0.9
     with pytest.raises(ValueError, match="outside classes"):
-        MLPEstimator(max_epochs=1).fit(X_IRIS, binary, X_IRIS[:5], np.array([-1, 1, 2, 1, 1]))
+        MLPEstimator(max_epochs=1).fit(X_IRIS, binary, eval_set=(X_IRIS[:5], np.array([-1, 1, 2, 1, 1])))
 
 
 def test_regression_is_told_or_read_from_continuous_targets():
@@ -113,7 +113,7 @@ def test_early_stopping_stops_patience_epochs_after_the_best_validation_loss():
     (X, y), (X_val, y_val) = _noise(200, 0), _noise(100, 1)  # nothing to learn: the val loss soon rises
     patience, max_epochs = 3, 200
     estimator = MLPEstimator(lr=0.01, max_epochs=max_epochs, early_stopping_patience=patience)
-    estimator.fit(X, y, X_val, y_val)
+    estimator.fit(X, y, eval_set=(X_val, y_val))
     val_losses = [row["val_loss"] for row in estimator.history_]
     assert estimator.epochs_trained_ == len(val_losses) < max_epochs
     assert len(val_losses) - 1 == int(np.argmin(val_losses)) + patience

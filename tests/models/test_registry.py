@@ -24,7 +24,8 @@ def test_every_entry_has_a_yaml_a_schema_and_a_builder(name):
     cfg = make_config(f"model={name}")
     assert cfg.model.name == name
     assert cfg.model._metadata.object_type is spec.schema  # stored under schema_model_<name>
-    assert model_family(cfg.model) == spec.family == cfg.model.family
+    assert model_family(cfg.model) == spec.family
+    assert "family" not in cfg.model  # declared by the registry alone
     assert callable(load(spec.builder))
 
 

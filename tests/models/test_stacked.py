@@ -65,7 +65,7 @@ def test_replicas_with_dropout_and_ensembles_are_their_single_runs(params):
         [X for X, _ in data], [y for _, y in data], [X for X, _ in val], [y for _, y in val]
     )
     for k, seed in enumerate(SEEDS):
-        single = MLPEstimator(seed=seed, **common).fit(*data[k], *val[k])
+        single = MLPEstimator(seed=seed, **common).fit(*data[k], eval_set=val[k])
         replica = stacked.replica(k)
         ours, reference = (
             [row[m] for row in e.history_ for m in ("train_loss", "val_loss")] for e in (replica, single)
@@ -96,7 +96,7 @@ def test_each_replica_stops_early_on_its_own_as_its_single_run(params):
     )
     stopped = []
     for k, seed in enumerate(SEEDS):
-        single = MLPEstimator(seed=seed, **common).fit(*data[k], *val[k])
+        single = MLPEstimator(seed=seed, **common).fit(*data[k], eval_set=val[k])
         replica = stacked.replica(k)
         assert (replica.epochs_trained_, replica.best_epoch_) == (single.epochs_trained_, single.best_epoch_)
         ours, reference = ([row["val_loss"] for row in e.history_] for e in (replica, single))
