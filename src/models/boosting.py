@@ -34,13 +34,15 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from src.models.classical import ClassicalEstimator, TrainingDataError
-from src.models.registry import spec_of
+from src.models.registry import arguments_by_name, spec_of
 
-NOT_LIBRARY_PARAMS = ("name", "early_stopping_rounds", "native_categorical")
+# Handled by the wrapper, not handed to the library's constructor.
+NOT_LIBRARY_PARAMS = ("early_stopping_rounds", "native_categorical")
 
 
-def _library_params(cfg: Any) -> dict[str, Any]:
-    return {k: v for k, v in cfg.model.items() if k not in NOT_LIBRARY_PARAMS}
+def _library_params(cfg: Any, task: str) -> dict[str, Any]:
+    estimator_class = spec_of(str(cfg.model.name)).estimator_class(task)
+    return arguments_by_name(estimator_class, cfg.model, exclude=NOT_LIBRARY_PARAMS)
 
 
 def _threads(cfg: Any) -> Optional[int]:
@@ -203,7 +205,7 @@ def xgboost_from_config(
 ) -> XGBoostEstimator:
     spec = spec_of(str(cfg.model.name))
     estimator = spec.estimator_class(task)(
-        **_library_params(cfg),
+        **_library_params(cfg, task),
         tree_method="hist",  # deterministic, and the fast one
         random_state=cfg.seed,
         n_jobs=_threads(cfg),  # None: all cores
@@ -217,7 +219,7 @@ def lightgbm_from_config(
 ) -> LightGBMEstimator:
     spec = spec_of(str(cfg.model.name))
     estimator = spec.estimator_class(task)(
-        **_library_params(cfg),
+        **_library_params(cfg, task),
         random_state=cfg.seed,
         n_jobs=_threads(cfg),  # None: all cores
         # The same seed gives the same model; row-wise histograms are what
@@ -235,7 +237,7 @@ def catboost_from_config(
     spec = spec_of(str(cfg.model.name))
     threads = _threads(cfg)
     estimator = spec.estimator_class(task)(
-        **_library_params(cfg),
+        **_library_params(cfg, task),
         random_seed=cfg.seed,
         thread_count=threads if threads else -1,  # -1: all cores
         verbose=False,

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-from enum import Enum
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
@@ -40,18 +39,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from src.data.types import Task
 from src.errors import DataError
 from src.models.contract import EvalSet, split_eval_set, task_score
-from src.models.registry import spec_of
+from src.models.registry import arguments_by_name, spec_of
 
 log = logging.getLogger(__name__)
-
-
-def _value(value: Any) -> Any:
-    """A config value as scikit-learn takes it (enums -> str, lists -> tuples)."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "ListConfig":
-        return tuple(_value(v) for v in value)
-    return value
 
 
 def from_config(cfg: Any, task: str, n_classes: int, categorical_features: tuple[int, ...] = ()) -> ClassicalEstimator:
@@ -62,7 +52,7 @@ def from_config(cfg: Any, task: str, n_classes: int, categorical_features: tuple
     spec = spec_of(str(cfg.model.name))
     cls = spec.estimator_class(task)
     accepted = inspect.signature(cls).parameters
-    kwargs = {k: _value(v) for k, v in cfg.model.items() if k in accepted and k != "name"}
+    kwargs = arguments_by_name(cls, cfg.model)
     if "batch_size" in kwargs and kwargs["batch_size"] is None:
         kwargs["batch_size"] = "auto"
     if "random_state" in accepted:

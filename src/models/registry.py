@@ -30,7 +30,9 @@ in their metadata), a YAML (conf/model/<name>.yaml) and one entry below (or
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass
+from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import src.config.models as schemas
@@ -66,6 +68,28 @@ class ModelSpec:
         if path is None:
             raise ConfigError(refusal(self.name, task))
         return load(path)
+
+
+def _argument(value: Any) -> Any:
+    """A config value as an estimator takes it (enums -> their values, lists -> tuples)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "ListConfig":
+        return tuple(_argument(v) for v in value)
+    return value
+
+
+def arguments_by_name(target: Callable[..., Any], model_cfg: Any, exclude: Sequence[str] = ()) -> dict[str, Any]:
+    """The one way a `model` node becomes estimator arguments, for every family:
+    each field whose name is a parameter of `target` (all of them where it
+    takes **kwargs), but `exclude`, which the wrapper handles itself."""
+    parameters = inspect.signature(target).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    return {
+        key: _argument(value)
+        for key, value in model_cfg.items()
+        if key != "name" and key not in exclude and (takes_any or key in parameters)
+    }
 
 
 def load(path: str) -> Any:
