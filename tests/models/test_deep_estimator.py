@@ -119,3 +119,20 @@ def test_early_stopping_stops_patience_epochs_after_the_best_validation_loss():
     assert len(val_losses) - 1 == int(np.argmin(val_losses)) + patience
     with pytest.raises(ValueError, match="validation split"):
         MLPEstimator(early_stopping_patience=2).fit(X, y)
+
+
+# scikit-learn's checks test these too, but for the MLP within checks that are
+# expected to fail on their score (test_estimator_checks.py): tested here alone.
+@pytest.mark.parametrize(
+    "task, X, y, message",
+    [
+        ("auto", X_IRIS, Y_IRIS[:-1], "inconsistent numbers of samples"),
+        ("regression", X_IRIS, Y_IRIS[:-1], "inconsistent numbers of samples"),
+        ("auto", X_IRIS, np.zeros(len(X_IRIS), dtype=int), "at least 2 classes"),
+        ("multiclass", X_IRIS, np.linspace(0, 1, len(X_IRIS)), "Unknown label type"),
+    ],
+    ids=["lengths", "lengths-regression", "one-class", "continuous-target-to-a-classifier"],
+)
+def test_bad_training_targets_are_refused_before_training(task, X, y, message):
+    with pytest.raises(ValueError, match=message):
+        MLPEstimator(task=task, max_epochs=1).fit(X, y)
