@@ -363,8 +363,7 @@ class MLPEstimator(BaseEstimator):
 
     @available_if(_classifies)
     def decision_function(self, X: Any) -> np.ndarray:
-        """The logits, in scikit-learn's layout: (n,) for two classes (> 0:
-        the second class), (n, classes) for more."""
+        """Logits as scikit-learn lays them out: (n,) for 2 classes (> 0: the second), else (n, classes)."""
         out = self._outputs(X)
         if len(self.classes_) > 2:
             return out.numpy()
