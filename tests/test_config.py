@@ -13,6 +13,7 @@ from src.errors import ConfigError, one_line
 from src.models.activations import make_activation
 from src.models.deep_core import loss_function, make_optimizer
 from src.models.heads import LOSSES_FOR_TASK
+from src.models.registry import REGISTRY
 from tests.conftest import CONF_DIR, make_config
 
 
@@ -161,7 +162,34 @@ def test_every_range_refuses_its_bad_value_naming_the_key():
         with pytest.raises(ConfigError, match=rf"^{row.key.replace('.', '[.]')}=\S+ is out of range: "):
             check_ranges(cfg)
         checked.add(row.key)
-    assert {"trainer.max_epochs", "model.hidden_sizes", "optimizer.batch_size", "seed"} <= checked
+    assert {"trainer.max_epochs", "optimizer.batch_size", "seed"} <= checked
+
+
+@pytest.mark.parametrize("model", list(REGISTRY))
+def test_every_bounded_model_field_refuses_its_bad_value_naming_the_key(model):
+    """A model's bounds sit on its schema's fields (src/config/models.py), and
+    each one refuses a value out of its range, for that model's config."""
+    from src.config.checks import check_ranges, field_ranges
+
+    base = make_config(f"model={model}")
+    keys = [key for key, _ in field_ranges(base)]
+    for key, range_ in field_ranges(base):
+        cfg = base.copy()
+        OmegaConf.update(cfg, key, range_.bad)
+        with pytest.raises(ConfigError, match=rf"^{key.replace('.', '[.]')}=\S+ is out of range: "):
+            check_ranges(cfg)
+    if model in ("mlp", "mlp_plus"):
+        assert {"model.hidden_sizes", "model.dropout"} <= set(keys)
+
+
+def test_a_bound_holds_for_its_own_model_only():
+    """max_depth=0 is no tree for scikit-learn but XGBoost's "no limit": each
+    schema's field carries its own bound."""
+    from src.config.checks import check_ranges
+
+    check_ranges(make_config("model=xgboost", "model.max_depth=0"))
+    with pytest.raises(ConfigError, match=r"^model[.]max_depth=0 is out of range: null or an integer >= 1$"):
+        check_ranges(make_config("model=random_forest", "model.max_depth=0"))
 
 
 def _has(row, cfg) -> bool:

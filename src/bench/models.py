@@ -136,7 +136,7 @@ def fit_once(cfg: Any, prepared: Any) -> dict[str, Any]:
     )
     with threadpool_limits(cfg.trainer.get("cpu_threads")):
         started = time.perf_counter()
-        estimator.fit(data.X_train, data.y_train, data.X_val, data.y_val)
+        estimator.fit(data.X_train, data.y_train, eval_set=(data.X_val, data.y_val))
         fit_s = time.perf_counter() - started
         accuracy = float(np.mean(estimator.predict(data.X_test) == data.y_test))
     return {"fit_s": fit_s, "accuracy": accuracy, "kept": _kept(estimator), "n_train": len(data.y_train)}

@@ -253,7 +253,7 @@ def bench_repeats_together(n_rows: int, epochs: int, reps: int, r: int = 5) -> d
     n_classes = int(y_all.max()) + 1
 
     def one():
-        return build_estimator(cfg, "multiclass", n_classes).fit(X, y, X_val, y_val)
+        return build_estimator(cfg, "multiclass", n_classes).fit(X, y, eval_set=(X_val, y_val))
 
     def together():
         template = build_estimator(cfg, "multiclass", n_classes).set_params(cpu_threads=None)  # keep 1 thread

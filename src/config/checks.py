@@ -9,18 +9,22 @@ and its range:
 
     error: trainer.max_epochs=0 is out of range: an integer >= 1
 
-A row applies when the composed config has its key: a `model.*` row to every
-model option whose schema has that field, a `dataset.*` row to every source
-that reads it. A row that names options (`only`) applies to those alone,
-where a field means different things in two libraries (e.g. `max_depth`).
+The model options' fields carry their range on the field itself, in their
+schema (src/config/models.py: `bounded`, the `range` of the field's metadata),
+so a new option's bounds are declared where its fields are, and hold for it
+alone (`max_depth` means different things in two libraries). The table below
+bounds the other groups: a row applies when the composed config has its key,
+a `dataset.*` row to every source that reads it, or (`only`) to the sources
+it names.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -123,7 +127,8 @@ def _devices(v: Any) -> bool:
     return isinstance(v, str) and bool(_DEVICE_LIST.match(v))
 
 
-def _svm_gamma(v: Any) -> bool:
+def svm_gamma(v: Any) -> bool:
+    """SVC's gamma: "scale", "auto" or a positive number."""
     return v in ("scale", "auto") or (_number(v) and v > 0)
 
 
@@ -141,8 +146,6 @@ def _splits(cfg: DictConfig) -> bool:
 
 
 _STATES = optional(integer_in(0, MAX_SEED))
-_LAYERS = "a list of integers >= 1, the units of each hidden layer ([] for none)"
-_BOUNDED_TREES = ("decision_tree", "random_forest", "gradient_boosting")
 
 ROWS: tuple[Row, ...] = (
     Row("seed", integer_in(0, MAX_SEED)),
@@ -179,51 +182,6 @@ ROWS: tuple[Row, ...] = (
     Row("trainer.early_stopping_patience", optional(integer_at_least(0))),
     Row("trainer.cpu_threads", optional(integer_at_least(1))),
     Row("trainer.checkpoint_every_n_epochs", optional(integer_at_least(1))),
-    # models: scikit-learn's and the boosting libraries' own bounds
-    Row("model.hidden_sizes", each(integer_at_least(1), _LAYERS)),
-    Row("model.dropout", fraction(True, False)),
-    Row("model.hidden_layer_sizes", each(integer_at_least(1), _LAYERS)),
-    Row("model.batch_size", optional(integer_at_least(1))),
-    Row("model.alpha", at_least(0)),
-    Row("model.C", above(0)),
-    Row("model.max_iter", integer_at_least(1)),
-    Row("model.epsilon", at_least(0)),
-    Row("model.degree", integer_at_least(0)),
-    Row("model.gamma", Range(_svm_gamma, "'scale', 'auto' or a number > 0", 0), only=("svm",)),
-    Row("model.gamma", at_least(0)),
-    Row("model.max_depth", optional(integer_at_least(1)), only=_BOUNDED_TREES),
-    Row("model.max_depth", integer_at_least(0), only=("xgboost",)),
-    Row("model.min_samples_split", integer_at_least(2)),
-    Row("model.penalty", optional(choice(("l2", "l1", "elasticnet"))), only=("perceptron",)),
-    Row("model.n_jobs", Range(lambda v: v is None or (_integer(v) and v != 0), "null or an integer other than 0", 0)),
-    Row("model.min_samples_leaf", integer_at_least(1)),
-    Row("model.n_estimators", integer_at_least(1)),
-    Row("model.iterations", integer_at_least(1)),
-    Row("model.learning_rate", optional(above(0))),
-    Row("model.learning_rate_init", above(0)),
-    Row("model.max_leaf_nodes", optional(integer_at_least(2))),
-    Row("model.l2_regularization", at_least(0)),
-    Row("model.n_neighbors", integer_at_least(1)),
-    Row("model.p", above(0)),
-    Row("model.var_smoothing", at_least(0)),
-    Row("model.eta0", above(0)),
-    Row("model.tol", optional(at_least(0))),
-    Row("model.min_child_weight", at_least(0)),
-    Row("model.subsample", fraction(False, True)),
-    Row("model.colsample_bytree", fraction(False, True)),
-    Row("model.reg_lambda", at_least(0)),
-    Row("model.reg_alpha", at_least(0)),
-    Row("model.max_bin", integer_at_least(2)),
-    Row("model.early_stopping_rounds", optional(integer_at_least(1))),
-    Row("model.num_leaves", integer_at_least(2)),
-    Row("model.min_child_samples", integer_at_least(0)),
-    Row("model.subsample_freq", integer_at_least(0)),
-    Row("model.min_split_gain", at_least(0)),
-    Row("model.depth", integer_in(1, 16), only=("catboost",)),
-    Row("model.l2_leaf_reg", at_least(0)),
-    Row("model.random_strength", at_least(0)),
-    Row("model.bagging_temperature", at_least(0)),
-    Row("model.border_count", integer_in(1, 65535)),
 )
 
 ABSENT = object()  # what `applies` returns for a row that does not apply
@@ -250,9 +208,27 @@ def applies(row: Row, cfg: DictConfig) -> Any:
     return OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
 
 
+def field_ranges(cfg: DictConfig, group: str = "model") -> Iterator[tuple[str, Range]]:
+    """(dotted key, range) of each field of `group`'s schema that declares a
+    range in its metadata (src/config/models.py: `bounded`)."""
+    node = cfg.get(group) if isinstance(cfg, DictConfig) else None
+    schema = node._metadata.object_type if isinstance(node, DictConfig) else None
+    if schema is None or not dataclasses.is_dataclass(schema):
+        return
+    for schema_field in dataclasses.fields(schema):
+        if "range" in schema_field.metadata and schema_field.name in node:
+            yield f"{group}.{schema_field.name}", schema_field.metadata["range"]
+
+
+def _value_at(cfg: DictConfig, key: str) -> Any:
+    value = OmegaConf.select(cfg, key, default=ABSENT, throw_on_missing=False)
+    return OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
+
+
 def check_ranges(cfg: DictConfig) -> None:
     """Refuse the first value out of its range: a ConfigError naming the key and the range."""
     decided: set[str] = set()  # a key's first applicable row decides (`only` rows come first)
+    checks: list[tuple[str, Any, Range]] = []
     for row in ROWS:
         if row.key in decided:
             continue
@@ -260,5 +236,8 @@ def check_ranges(cfg: DictConfig) -> None:
         if value is ABSENT:
             continue
         decided.add(row.key)
-        if not row.range.holds(value):
-            raise ConfigError(f"{row.key}={shown(value)} is out of range: {row.range.text}")
+        checks.append((row.key, value, row.range))
+    checks += [(key, _value_at(cfg, key), range_) for key, range_ in field_ranges(cfg)]
+    for key, value, range_ in checks:
+        if not range_.holds(value):
+            raise ConfigError(f"{key}={shown(value)} is out of range: {range_.text}")

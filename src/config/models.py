@@ -1,7 +1,13 @@
 """Schemas of the `model` group: the MLP and one schema per classical option.
 
-Which option uses which schema is declared in src/models/registry.py;
-src.config.register_configs stores each under schema_model_<name>."""
+Which option uses which schema, and its family (deep or classical), is
+declared in src/models/registry.py; src.config.register_configs stores each
+under schema_model_<name>.
+
+The defaults here are the only ones: the YAMLs of conf/model/ set what differs
+from them, and MLPEstimator takes its defaults from MLPConfig. A field with a
+range carries it in its metadata (`bounded`); src/config/checks.py refuses a
+value out of it before any data loads, whichever option the schema is for."""
 
 from __future__ import annotations
 
@@ -10,6 +16,30 @@ from enum import Enum
 from typing import Any, List, Optional
 
 from omegaconf import MISSING
+
+from src.config.checks import (
+    Range,
+    above,
+    at_least,
+    choice,
+    each,
+    fraction,
+    integer_at_least,
+    integer_in,
+    optional,
+    svm_gamma,
+)
+
+LAYERS = "a list of integers >= 1, the units of each hidden layer ([] for none)"
+N_JOBS = Range(lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v != 0),
+               "null or an integer other than 0", 0)  # fmt: skip
+
+
+def bounded(default: Any, range_: Range) -> Any:
+    """A field whose values must lie in `range_` (checked by src/config/checks.py)."""
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"range": range_})
+    return field(default=default, metadata={"range": range_})
 
 
 class Init(str, Enum):
@@ -34,9 +64,8 @@ class Embedding(str, Enum):
 @dataclass
 class MLPConfig:
     name: str = "mlp"
-    family: str = "deep"
-    hidden_sizes: List[int] = field(default_factory=lambda: [64, 64])
-    dropout: float = 0.0
+    hidden_sizes: List[int] = bounded([64, 64], each(integer_at_least(1), LAYERS))
+    dropout: float = bounded(0.0, fraction(True, False))
     batch_norm: bool = False
     init: Init = Init.xavier
     # Numeric embeddings: every input column becomes d_embedding values first.
@@ -56,15 +85,15 @@ class MLPPlusConfig(MLPConfig):
     """The MLP with a modern recipe (conf/model/mlp_plus.yaml sets its training too)."""
 
     name: str = "mlp_plus"
-    hidden_sizes: List[int] = field(default_factory=lambda: [512])
-    dropout: float = 0.1
+    hidden_sizes: List[int] = bounded([512], each(integer_at_least(1), LAYERS))
+    dropout: float = bounded(0.1, fraction(True, False))
     init: Init = Init.torch
     embedding: Embedding = Embedding.periodic
     ensemble_size: int = 4
 
 
 # ---------------------------------------------------------------- classical models
-# One schema per classical option. Apart from `name` and `family`, the fields
+# One schema per classical option. Apart from `name`, the fields
 # are scikit-learn's own hyperparameter names and are passed to the estimator
 # as they are (src/models/classical.py); a field that only one of the
 # classifier / regressor pair takes (e.g. SVR's `epsilon`) is ignored by the other.
@@ -73,7 +102,6 @@ class MLPPlusConfig(MLPConfig):
 @dataclass
 class ClassicalConfig:
     name: str = MISSING
-    family: str = "classical"
 
 
 @dataclass
@@ -85,15 +113,15 @@ class LinearRegressionConfig(ClassicalConfig):
 @dataclass
 class RidgeConfig(ClassicalConfig):
     name: str = "ridge"
-    alpha: float = 1.0
+    alpha: float = bounded(1.0, at_least(0))
     fit_intercept: bool = True
 
 
 @dataclass
 class LogisticRegressionConfig(ClassicalConfig):
     name: str = "logistic_regression"
-    C: float = 1.0
-    max_iter: int = 1000
+    C: float = bounded(1.0, above(0))
+    max_iter: int = bounded(1000, integer_at_least(1))
     fit_intercept: bool = True
 
 
@@ -107,47 +135,47 @@ class Kernel(str, Enum):
 @dataclass
 class SVMConfig(ClassicalConfig):
     name: str = "svm"
-    C: float = 1.0
+    C: float = bounded(1.0, above(0))
     kernel: Kernel = Kernel.rbf
-    gamma: Any = "scale"  # "scale", "auto" or a positive float
-    degree: int = 3  # poly kernel
-    epsilon: float = 0.1  # SVR only
+    gamma: Any = bounded("scale", Range(svm_gamma, "'scale', 'auto' or a number > 0", 0))
+    degree: int = bounded(3, integer_at_least(0))  # poly kernel
+    epsilon: float = bounded(0.1, at_least(0))  # SVR only
 
 
 @dataclass
 class LinearSVMConfig(ClassicalConfig):
     name: str = "linear_svm"
-    C: float = 1.0
-    max_iter: int = 1000
-    epsilon: float = 0.0  # LinearSVR only
+    C: float = bounded(1.0, above(0))
+    max_iter: int = bounded(1000, integer_at_least(1))
+    epsilon: float = bounded(0.0, at_least(0))  # LinearSVR only
 
 
 @dataclass
 class DecisionTreeConfig(ClassicalConfig):
     name: str = "decision_tree"
-    max_depth: Optional[int] = None
-    min_samples_split: int = 2
-    min_samples_leaf: int = 1
+    max_depth: Optional[int] = bounded(None, optional(integer_at_least(1)))
+    min_samples_split: int = bounded(2, integer_at_least(2))
+    min_samples_leaf: int = bounded(1, integer_at_least(1))
 
 
 @dataclass
 class RandomForestConfig(ClassicalConfig):
     name: str = "random_forest"
-    n_estimators: int = 100
-    max_depth: Optional[int] = None
-    min_samples_leaf: int = 1
-    n_jobs: Optional[int] = None
+    n_estimators: int = bounded(100, integer_at_least(1))
+    max_depth: Optional[int] = bounded(None, optional(integer_at_least(1)))
+    min_samples_leaf: int = bounded(1, integer_at_least(1))
+    n_jobs: Optional[int] = bounded(None, N_JOBS)
 
 
 @dataclass
 class GradientBoostingConfig(ClassicalConfig):
     name: str = "gradient_boosting"
-    max_iter: int = 100  # boosting rounds (one tree per round and class)
-    learning_rate: float = 0.1
-    max_depth: Optional[int] = None
-    max_leaf_nodes: Optional[int] = 31
-    min_samples_leaf: int = 20
-    l2_regularization: float = 0.0
+    max_iter: int = bounded(100, integer_at_least(1))  # boosting rounds (one tree per round and class)
+    learning_rate: float = bounded(0.1, optional(above(0)))
+    max_depth: Optional[int] = bounded(None, optional(integer_at_least(1)))
+    max_leaf_nodes: Optional[int] = bounded(31, optional(integer_at_least(2)))
+    min_samples_leaf: int = bounded(20, integer_at_least(1))
+    l2_regularization: float = bounded(0.0, at_least(0))
     # Stop on the run's validation split (not scikit-learn's internal one) and
     # keep the best round (src/models/classical.py).
     early_stopping: bool = False
@@ -163,25 +191,25 @@ class KNNWeights(str, Enum):
 @dataclass
 class KNNConfig(ClassicalConfig):
     name: str = "knn"
-    n_neighbors: int = 5
+    n_neighbors: int = bounded(5, integer_at_least(1))
     weights: KNNWeights = KNNWeights.uniform
-    p: float = 2.0  # Minkowski power: 1 Manhattan, 2 Euclidean
+    p: float = bounded(2.0, above(0))  # Minkowski power: 1 Manhattan, 2 Euclidean
 
 
 @dataclass
 class NaiveBayesConfig(ClassicalConfig):
     name: str = "naive_bayes"
-    var_smoothing: float = 1e-9
+    var_smoothing: float = bounded(1e-9, at_least(0))
 
 
 @dataclass
 class PerceptronConfig(ClassicalConfig):
     name: str = "perceptron"
-    penalty: Optional[str] = None  # null | l2 | l1 | elasticnet
-    alpha: float = 1e-4
-    eta0: float = 1.0
-    max_iter: int = 1000
-    tol: Optional[float] = 1e-3
+    penalty: Optional[str] = bounded(None, optional(choice(("l2", "l1", "elasticnet"))))
+    alpha: float = bounded(1e-4, at_least(0))
+    eta0: float = bounded(1.0, above(0))
+    max_iter: int = bounded(1000, integer_at_least(1))
+    tol: Optional[float] = bounded(1e-3, optional(at_least(0)))
 
 
 class SklearnActivation(str, Enum):
@@ -200,13 +228,14 @@ class SklearnSolver(str, Enum):
 @dataclass
 class SklearnMLPConfig(ClassicalConfig):
     name: str = "sklearn_mlp"
-    hidden_layer_sizes: List[int] = field(default_factory=lambda: [100])
+    hidden_layer_sizes: List[int] = bounded([100], each(integer_at_least(1), LAYERS))
     activation: SklearnActivation = SklearnActivation.relu
     solver: SklearnSolver = SklearnSolver.adam
-    alpha: float = 1e-4
-    learning_rate_init: float = 1e-3
-    batch_size: Optional[int] = None  # null: scikit-learn's "auto", min(200, n)
-    max_iter: int = 200
+    alpha: float = bounded(1e-4, at_least(0))
+    learning_rate_init: float = bounded(1e-3, above(0))
+    # null: scikit-learn's "auto", min(200, n)
+    batch_size: Optional[int] = bounded(None, optional(integer_at_least(1)))
+    max_iter: int = bounded(200, integer_at_least(1))
     early_stopping: bool = False
 
 
@@ -231,36 +260,36 @@ class DummyConfig(ClassicalConfig):
 @dataclass
 class XGBoostConfig(ClassicalConfig):
     name: str = "xgboost"
-    n_estimators: int = 1000
-    learning_rate: float = 0.1
-    max_depth: int = 6
-    min_child_weight: float = 1.0
-    subsample: float = 1.0
-    colsample_bytree: float = 1.0
-    reg_lambda: float = 1.0
-    reg_alpha: float = 0.0
-    gamma: float = 0.0
-    max_bin: int = 256
-    early_stopping_rounds: Optional[int] = 50
+    n_estimators: int = bounded(1000, integer_at_least(1))
+    learning_rate: float = bounded(0.1, optional(above(0)))
+    max_depth: int = bounded(6, integer_at_least(0))
+    min_child_weight: float = bounded(1.0, at_least(0))
+    subsample: float = bounded(1.0, fraction(False, True))
+    colsample_bytree: float = bounded(1.0, fraction(False, True))
+    reg_lambda: float = bounded(1.0, at_least(0))
+    reg_alpha: float = bounded(0.0, at_least(0))
+    gamma: float = bounded(0.0, at_least(0))
+    max_bin: int = bounded(256, integer_at_least(2))
+    early_stopping_rounds: Optional[int] = bounded(50, optional(integer_at_least(1)))
     native_categorical: bool = True
 
 
 @dataclass
 class LightGBMConfig(ClassicalConfig):
     name: str = "lightgbm"
-    n_estimators: int = 1000
-    learning_rate: float = 0.1
-    num_leaves: int = 31
+    n_estimators: int = bounded(1000, integer_at_least(1))
+    learning_rate: float = bounded(0.1, optional(above(0)))
+    num_leaves: int = bounded(31, integer_at_least(2))
     max_depth: int = -1  # -1: no limit
-    min_child_samples: int = 20
-    subsample: float = 1.0
-    subsample_freq: int = 0  # 0: no bagging
-    colsample_bytree: float = 1.0
-    reg_lambda: float = 0.0
-    reg_alpha: float = 0.0
-    min_split_gain: float = 0.0
-    max_bin: int = 255
-    early_stopping_rounds: Optional[int] = 50
+    min_child_samples: int = bounded(20, integer_at_least(0))
+    subsample: float = bounded(1.0, fraction(False, True))
+    subsample_freq: int = bounded(0, integer_at_least(0))  # 0: no bagging
+    colsample_bytree: float = bounded(1.0, fraction(False, True))
+    reg_lambda: float = bounded(0.0, at_least(0))
+    reg_alpha: float = bounded(0.0, at_least(0))
+    min_split_gain: float = bounded(0.0, at_least(0))
+    max_bin: int = bounded(255, integer_at_least(2))
+    early_stopping_rounds: Optional[int] = bounded(50, optional(integer_at_least(1)))
     native_categorical: bool = True
     # LightGBM's categorical splits (its defaults): fewer rows than min_data_per_group
     # in a category group and no split on it -- on a small table, lower it.
@@ -272,12 +301,13 @@ class LightGBMConfig(ClassicalConfig):
 @dataclass
 class CatBoostConfig(ClassicalConfig):
     name: str = "catboost"
-    iterations: int = 1000
-    learning_rate: Optional[float] = None  # null: CatBoost picks it from the data size
-    depth: int = 6
-    l2_leaf_reg: float = 3.0
-    random_strength: float = 1.0
-    bagging_temperature: float = 1.0
-    border_count: int = 254
-    early_stopping_rounds: Optional[int] = 50
+    iterations: int = bounded(1000, integer_at_least(1))
+    # null: CatBoost picks it from the data size
+    learning_rate: Optional[float] = bounded(None, optional(above(0)))
+    depth: int = bounded(6, integer_in(1, 16))
+    l2_leaf_reg: float = bounded(3.0, at_least(0))
+    random_strength: float = bounded(1.0, at_least(0))
+    bagging_temperature: float = bounded(1.0, at_least(0))
+    border_count: int = bounded(254, integer_in(1, 65535))
+    early_stopping_rounds: Optional[int] = bounded(50, optional(integer_at_least(1)))
     native_categorical: bool = True

@@ -1,5 +1,5 @@
-"""Models: one estimator interface (fit / predict, learned attributes end in `_`)
-for the deep and the classical families.
+"""Models: one estimator contract (src/models/contract.py: fit / predict, learned
+attributes end in `_`) for the deep and the classical families.
 
 Which options exist, their family, tasks and builders: src/models/registry.py.
 Builders are imported lazily, so a classical run never loads torch or Lightning.
@@ -7,7 +7,10 @@ Builders are imported lazily, so a classical run never loads torch or Lightning.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from src.models.contract import Estimator
 
 
 def model_family(model_cfg: Any) -> str:
@@ -24,7 +27,7 @@ def check_model_task(model_cfg: Any, task: str) -> None:
     check_task(str(model_cfg.name), task)
 
 
-def build_estimator(cfg: Any, task: str, n_classes: int, categorical_features: Sequence[int] = ()) -> Any:
+def build_estimator(cfg: Any, task: str, n_classes: int, categorical_features: Sequence[int] = ()) -> Estimator:
     """The estimator the config's `model` group names, for this task;
     `categorical_features`: PreparedData.categorical_features (native categorical codes)."""
     from src.models.registry import build

@@ -29,19 +29,21 @@ codes, NaN for a category not seen in training, at the indices
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
 from src.errors import DataError
-from src.models.classical import ClassicalEstimator
-from src.models.registry import spec_of
+from src.models.classical import ClassicalEstimator, TrainingDataError
+from src.models.registry import arguments_by_name, spec_of
 
-NOT_LIBRARY_PARAMS = ("name", "family", "early_stopping_rounds", "native_categorical")
+# Handled by the wrapper, not handed to the library's constructor.
+NOT_LIBRARY_PARAMS = ("early_stopping_rounds", "native_categorical")
 
 
-def _library_params(cfg: Any) -> dict[str, Any]:
-    return {k: v for k, v in cfg.model.items() if k not in NOT_LIBRARY_PARAMS}
+def _library_params(cfg: Any, task: str) -> dict[str, Any]:
+    estimator_class = spec_of(str(cfg.model.name)).estimator_class(task)
+    return arguments_by_name(estimator_class, cfg.model, exclude=NOT_LIBRARY_PARAMS)
 
 
 def _threads(cfg: Any) -> Optional[int]:
@@ -55,7 +57,7 @@ class _BoostingEstimator(ClassicalEstimator):
         estimator: Any,
         task: str,
         early_stopping_rounds: Optional[int],
-        categorical_features: tuple[int, ...] = (),
+        categorical_features: Sequence[int] = (),
     ):
         super().__init__(name, estimator, task, categorical_features)
         self.early_stopping_rounds = early_stopping_rounds
@@ -76,7 +78,7 @@ class XGBoostEstimator(_BoostingEstimator):
     requirements = ("xgboost-cpu|xgboost",)  # the pip distributions that provide it, for logged models
 
     def _fit(self, model: Any, X: np.ndarray, y: np.ndarray, X_val, y_val) -> Any:
-        if self.categorical_features:
+        if len(self.categorical_features):
             types = ["c" if j in self.categorical_features else "q" for j in range(X.shape[1])]
             model.set_params(enable_categorical=True, feature_types=types)
         if self.task == "regression":
@@ -109,7 +111,7 @@ class XGBoostEstimator(_BoostingEstimator):
     def _count_parameters(self, fitted: Any) -> int:
         """Nodes of the trees predictions use (one dump line per node)."""
         booster = fitted.get_booster()
-        rounds = getattr(self, "best_iteration_", None)
+        rounds = self.best_iteration_
         kept = booster[:rounds] if rounds is not None else booster
         return int(sum(len(tree.strip().splitlines()) for tree in kept.get_dump()))
 
@@ -136,7 +138,7 @@ class LightGBMEstimator(_BoostingEstimator):
     requirements = ("lightgbm",)
 
     def _categorical(self) -> Any:
-        return list(self.categorical_features) if self.categorical_features else "auto"
+        return list(self.categorical_features) if len(self.categorical_features) else "auto"
 
     def _fit_all_rounds(self, model: Any, X, y) -> Any:
         return model.fit(X, y, categorical_feature=self._categorical())
@@ -155,7 +157,7 @@ class LightGBMEstimator(_BoostingEstimator):
 
     def _count_parameters(self, fitted: Any) -> int:
         """Nodes (splits and leaves) of the trees predictions use."""
-        rounds = getattr(self, "best_iteration_", None)
+        rounds = self.best_iteration_
         trees = fitted.booster_.dump_model(num_iteration=rounds)["tree_info"]
         return int(sum(2 * tree["num_leaves"] - 1 for tree in trees))
 
@@ -199,11 +201,20 @@ class CatBoostOnCodes:
 class CatBoostEstimator(_BoostingEstimator):
     requirements = ("catboost",)
 
+    def _allows_nan(self) -> bool:
+        return True  # CatBoost treats NaN as a value of its own (nan_mode); it declares no scikit-learn tags
+
     def _fit(self, model: Any, X: np.ndarray, y: np.ndarray, X_val, y_val) -> Any:
-        if not self.categorical_features:
+        # CatBoost refuses these too, deep inside and with its own error type:
+        # a ValueError that says why, as scikit-learn's estimators raise.
+        if len(X) < 2:
+            raise TrainingDataError(f"model={self.name} needs at least 2 training rows; n_samples = {len(X)}")
+        if self._classifies() and len(self.classes_) < 2:
+            raise TrainingDataError(f"model={self.name} needs 2 classes or more to train on; y has one class only")
+        if not len(self.categorical_features):
             return super()._fit(model, X, y, X_val, y_val)
         model.set_params(cat_features=list(self.categorical_features))
-        codes = self.categorical_features
+        codes = tuple(self.categorical_features)
         fitted = super()._fit(model, _catboost_frame(X, codes), y, _catboost_frame(X_val, codes), y_val)
         return CatBoostOnCodes(fitted, codes)
 
@@ -216,10 +227,6 @@ class CatBoostEstimator(_BoostingEstimator):
     def _best_iteration(self, model: Any) -> int:
         return int(model.get_best_iteration()) + 1
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        # CatBoost's multiclass classifier answers one column, (n, 1).
-        return np.ravel(self.estimator_.predict(X))
-
     def _count_parameters(self, fitted: Any) -> int:
         """Nodes of the (oblivious) trees: 2**depth leaves and depth splits each."""
         leaves = np.asarray(fitted.get_tree_leaf_counts())
@@ -231,7 +238,7 @@ def xgboost_from_config(
 ) -> XGBoostEstimator:
     spec = spec_of(str(cfg.model.name))
     estimator = spec.estimator_class(task)(
-        **_library_params(cfg),
+        **_library_params(cfg, task),
         tree_method="hist",  # deterministic, and the fast one
         random_state=cfg.seed,
         n_jobs=_threads(cfg),  # None: all cores
@@ -245,7 +252,7 @@ def lightgbm_from_config(
 ) -> LightGBMEstimator:
     spec = spec_of(str(cfg.model.name))
     estimator = spec.estimator_class(task)(
-        **_library_params(cfg),
+        **_library_params(cfg, task),
         random_state=cfg.seed,
         n_jobs=_threads(cfg),  # None: all cores
         # The same seed gives the same model; row-wise histograms are what
@@ -263,7 +270,7 @@ def catboost_from_config(
     spec = spec_of(str(cfg.model.name))
     threads = _threads(cfg)
     estimator = spec.estimator_class(task)(
-        **_library_params(cfg),
+        **_library_params(cfg, task),
         random_seed=cfg.seed,
         thread_count=threads if threads else -1,  # -1: all cores
         verbose=False,

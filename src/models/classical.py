@@ -19,7 +19,7 @@ the registry marks `native_categorical` (here: gradient_boosting): it gets
 them as integer codes and hands their indices to scikit-learn's
 `categorical_features`.
 
-Nothing here imports torch; scikit-learn's estimator modules are imported
+Nothing here imports torch; the libraries' estimator modules are imported
 when a model is built.
 """
 
@@ -27,24 +27,21 @@ from __future__ import annotations
 
 import inspect
 import logging
-from enum import Enum
-from typing import Any, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import ClassifierTags, RegressorTags, Tags, get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from src.data.types import Task
 from src.errors import DataError
-from src.models.registry import spec_of
+from src.models.contract import EvalSet, split_eval_set, task_score
+from src.models.registry import arguments_by_name, spec_of
 
 log = logging.getLogger(__name__)
-
-
-def _value(value: Any) -> Any:
-    """A config value as scikit-learn takes it (enums -> str, lists -> tuples)."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "ListConfig":
-        return tuple(_value(v) for v in value)
-    return value
 
 
 def from_config(cfg: Any, task: str, n_classes: int, categorical_features: tuple[int, ...] = ()) -> ClassicalEstimator:
@@ -55,7 +52,7 @@ def from_config(cfg: Any, task: str, n_classes: int, categorical_features: tuple
     spec = spec_of(str(cfg.model.name))
     cls = spec.estimator_class(task)
     accepted = inspect.signature(cls).parameters
-    kwargs = {k: _value(v) for k, v in cfg.model.items() if k in accepted and k not in ("name", "family")}
+    kwargs = arguments_by_name(cls, cfg.model)
     if "batch_size" in kwargs and kwargs["batch_size"] is None:
         kwargs["batch_size"] = "auto"
     if "random_state" in accepted:
@@ -102,40 +99,107 @@ def count_parameters(model: Any) -> Optional[int]:
     return None
 
 
-class ClassicalEstimator:
-    """A scikit-learn estimator with the runner's fit(X, y, X_val, y_val) interface."""
+class TrainingDataError(DataError, ValueError):
+    """The training rows cannot train this model (too few rows, one class):
+    a DataError to the command line (one line, exit 2), and the ValueError
+    scikit-learn's conventions expect from `fit`."""
 
-    family = "classical"
+
+def _has_learned(method: str) -> Callable[[ClassicalEstimator], bool]:
+    """For `available_if`: whether the wrapped model (fitted, else unfitted) has `method`."""
+
+    def check(self: ClassicalEstimator) -> bool:
+        return hasattr(getattr(self, "estimator_", self.estimator), method)
+
+    return check
+
+
+class ClassicalEstimator(BaseEstimator):
+    """A library's estimator behind the runner's contract (src/models/contract.py).
+
+    A scikit-learn estimator itself: the parameters are stored unchanged, the
+    library's model (`estimator`) is cloned by `fit` and the fitted copy is
+    `estimator_`. A classifier encodes its labels (`classes_`) before the
+    library sees them, as scikit-learn's own classifiers do, since XGBoost
+    takes only 0..k-1; on the runner's targets, already 0..k-1, the encoding
+    is the identity."""
+
     # Packages beyond scikit-learn that loading the pickled model needs.
     requirements: tuple[str, ...] = ()
 
-    def __init__(self, name: str, estimator: Any, task: str, categorical_features: tuple[int, ...] = ()):
+    def __init__(self, name: str, estimator: Any, task: str, categorical_features: Sequence[int] = ()):
         self.name = name
         self.estimator = estimator
         self.task = task
-        self.categorical_features = tuple(categorical_features)
+        self.categorical_features = categorical_features
 
-    def fit(self, X: np.ndarray, y: np.ndarray, X_val=None, y_val=None) -> ClassicalEstimator:
+    def _classifies(self) -> bool:
+        return self.task != Task.regression
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self._allows_nan()
+        # poor_score: the constant baseline's score is no better than chance, by design.
+        inner = get_tags(self.estimator) if hasattr(self.estimator, "__sklearn_tags__") else None
+        if self._classifies():
+            poor = bool(inner and inner.classifier_tags and inner.classifier_tags.poor_score)
+            tags.estimator_type, tags.classifier_tags = "classifier", ClassifierTags(poor_score=poor)
+        else:
+            poor = bool(inner and inner.regressor_tags and inner.regressor_tags.poor_score)
+            tags.estimator_type, tags.regressor_tags = "regressor", RegressorTags(poor_score=poor)
+        tags.target_tags.required = True
+        return tags
+
+    def _allows_nan(self) -> bool:
+        """Whether the library's model takes NaN (a native categorical column
+        has NaN for a category not seen in training); the others are refused
+        NaN here, in scikit-learn's words."""
+        return get_tags(self.estimator).input_tags.allow_nan
+
+    def fit(self, X: Any, y: Any, *, eval_set: EvalSet = None) -> ClassicalEstimator:
+        """Fit a clone of `estimator` on (X, y); `eval_set` (X_val, y_val) is
+        used only by a model that stops early on it."""
         from sklearn.base import clone
 
+        self.history_: list[dict[str, float]] = []  # no epochs
+        self.best_iteration_: Optional[int] = None
+        self.best_epoch_: Optional[int] = None
+        self.epochs_trained_: Optional[int] = None
+        self.train_device_ = "cpu"
+        X, y = validate_data(self, X, y, ensure_all_finite=not self._allows_nan())
+        X_val, y_val = split_eval_set(eval_set)
+        if X_val is not None:
+            X_val = validate_data(self, X_val, ensure_all_finite=not self._allows_nan(), reset=False)
+        if self._classifies():
+            check_classification_targets(y)
+            self.classes_, y = np.unique(y, return_inverse=True)
+            if y_val is not None:
+                y_val = self._codes(y_val)
         model = clone(self.estimator)
         n_neighbors = getattr(model, "n_neighbors", None)
         if n_neighbors is not None and n_neighbors > len(X):
-            raise DataError(
+            raise TrainingDataError(
                 f"model={self.name} with n_neighbors={n_neighbors} needs at least that many training rows; "
-                f"the training split has {len(X)}: lower model.n_neighbors"
+                f"the training split has n_samples = {len(X)}: lower model.n_neighbors"
             )
         self.estimator_ = self._fit(model, X, y, X_val, y_val)
-        self.n_features_in_ = X.shape[1]
         self.n_params_ = self._count_parameters(self.estimator_)
         return self
+
+    def _codes(self, y: Any) -> np.ndarray:
+        """Labels as indices into `classes_`; ValueError for a label not among them."""
+        y = np.asarray(y)
+        codes = np.searchsorted(self.classes_, y).clip(0, len(self.classes_) - 1)
+        if not np.array_equal(self.classes_[codes], y):
+            raise ValueError(f"y holds labels outside classes {list(self.classes_)}")
+        return codes
 
     def _fit(self, model: Any, X: np.ndarray, y: np.ndarray, X_val, y_val) -> Any:
         """Fit `model` (a fresh clone); where it stops early on the validation
         split, keep the best round and set `best_iteration_` (rounds kept)."""
         from sklearn.base import clone
 
-        if self.categorical_features:
+        if len(self.categorical_features):
             model.set_params(categorical_features=self._histogram_categorical_mask(X, model.max_bins))
         if not (getattr(model, "early_stopping", None) is True and "X_val" in inspect.signature(model.fit).parameters):
             return model.fit(X, y)
@@ -155,7 +219,7 @@ class ClassicalEstimator:
         """HistGradientBoosting's `categorical_features`: the code columns, but
         for those with more categories than its bins, which stay ordinal codes."""
         mask = np.zeros(X.shape[1], dtype=bool)
-        for j in self.categorical_features:
+        for j in tuple(self.categorical_features):
             n_categories = int(np.nanmax(X[:, j], initial=-1)) + 1
             if n_categories <= max_bins:
                 mask[j] = True
@@ -177,18 +241,30 @@ class ClassicalEstimator:
     def _count_parameters(self, fitted: Any) -> Optional[int]:
         return count_parameters(fitted)
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.estimator_.predict(X)
+    def _rows(self, X: Any) -> Any:
+        check_is_fitted(self, "estimator_")
+        return validate_data(self, X, ensure_all_finite=not self._allows_nan(), reset=False)
 
-    # Present only when the fitted model has them (AttributeError otherwise, as
-    # scikit-learn does), so hasattr(estimator, "predict_proba") tells.
-    @property
-    def predict_proba(self):
-        return self.estimator_.predict_proba
+    def predict(self, X: Any) -> np.ndarray:
+        # np.ravel: CatBoost's multiclass classifier answers one column, (n, 1).
+        rows = self._rows(X)  # first: NotFittedError before estimator_ is read
+        predicted = np.ravel(self.estimator_.predict(rows))
+        return self.classes_[predicted.astype(np.intp)] if self._classifies() else predicted
 
-    @property
-    def decision_function(self):
-        return self.estimator_.decision_function
+    # Present only where the library's model has them (as scikit-learn's
+    # available_if does), so hasattr(estimator, "predict_proba") tells.
+    @available_if(_has_learned("predict_proba"))
+    def predict_proba(self, X: Any) -> np.ndarray:
+        rows = self._rows(X)
+        return self.estimator_.predict_proba(rows)
+
+    @available_if(_has_learned("decision_function"))
+    def decision_function(self, X: Any) -> np.ndarray:
+        rows = self._rows(X)
+        return self.estimator_.decision_function(rows)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        return task_score(self._classifies(), y, self.predict(X), sample_weight)
 
     def learned_weights(self) -> Optional[dict[str, float]]:
         """w_1..w_n and b of a single-output linear model, named as model=mlp's

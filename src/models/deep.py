@@ -1,17 +1,12 @@
 """The MLP as a scikit-learn estimator over a Lightning training loop.
 
-`MLPEstimator` follows scikit-learn's rules: plain keyword parameters, each
-with a default, stored unchanged by `__init__`; `fit` returns self; what is
-learned ends in `_`. So `clone`, `cross_val_score`, `Pipeline`, grid searches
-and `permutation_importance` take it as they take any scikit-learn model:
-
-    cross_val_score(MLPEstimator(), X_iris, y_iris, cv=3)
-
-The task is given (`task="regression" | "binary" | "multiclass"`) or, with
-`task="auto"`, read from the targets. For scikit-learn's tools (stratified
-folds, the default score) the estimator is a regressor when `task` is
-"regression" and a classifier otherwise. Classifiers take any labels: they
-are encoded in `fit`, `classes_` holds them, `predict` returns them.
+`MLPEstimator` follows scikit-learn's rules (and passes its estimator checks,
+tests/models/test_estimator_checks.py), so `clone`, `cross_val_score`,
+`Pipeline` and `permutation_importance` take it as any scikit-learn model; it
+keeps the runner's contract (src/models/contract.py). The task is given
+(`task="regression" | "binary" | "multiclass"`) or, with `task="auto"`, read
+from the targets; "regression" is a regressor, the others classifiers, which
+take any labels (encoded in `fit`, `classes_` holds them).
 
 `mlp_from_config` (src/models/deep_config.py) maps the Hydra config groups
 (model, activation, loss, optimizer, trainer, seed) to these parameters; the
@@ -29,14 +24,17 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import ClassifierTags, RegressorTags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
 from src.config import option
+from src.config.models import MLPConfig
+from src.config.training import ActivationConfig, LossConfig, OptimizerConfig, TrainerConfig
 from src.data.types import Task
 from src.models.activations import make_activation
 from src.models.best_epoch import resolve_keep_epoch
+from src.models.contract import EvalSet, split_eval_set, task_score
 from src.models.deep_core import OptimizerSpec, make_trainer, run_fit, set_threads
 from src.models.embeddings import make_embedding
 from src.models.epoch_loop import EpochLoop
@@ -44,6 +42,9 @@ from src.models.heads import n_output_units, resolve_loss
 from src.models.mlp import build_mlp, initialize
 
 TASKS_FROM_TARGETS = {"continuous": Task.regression, "binary": Task.binary, "multiclass": Task.multiclass}
+# The defaults are the config schemas' (src/config/), so a default is written once.
+_MODEL, _ACTIVATION, _LOSS = MLPConfig(), ActivationConfig(), LossConfig()
+_OPTIMIZER, _TRAINER = OptimizerConfig(), TrainerConfig()
 
 
 def _classifies(estimator: MLPEstimator) -> bool:
@@ -62,23 +63,19 @@ class MLPEstimator(BaseEstimator):
     averaged: src/models/ensemble.py).
     Loss: `loss` ("auto" picks the task's: mse, bce or cross_entropy; also
     mae, huber with `huber_delta`), `label_smoothing` (classification; regression ignores it).
-    Optimizer: `optimizer` (sgd, minibatch_sgd, batch_gd, momentum, nesterov,
-    adagrad, rmsprop, adam, adamw), `lr`, `batch_size` (None: the whole
-    training set), `weight_decay`, `momentum`, `nesterov`, `lr_decay` (per
-    epoch), `schedule` (constant, cosine, one_cycle, per step) with
-    `warmup_fraction`. Training: `max_epochs`,
-    `early_stopping_patience` (on the validation loss; needs X_val, y_val),
-    `keep_epoch` (auto, last, best_val_loss, best_val_accuracy: restore-best;
-    the kept epoch is `best_epoch_`),
-    `seed` (initial weights, batch order, dropout), `classes` (the labels to
-    expect; None: those in y), and Lightning's `accelerator`, `devices`,
-    `strategy`, `num_nodes`, `precision`, `deterministic`, plus
-    `cpu_threads`, `progress_bar`, `log_grad_norms`,
-    `checkpoint_every_n_epochs` with `checkpoint_dir`, and `resume_from` (a
-    checkpoint to continue from).
+    Optimizer: `optimizer` (sgd, minibatch_sgd, batch_gd, momentum, nesterov, adagrad,
+    rmsprop, adam, adamw), `lr`, `batch_size` (None: the whole training set),
+    `weight_decay`, `momentum`, `nesterov`, `lr_decay` (per epoch), `schedule`
+    (constant, cosine, one_cycle, per step) with `warmup_fraction`. Training:
+    `max_epochs`, `early_stopping_patience` (on the validation loss; needs
+    `eval_set`), `keep_epoch` (auto, last, best_val_loss, best_val_accuracy:
+    restore-best; the kept epoch is `best_epoch_`), `seed` (initial weights,
+    batch order, dropout), `classes` (the labels to expect; None: those in y),
+    Lightning's `accelerator`, `devices`, `strategy`, `num_nodes`, `precision`,
+    `deterministic`, plus `cpu_threads`, `progress_bar`, `log_grad_norms`,
+    `checkpoint_every_n_epochs` with `checkpoint_dir`, `resume_from` (a checkpoint).
     """
 
-    family = "deep"  # a class attribute, not a parameter: model logging tells the families apart by it
     # Lightning callbacks run every epoch, e.g. a search's pruner (src/search/pruning.py); not a parameter.
     epoch_callbacks: tuple = ()
 
@@ -86,32 +83,32 @@ class MLPEstimator(BaseEstimator):
         self,
         *,
         task: str = "auto",
-        hidden_sizes: Sequence[int] = (64, 64),
+        hidden_sizes: Sequence[int] = tuple(_MODEL.hidden_sizes),
         activation: str = "relu",
-        negative_slope: float = 0.01,
-        elu_alpha: float = 1.0,
-        dropout: float = 0.0,
-        batch_norm: bool = False,
-        init: str = "xavier",
-        embedding: str = "none",
-        n_frequencies: int = 8,
-        frequency_sigma: float = 0.1,
-        d_embedding: int = 8,
-        n_bins: int = 16,
-        ensemble_size: int = 1,
+        negative_slope: float = _ACTIVATION.negative_slope,
+        elu_alpha: float = _ACTIVATION.alpha,
+        dropout: float = _MODEL.dropout,
+        batch_norm: bool = _MODEL.batch_norm,
+        init: str = _MODEL.init.value,
+        embedding: str = _MODEL.embedding.value,
+        n_frequencies: int = _MODEL.n_frequencies,
+        frequency_sigma: float = _MODEL.frequency_sigma,
+        d_embedding: int = _MODEL.d_embedding,
+        n_bins: int = _MODEL.n_bins,
+        ensemble_size: int = _MODEL.ensemble_size,
         loss: str = "auto",
-        huber_delta: float = 1.0,
-        label_smoothing: float = 0.0,
+        huber_delta: float = _LOSS.huber_delta,
+        label_smoothing: float = _LOSS.label_smoothing,
         optimizer: str = "adam",
-        lr: float = 1e-3,
-        batch_size: Optional[int] = 32,
-        weight_decay: float = 0.0,
-        momentum: float = 0.0,
-        nesterov: bool = False,
-        lr_decay: float = 1.0,
-        schedule: str = "constant",
-        warmup_fraction: float = 0.05,
-        max_epochs: int = 100,
+        lr: float = _OPTIMIZER.lr,
+        batch_size: Optional[int] = _OPTIMIZER.batch_size,
+        weight_decay: float = _OPTIMIZER.weight_decay,
+        momentum: float = _OPTIMIZER.momentum,
+        nesterov: bool = _OPTIMIZER.nesterov,
+        lr_decay: float = _OPTIMIZER.lr_decay,
+        schedule: str = _OPTIMIZER.schedule.value,
+        warmup_fraction: float = _OPTIMIZER.warmup_fraction,
+        max_epochs: int = _TRAINER.max_epochs,
         early_stopping_patience: Optional[int] = None,
         keep_epoch: str = "auto",
         seed: int = 0,
@@ -204,7 +201,10 @@ class MLPEstimator(BaseEstimator):
                 stacklevel=2,
             )
         if task.is_classification:
+            check_classification_targets(y)  # a continuous target is not a classifier's
             self.classes_ = np.unique(np.asarray(self.classes if self.classes is not None else y))
+            if len(self.classes_) < 2:
+                raise ValueError(f"a classifier needs at least 2 classes; y has one class only: {self.classes_[0]!r}")
 
     def target_tensor(self, y: Any) -> torch.Tensor:
         """Targets in the layout the loss expects: class indices for cross-entropy,
@@ -298,18 +298,22 @@ class MLPEstimator(BaseEstimator):
             callbacks=callbacks,
         )
 
-    def fit(self, X: Any, y: Any, X_val: Any = None, y_val: Any = None) -> MLPEstimator:
-        """Train on (X, y); the validation split, when given, is scored every
-        epoch (val_loss, val_accuracy in `history_`) and drives early stopping."""
-        X = validate_data(self, X, dtype=np.float32)
+    def fit(self, X: Any, y: Any, *, eval_set: EvalSet = None) -> MLPEstimator:
+        """Train on (X, y); the validation split `eval_set` (X_val, y_val), when
+        given, is scored every epoch (val_loss, val_accuracy in `history_`)
+        and drives early stopping and restore-best."""
+        self.history_: list[dict[str, float]] = []  # the epochs so far, kept when training fails
+        self.best_iteration_: Optional[int] = None  # no boosting rounds
+        X, y = validate_data(self, X, y, dtype=np.float32, y_numeric=self.task == Task.regression)
+        X_val, y_val = split_eval_set(eval_set)
         self.learn_targets(y)
         if self.ensemble_size != 1:
             from src.models.ensemble import check_ensemble
 
             check_ensemble(self)
-        has_val = X_val is not None and len(X_val) > 0
+        has_val = X_val is not None
         if self.early_stopping_patience is not None and not has_val:
-            raise ValueError("early_stopping_patience needs a validation split: pass X_val and y_val")
+            raise ValueError("early_stopping_patience needs a validation split: pass eval_set=(X_val, y_val)")
         val = None
         if has_val:
             X_val = validate_data(self, X_val, dtype=np.float32, reset=False)
@@ -357,9 +361,13 @@ class MLPEstimator(BaseEstimator):
             chunks = [self.net_(chunk) for chunk in torch.split(inputs, 65536)]
             return torch.cat(chunks).float().cpu()
 
+    @available_if(_classifies)
     def decision_function(self, X: Any) -> np.ndarray:
-        """The network's raw outputs (logits for classifiers): (n, output units)."""
-        return self._outputs(X).numpy()
+        """Logits as scikit-learn lays them out: (n,) for 2 classes (> 0: the second), else (n, classes)."""
+        out = self._outputs(X)
+        if len(self.classes_) > 2:
+            return out.numpy()
+        return (out[:, 0] if out.shape[1] == 1 else out[:, 1] - out[:, 0]).numpy()
 
     @available_if(_classifies)
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -377,11 +385,7 @@ class MLPEstimator(BaseEstimator):
         return self.classes_[codes.numpy()]
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Accuracy for classifiers, R^2 for regression (as scikit-learn's mixins)."""
-        from sklearn.metrics import accuracy_score, r2_score
-
-        metric = accuracy_score if self.task_.is_classification else r2_score
-        return float(metric(y, self.predict(X), sample_weight=sample_weight))
+        return task_score(self.task_.is_classification, y, self.predict(X), sample_weight)
 
     def learned_weights(self) -> Optional[dict[str, float]]:
         """w_1..w_n and b of a single neuron (no hidden layer), as the slides write them."""

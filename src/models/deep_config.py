@@ -9,6 +9,7 @@ from src.config import option
 from src.data.types import Task
 from src.models.deep import MLPEstimator
 from src.models.heads import resolve_loss
+from src.models.registry import arguments_by_name
 
 
 def mlp_from_config(cfg: Any, task: str, n_classes: int) -> MLPEstimator:
@@ -19,19 +20,11 @@ def mlp_from_config(cfg: Any, task: str, n_classes: int) -> MLPEstimator:
     devices = trainer.devices
     estimator = MLPEstimator(
         task=task.value,
-        hidden_sizes=tuple(model.hidden_sizes),
+        # The model group by parameter name, as for every family (src/models/registry.py).
+        **arguments_by_name(MLPEstimator, model),
         activation=option(activation.name),
         negative_slope=activation.negative_slope,
         elu_alpha=activation.alpha,
-        dropout=model.dropout,
-        batch_norm=model.batch_norm,
-        init=option(model.init),
-        embedding=option(model.embedding),
-        n_frequencies=model.n_frequencies,
-        frequency_sigma=model.frequency_sigma,
-        d_embedding=model.d_embedding,
-        n_bins=model.n_bins,
-        ensemble_size=model.ensemble_size,
         loss=resolve_loss(option(cfg.loss.name), task),
         huber_delta=cfg.loss.huber_delta,
         label_smoothing=cfg.loss.label_smoothing,

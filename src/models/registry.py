@@ -18,19 +18,29 @@ src/data/preprocessing.py) unless its config says `native_categorical: false`,
 and its builder is called with `categorical_features=` the indices of those
 columns, to hand to the library.
 
-Adding a model: a schema (src/config/models.py), a YAML (conf/model/<name>.yaml)
-and one entry below (or `register(...)` from anywhere before the config is composed).
+The registry is the one place a family is declared: the config, the sweeper,
+the runner and model logging all ask it (`spec_of(name).family`, or
+`family_of(estimator)` for a built estimator).
+
+Adding a model: a schema (src/config/models.py, with the bounds of its fields
+in their metadata), a YAML (conf/model/<name>.yaml) and one entry below (or
+`register(...)` from anywhere before the config is composed).
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Sequence
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import src.config.models as schemas
 from src.data.types import Task
 from src.errors import ConfigError
+
+if TYPE_CHECKING:
+    from src.models.contract import Estimator
 
 DEEP, CLASSICAL = "deep", "classical"
 ALL_TASKS = (Task.regression, Task.binary, Task.multiclass)
@@ -44,8 +54,9 @@ class ModelSpec:
     tasks: tuple[Task, ...]
     schema: type  # the dataclass of its `model` node
     builder: str  # "module:function", called as builder(cfg, task, n_classes)
-    # "module:Class" (or a factory) of the estimator per kind of task, for
-    # builders that wrap a classifier / regressor pair; None where there is none.
+    # "module:Class" (or a factory) of the estimator per kind of task: the
+    # library's pair that a classical builder wraps, the class a deep builder
+    # returns; None where there is none.
     classifier: Optional[str] = None
     regressor: Optional[str] = None
     # Takes categorical columns as integer codes at `categorical_features` (the builder's keyword).
@@ -57,6 +68,28 @@ class ModelSpec:
         if path is None:
             raise ConfigError(refusal(self.name, task))
         return load(path)
+
+
+def _argument(value: Any) -> Any:
+    """A config value as an estimator takes it (enums -> their values, lists -> tuples)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "ListConfig":
+        return tuple(_argument(v) for v in value)
+    return value
+
+
+def arguments_by_name(target: Callable[..., Any], model_cfg: Any, exclude: Sequence[str] = ()) -> dict[str, Any]:
+    """The one way a `model` node becomes estimator arguments, for every family:
+    each field whose name is a parameter of `target` (all of them where it
+    takes **kwargs), but `exclude`, which the wrapper handles itself."""
+    parameters = inspect.signature(target).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    return {
+        key: _argument(value)
+        for key, value in model_cfg.items()
+        if key != "name" and key not in exclude and (takes_any or key in parameters)
+    }
 
 
 def load(path: str) -> Any:
@@ -91,8 +124,11 @@ def register(spec: ModelSpec) -> ModelSpec:
     return spec
 
 
+_MLP = "src.models.deep:MLPEstimator"
+_MLP_BUILDER = "src.models.deep_config:mlp_from_config"
+
 for _spec in (
-    ModelSpec("mlp", DEEP, ALL_TASKS, schemas.MLPConfig, "src.models.deep_config:mlp_from_config"),
+    ModelSpec("mlp", DEEP, ALL_TASKS, schemas.MLPConfig, _MLP_BUILDER, _MLP, _MLP),
     pair("linear_regression", schemas.LinearRegressionConfig, None, "sklearn.linear_model:LinearRegression"),
     pair("ridge", schemas.RidgeConfig, "sklearn.linear_model:RidgeClassifier", "sklearn.linear_model:Ridge"),
     pair("logistic_regression", schemas.LogisticRegressionConfig, "sklearn.linear_model:LogisticRegression"),
@@ -151,7 +187,7 @@ for _spec in (
         native_categorical=True,
     ),
     pair("dummy", schemas.DummyConfig, "src.models.dummy:majority_class", "src.models.dummy:training_mean"),
-    ModelSpec("mlp_plus", DEEP, ALL_TASKS, schemas.MLPPlusConfig, "src.models.deep_config:mlp_from_config"),
+    ModelSpec("mlp_plus", DEEP, ALL_TASKS, schemas.MLPPlusConfig, _MLP_BUILDER, _MLP, _MLP),
 ):
     register(_spec)
 
@@ -160,6 +196,14 @@ def spec_of(name: str) -> ModelSpec:
     if name not in REGISTRY:
         raise ConfigError(f"unknown model '{name}'; models: {', '.join(REGISTRY)}")
     return REGISTRY[name]
+
+
+def family_of(estimator: Any) -> str:
+    """The family of a built estimator: deep when its class is the one a deep
+    option builds (its `classifier` / `regressor`), classical otherwise."""
+    path = f"{type(estimator).__module__}:{type(estimator).__qualname__}"
+    deep = any(path in (spec.classifier, spec.regressor) for spec in REGISTRY.values() if spec.family == DEEP)
+    return DEEP if deep else CLASSICAL
 
 
 def models_for(task: str) -> list[str]:
@@ -188,7 +232,7 @@ def takes_native_categorical(model_cfg: Any) -> bool:
     return spec_of(str(model_cfg.name)).native_categorical and bool(model_cfg.get("native_categorical", True))
 
 
-def build(cfg: Any, task: str, n_classes: int, categorical_features: Sequence[int] = ()) -> Any:
+def build(cfg: Any, task: str, n_classes: int, categorical_features: Sequence[int] = ()) -> Estimator:
     """The unfitted estimator of the config's `model` option for this task;
     `categorical_features`: the indices of the columns of categorical codes
     (PreparedData.categorical_features), for an option that takes them natively."""

@@ -24,8 +24,6 @@ class StackedMLPEstimator:
 
     `template` gives every parameter but the seed; it is not changed."""
 
-    family = "deep"
-
     def __init__(self, template: MLPEstimator, seeds: Sequence[int]):
         if template.batch_norm:
             raise ConfigError("seeds=[...] trains replicas together without batch norm; set model.batch_norm=false")
@@ -118,5 +116,6 @@ class StackedMLPEstimator:
         single.history_ = self.histories_[k]
         single.epochs_trained_ = len(self.histories_[k])
         single.best_epoch_ = self.best_epochs_[k] if self.best_epochs_ else None
+        single.best_iteration_ = None  # the contract's (src/models/contract.py): no boosting rounds
         single.n_params_ = sum(p[k * m : (k + 1) * m].numel() for p in self.net_.parameters())
         return single

@@ -27,6 +27,8 @@ from optuna.trial import TrialState
 
 from src.data.digest import data_digest
 from src.errors import ConfigError
+from src.models import model_family
+from src.models.registry import CLASSICAL
 from src.search import records
 from src.search.checks import check_settings
 from src.search.pruning import ENV_PREFIX, PRUNED_AT_EPOCH
@@ -150,7 +152,7 @@ class Search:
         """For an MLP's jobs, the trial they report their epochs to (src/search/pruning.py),
         as environment variables Hydra sets in the job's process for the job alone."""
         pruner = self.settings.get("pruner")
-        if not pruner or self.config.model.get("family", None) == "classical":
+        if not pruner or model_family(self.config.model) == CLASSICAL:
             return []
         values = {
             "STUDY": study.study_name,

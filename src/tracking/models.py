@@ -44,6 +44,7 @@ from typing import Any, Iterator, Optional
 
 import mlflow.pyfunc
 
+from src.models.registry import DEEP, family_of
 from src.tracking.mlflow_run import fluent_tracking_uri
 
 MODEL_NAME = "model"  # loads back as runs:/<run_id>/model
@@ -125,7 +126,7 @@ def raw_row_signature(example: Any, predictions: Any) -> Any:
 
 def _portable(estimator: Any) -> Any:
     """The estimator as it can be pickled and loaded anywhere: an MLP's network on the CPU."""
-    if getattr(estimator, "family", None) != "deep":
+    if family_of(estimator) != DEEP:
         return estimator
     import torch
 
@@ -137,7 +138,7 @@ def _portable(estimator: Any) -> Any:
 
 def _requirements(estimator: Any) -> list[str]:
     packages = ["mlflow", "scikit-learn", "numpy", "pandas", "cloudpickle", *getattr(estimator, "requirements", ())]
-    if getattr(estimator, "family", None) == "deep":
+    if family_of(estimator) == DEEP:
         packages.append("torch")
     return _pinned(*packages)
 

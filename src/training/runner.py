@@ -25,6 +25,7 @@ from src.data.preprocessing import PreprocessOptions
 from src.data.splits import check_split_settings
 from src.errors import ConfigError
 from src.models import build_estimator, check_model_task, model_family
+from src.models.contract import Estimator
 from src.models.heads import resolve_loss
 from src.models.registry import takes_native_categorical
 from src.tracking.record import Param, RunMetric, Tag, family_config
@@ -222,9 +223,9 @@ def run(cfg: DictConfig) -> RunResult:
         with threadpool_limits(cfg.trainer.get("cpu_threads")):
             started = time.perf_counter()
             try:
-                estimator.fit(data.X_train, data.y_train, data.X_val, data.y_val)
+                estimator.fit(data.X_train, data.y_train, eval_set=(data.X_val, data.y_val))
             finally:  # the epochs before a failure or an interrupt are kept
-                tracked.add_history(getattr(estimator, "history_", []), from_epoch=epochs_logged)
+                tracked.add_history(estimator.history_, from_epoch=epochs_logged)
             fit_time = time.perf_counter() - started
         return evaluate_and_record(cfg, tracked, prepared, estimator, fit_time)
 
@@ -272,7 +273,7 @@ def prepare_data(cfg: DictConfig, tracked: Any) -> Prepared:
 
 
 def evaluate_and_record(
-    cfg: DictConfig, tracked: Any, prepared: Prepared, estimator: Any, fit_time: float
+    cfg: DictConfig, tracked: Any, prepared: Prepared, estimator: Estimator, fit_time: float
 ) -> RunResult:
     """Score a fitted estimator with the shared metric code and timer, and
     record metrics, tags, the model and the pictures in its run."""
@@ -307,13 +308,13 @@ def evaluate_and_record(
     else:
         y_test_true, y_test_pred = y_train_true, y_train_pred
     metrics.update({RunMetric.FIT_TIME_S: fit_time, RunMetric.PREDICT_TIME_S: predict_time})
-    weights = getattr(estimator, "learned_weights", lambda: None)()
+    weights = estimator.learned_weights()
     if weights:
         metrics.update(weights)
 
-    n_params = getattr(estimator, "n_params_", None)
+    n_params = estimator.n_params_
     tracked.log_params({Param.N_PARAMS: n_params if n_params is not None else "undefined"})
-    history = getattr(estimator, "history_", [])
+    history = estimator.history_
     # Final metrics at one step (0) for every run, whatever its epochs: MLflow's
     # chart view then compares them across runs as bars; the curves keep their epochs.
     tracked.add_metrics(metrics, step=0)
@@ -322,8 +323,8 @@ def evaluate_and_record(
     else:  # scikit-learn runs on the CPU
         tracked.set_tags({Tag.ACCELERATOR: "cpu"})
     # What a model that watches its validation split kept: a boosting round, an MLP epoch.
-    kept = {Tag.BEST_ITERATION: getattr(estimator, "best_iteration_", None)}
-    kept[Tag.BEST_EPOCH] = getattr(estimator, "best_epoch_", None)
+    kept = {Tag.BEST_ITERATION: estimator.best_iteration_}
+    kept[Tag.BEST_EPOCH] = estimator.best_epoch_
     tracked.set_tags({name: value for name, value in kept.items() if value is not None})
     if cfg.tracking.log_model:
         from src.tracking.models import log_fitted_model

@@ -36,7 +36,7 @@ def _fit(name, *overrides):
     dataset, data = _happiness()
     estimator = build_estimator(make_config(f"model={name}", *HAPPINESS, *overrides), dataset.task, dataset.n_classes)
     with threadpool_limits(1):
-        return estimator.fit(data.X_train, data.y_train, data.X_val, data.y_val)
+        return estimator.fit(data.X_train, data.y_train, eval_set=(data.X_val, data.y_val))
 
 
 def test_each_gbdt_runs_on_happiness_and_is_at_least_as_accurate_as_the_constant(mlflow_client):
@@ -124,10 +124,10 @@ def test_early_stopping_without_a_validation_split_says_how_to_go_on():
     dataset, data = _happiness()
     estimator = build_estimator(make_config("model=lightgbm"), dataset.task, dataset.n_classes)
     with pytest.raises(DataError, match="model.early_stopping_rounds=null"):
-        estimator.fit(data.X_train, data.y_train, data.X_val[:0], data.y_val[:0])
+        estimator.fit(data.X_train, data.y_train, eval_set=(data.X_val[:0], data.y_val[:0]))
     off = build_estimator(make_config("model=lightgbm", "model.early_stopping_rounds=null", "model.n_estimators=5"),
                           dataset.task, dataset.n_classes)  # fmt: skip
-    assert not hasattr(off.fit(data.X_train, data.y_train), "best_iteration_")
+    assert off.fit(data.X_train, data.y_train).best_iteration_ is None
 
 
 def test_a_lightgbm_run_imports_neither_torch_lightning_nor_the_other_libraries(tmp_path):

@@ -74,7 +74,7 @@ def test_every_option_fits_and_predicts_or_refuses_the_task(name, task):
     # shared machine, and these fits are about correctness, not speed.
     with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore")  # ConvergenceWarning of the deliberately short runs
-        assert estimator.fit(data.X_train, data.y_train, data.X_val, data.y_val) is estimator
+        assert estimator.fit(data.X_train, data.y_train, eval_set=(data.X_val, data.y_val)) is estimator
     predicted = estimator.predict(data.X_test)
     assert predicted.shape == (len(data.X_test),)
     if name == "dummy":  # the constant baseline

@@ -62,7 +62,7 @@ def test_classifiers_take_any_labels():
     assert estimator.task_ == "binary" and estimator.loss_ == "bce" and estimator.net_[-1].out_features == 1
     assert set(estimator.predict(X_IRIS)) <= {-1, 1} and estimator.score(X_IRIS, binary) > 0.9
     with pytest.raises(ValueError, match="outside classes"):
-        MLPEstimator(max_epochs=1).fit(X_IRIS, binary, X_IRIS[:5], np.array([-1, 1, 2, 1, 1]))
+        MLPEstimator(max_epochs=1).fit(X_IRIS, binary, eval_set=(X_IRIS[:5], np.array([-1, 1, 2, 1, 1])))
 
 
 def test_regression_is_told_or_read_from_continuous_targets():
@@ -113,9 +113,26 @@ def test_early_stopping_stops_patience_epochs_after_the_best_validation_loss():
     (X, y), (X_val, y_val) = _noise(200, 0), _noise(100, 1)  # nothing to learn: the val loss soon rises
     patience, max_epochs = 3, 200
     estimator = MLPEstimator(lr=0.01, max_epochs=max_epochs, early_stopping_patience=patience)
-    estimator.fit(X, y, X_val, y_val)
+    estimator.fit(X, y, eval_set=(X_val, y_val))
     val_losses = [row["val_loss"] for row in estimator.history_]
     assert estimator.epochs_trained_ == len(val_losses) < max_epochs
     assert len(val_losses) - 1 == int(np.argmin(val_losses)) + patience
     with pytest.raises(ValueError, match="validation split"):
         MLPEstimator(early_stopping_patience=2).fit(X, y)
+
+
+# scikit-learn's checks test these too, but for the MLP within checks that are
+# expected to fail on their score (test_estimator_checks.py): tested here alone.
+@pytest.mark.parametrize(
+    "task, X, y, message",
+    [
+        ("auto", X_IRIS, Y_IRIS[:-1], "inconsistent numbers of samples"),
+        ("regression", X_IRIS, Y_IRIS[:-1], "inconsistent numbers of samples"),
+        ("auto", X_IRIS, np.zeros(len(X_IRIS), dtype=int), "at least 2 classes"),
+        ("multiclass", X_IRIS, np.linspace(0, 1, len(X_IRIS)), "Unknown label type"),
+    ],
+    ids=["lengths", "lengths-regression", "one-class", "continuous-target-to-a-classifier"],
+)
+def test_bad_training_targets_are_refused_before_training(task, X, y, message):
+    with pytest.raises(ValueError, match=message):
+        MLPEstimator(task=task, max_epochs=1).fit(X, y)

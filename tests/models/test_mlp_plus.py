@@ -35,36 +35,38 @@ def _blobs(n, seed, flip=False):
 def test_restore_best_keeps_the_best_validation_epoch_not_the_last(ensemble_size):
     (X, y), (X_val, y_val) = _blobs(300, 0), _blobs(200, 1, flip=True)
     params = dict(hidden_sizes=(16,), lr=0.01, batch_size=32, ensemble_size=ensemble_size, seed=3)
-    kept = MLPEstimator(max_epochs=12, keep_epoch="best_val_loss", **params).fit(X, y, X_val, y_val)
+    kept = MLPEstimator(max_epochs=12, keep_epoch="best_val_loss", **params).fit(X, y, eval_set=(X_val, y_val))
     val_losses = [row["val_loss"] for row in kept.history_]
     assert kept.best_epoch_ == int(np.argmin(val_losses)) < kept.epochs_trained_ - 1
     assert val_losses[-1] > min(val_losses)  # the last epoch is worse than the best
     # The same training stopped right after the best epoch predicts exactly what the kept model does.
-    short = MLPEstimator(max_epochs=kept.best_epoch_ + 1, keep_epoch="last", **params).fit(X, y, X_val, y_val)
+    short = MLPEstimator(max_epochs=kept.best_epoch_ + 1, keep_epoch="last", **params).fit(
+        X, y, eval_set=(X_val, y_val)
+    )
     assert short.best_epoch_ is None
     np.testing.assert_allclose(kept.predict_proba(X_val), short.predict_proba(X_val), atol=1e-6)
-    last = MLPEstimator(max_epochs=12, keep_epoch="last", **params).fit(X, y, X_val, y_val)
+    last = MLPEstimator(max_epochs=12, keep_epoch="last", **params).fit(X, y, eval_set=(X_val, y_val))
     assert not np.allclose(kept.predict_proba(X_val), last.predict_proba(X_val), atol=1e-3)
 
 
 def test_restore_best_by_accuracy_and_its_default_with_early_stopping():
     (X, y), (X_val, y_val) = _blobs(300, 0), _blobs(200, 1, flip=True)
     by_accuracy = MLPEstimator(hidden_sizes=(16,), lr=0.01, max_epochs=10, keep_epoch="best_val_accuracy")
-    by_accuracy.fit(X, y, X_val, y_val)
+    by_accuracy.fit(X, y, eval_set=(X_val, y_val))
     history = by_accuracy.history_
     best = max(range(len(history)), key=lambda e: (history[e]["val_accuracy"], -history[e]["val_loss"]))
     assert by_accuracy.best_epoch_ == best
     assert by_accuracy.score(X_val, y_val) == pytest.approx(history[best]["val_accuracy"])
     # auto: with early stopping on, the epoch of the lowest validation loss; off, the last epoch
-    stopped = MLPEstimator(hidden_sizes=(16,), lr=0.01, early_stopping_patience=3).fit(X, y, X_val, y_val)
+    stopped = MLPEstimator(hidden_sizes=(16,), lr=0.01, early_stopping_patience=3).fit(X, y, eval_set=(X_val, y_val))
     losses = [row["val_loss"] for row in stopped.history_]
     assert stopped.best_epoch_ == int(np.argmin(losses)) == stopped.epochs_trained_ - 1 - 3
-    assert MLPEstimator(max_epochs=2).fit(X, y, X_val, y_val).best_epoch_ is None
+    assert MLPEstimator(max_epochs=2).fit(X, y, eval_set=(X_val, y_val)).best_epoch_ is None
     with pytest.raises(ConfigError, match="validation split"):
         MLPEstimator(max_epochs=2, keep_epoch="best_val_loss").fit(X, y)
     # Regression has no accuracy: best_val_accuracy keeps the epoch of the lowest validation loss there.
     regression = MLPEstimator(task="regression", lr=0.05, max_epochs=8, keep_epoch="best_val_accuracy")
-    regression.fit(X, X[:, 0], X_val, -X_val[:, 0])
+    regression.fit(X, X[:, 0], eval_set=(X_val, -X_val[:, 0]))
     assert regression.best_epoch_ == int(np.argmin([row["val_loss"] for row in regression.history_]))
 
 
@@ -105,10 +107,12 @@ def test_the_schedule_is_the_same_through_lightnings_optimizer(tmp_path):
     """A checkpointed run steps through Lightning's optimizer wrapper, not the fast path."""
     (X, y), (X_val, y_val) = _blobs(100, 0), _blobs(50, 1)
     params = dict(hidden_sizes=(8,), lr=0.02, batch_size=32, max_epochs=3, schedule="cosine", warmup_fraction=0.3)
-    fast = MLPEstimator(**params).fit(X, y, X_val, y_val)
-    wrapped = MLPEstimator(checkpoint_every_n_epochs=1, checkpoint_dir=str(tmp_path), **params).fit(X, y, X_val, y_val)
+    fast = MLPEstimator(**params).fit(X, y, eval_set=(X_val, y_val))
+    wrapped = MLPEstimator(checkpoint_every_n_epochs=1, checkpoint_dir=str(tmp_path), **params).fit(
+        X, y, eval_set=(X_val, y_val)
+    )
     np.testing.assert_allclose(fast.predict_proba(X_val), wrapped.predict_proba(X_val), atol=1e-5)
-    constant = MLPEstimator(**{**params, "schedule": "constant"}).fit(X, y, X_val, y_val)
+    constant = MLPEstimator(**{**params, "schedule": "constant"}).fit(X, y, eval_set=(X_val, y_val))
     assert not np.allclose(fast.predict_proba(X_val), constant.predict_proba(X_val), atol=1e-3)
 
 
@@ -124,8 +128,8 @@ def test_label_smoothing_changes_the_training_loss_not_the_validation_loss():
     p = torch.sigmoid(torch.tensor(1.0))
     assert bce == pytest.approx(float(-(0.9 * torch.log(p) + 0.1 * torch.log(1 - p))))
     (X, y), (X_val, y_val) = _blobs(200, 0), _blobs(100, 1)
-    plain = MLPEstimator(max_epochs=1).fit(X, y, X_val, y_val).history_[0]
-    smooth = MLPEstimator(max_epochs=1, label_smoothing=0.1).fit(X, y, X_val, y_val).history_[0]
+    plain = MLPEstimator(max_epochs=1).fit(X, y, eval_set=(X_val, y_val)).history_[0]
+    smooth = MLPEstimator(max_epochs=1, label_smoothing=0.1).fit(X, y, eval_set=(X_val, y_val)).history_[0]
     assert smooth["train_loss"] != pytest.approx(plain["train_loss"], abs=1e-3)
     with pytest.warns(UserWarning, match="ignores it"):  # one recipe serves every task
         regression = MLPEstimator(task="regression", label_smoothing=0.1, max_epochs=1).fit(X, X[:, 0])
@@ -173,9 +177,9 @@ def test_an_ensemble_averages_members_equal_to_separately_trained_nets(embedding
     (X, y), (X_val, y_val) = _blobs(200, 0), _blobs(100, 1)
     params = dict(hidden_sizes=(16,), embedding=embedding, d_embedding=4, batch_size=32, max_epochs=4, lr=0.01)
     k, seed = 3, 5
-    ensemble = MLPEstimator(ensemble_size=k, seed=seed, **params).fit(X, y, X_val, y_val)
+    ensemble = MLPEstimator(ensemble_size=k, seed=seed, **params).fit(X, y, eval_set=(X_val, y_val))
     assert isinstance(ensemble.net_.members, StackedMLP)
-    singles = [MLPEstimator(seed=s, **params).fit(X, y, X_val, y_val) for s in member_seeds(seed, k)]
+    singles = [MLPEstimator(seed=s, **params).fit(X, y, eval_set=(X_val, y_val)) for s in member_seeds(seed, k)]
     mean_proba = np.mean([single.predict_proba(X_val) for single in singles], axis=0)
     np.testing.assert_allclose(ensemble.predict_proba(X_val), mean_proba, atol=1e-5)
     assert ensemble.n_params_ == sum(single.n_params_ for single in singles)
@@ -261,7 +265,7 @@ def test_mlp_plus_recipe_also_does_regression():
     estimator = build_estimator(cfg, "regression", 0)
     (X, _), (X_val, _) = _blobs(150, 0), _blobs(50, 1)
     with pytest.warns(UserWarning, match="label_smoothing"):
-        estimator.fit(X, X[:, 0], X_val, X_val[:, 0])
+        estimator.fit(X, X[:, 0], eval_set=(X_val, X_val[:, 0]))
     assert estimator.best_epoch_ == int(np.argmin([row["val_loss"] for row in estimator.history_]))
 
 

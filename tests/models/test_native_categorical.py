@@ -57,7 +57,7 @@ def _fitted(name, data, prepared, *overrides):
     cfg = make_config(f"model={name}", *FAST[name], *overrides)
     estimator = build_estimator(cfg, data.task, data.n_classes, prepared.categorical_features)
     with threadpool_limits(1):
-        return estimator.fit(prepared.X_train, prepared.y_train, prepared.X_val, prepared.y_val)
+        return estimator.fit(prepared.X_train, prepared.y_train, eval_set=(prepared.X_val, prepared.y_val))
 
 
 def _library_saw_categorical(name: str, fitted) -> list[bool]:
@@ -100,7 +100,7 @@ def test_built_without_the_indices_the_codes_are_plain_numbers(table, name):
     data, split, native = table
     cfg = make_config(f"model={name}", *FAST[name])
     fitted = build_estimator(cfg, data.task, data.n_classes).fit(
-        native.X_train, native.y_train, native.X_val, native.y_val
+        native.X_train, native.y_train, eval_set=(native.X_val, native.y_val)
     )
     assert not any(_library_saw_categorical(name, fitted))
 

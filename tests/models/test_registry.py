@@ -24,7 +24,8 @@ def test_every_entry_has_a_yaml_a_schema_and_a_builder(name):
     cfg = make_config(f"model={name}")
     assert cfg.model.name == name
     assert cfg.model._metadata.object_type is spec.schema  # stored under schema_model_<name>
-    assert model_family(cfg.model) == spec.family == cfg.model.family
+    assert model_family(cfg.model) == spec.family
+    assert "family" not in cfg.model  # declared by the registry alone
     assert callable(load(spec.builder))
 
 
@@ -115,3 +116,65 @@ def test_every_search_space_names_keys_of_its_model_with_the_shared_budget(searc
     assert (sweeper.n_trials, sweeper.sampler.n_startup_trials, sweeper.direction) == (20, 8, "maximize")
     for key in sweeper.params:
         assert OmegaConf.select(cfg, key, default="absent") != "absent", key
+
+
+# ------------------------------------------------ a new model is 3 files (README, "Extending")
+NEW_MODEL_SCHEMA = """
+from dataclasses import dataclass
+from typing import Optional
+
+from src.config.checks import integer_at_least, optional
+from src.config.models import ClassicalConfig, bounded
+from src.models.registry import pair, register
+
+
+@dataclass
+class ExtraTreesConfig(ClassicalConfig):
+    name: str = "extra_trees"
+    n_estimators: int = bounded(50, integer_at_least(1))
+    max_depth: Optional[int] = bounded(None, optional(integer_at_least(1)))
+
+
+register(pair("extra_trees", ExtraTreesConfig, "sklearn.ensemble:ExtraTreesClassifier",
+              "sklearn.ensemble:ExtraTreesRegressor"))
+"""
+NEW_MODEL_YAML = "defaults:\n  - /schema_model_extra_trees@_here_\n  - _self_\n"
+
+
+def _train_with_new_model(tmp_path, *overrides: str):
+    """`python -m src.train` in a process where a new model was added as the
+    README says: its schema (with the bound), its registry entry, its YAML."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, hydra_dirs
+
+    (tmp_path / "extra_trees_model.py").write_text(NEW_MODEL_SCHEMA)
+    (tmp_path / "conf" / "model").mkdir(parents=True)
+    (tmp_path / "conf" / "model" / "extra_trees.yaml").write_text(NEW_MODEL_YAML)
+    args = [
+        "model=extra_trees",
+        *overrides,
+        f"hydra.searchpath=[file://{tmp_path / 'conf'}]",
+        f"tracking.uri=sqlite:///{tmp_path / 'mlflow.db'}",
+        *hydra_dirs(tmp_path / "hydra"),
+    ]
+    program = (
+        f"import runpy, sys; sys.path.insert(0, {str(tmp_path)!r}); import extra_trees_model; "
+        f"sys.argv = ['src.train', *{args!r}]; runpy.run_module('src.train', run_name='__main__')"
+    )
+    return subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_a_new_models_bound_is_refused_with_exit_2_and_one_line(tmp_path):
+    result = _train_with_new_model(tmp_path, "model.max_depth=0")
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert errors == ["error: model.max_depth=0 is out of range: null or an integer >= 1"]
+    assert not (tmp_path / "mlflow.db").exists()  # refused before any run started
+
+
+def test_a_new_model_in_range_trains(tmp_path):
+    result = _train_with_new_model(tmp_path, "model.max_depth=3", "dataset=iris")
+    assert result.returncode == 0, result.stderr
+    assert "test_accuracy" in result.stdout

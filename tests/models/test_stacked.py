@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from src.models import build_estimator
+from src.models.contract import Estimator
 from src.models.stacked_estimator import StackedMLPEstimator
 from tests.conftest import make_config
 
@@ -38,6 +39,11 @@ def test_replicas_match_single_runs(optimizer):
         single = build_estimator(cfg, "multiclass", 3).fit(*data[k])
         replica = stacked.replica(k)
         assert replica.get_params() == single.get_params()
+        # What the runner reads of a single run's estimator, a replica has too (seeds=[...] runs).
+        contract = ("history_", "n_params_", "best_iteration_", "best_epoch_", "epochs_trained_", "train_device_")
+        assert isinstance(replica, Estimator) and {a: getattr(replica, a) is None for a in contract} == {
+            a: getattr(single, a) is None for a in contract
+        }
         assert replica.history_[0]["train_loss"] == pytest.approx(single.history_[0]["train_loss"], abs=1e-4)
         for ours, reference in zip(replica.net_.parameters(), single.net_.parameters()):
             assert torch.allclose(ours, reference, atol=1e-4)
@@ -65,7 +71,7 @@ def test_replicas_with_dropout_and_ensembles_are_their_single_runs(params):
         [X for X, _ in data], [y for _, y in data], [X for X, _ in val], [y for _, y in val]
     )
     for k, seed in enumerate(SEEDS):
-        single = MLPEstimator(seed=seed, **common).fit(*data[k], *val[k])
+        single = MLPEstimator(seed=seed, **common).fit(*data[k], eval_set=val[k])
         replica = stacked.replica(k)
         ours, reference = (
             [row[m] for row in e.history_ for m in ("train_loss", "val_loss")] for e in (replica, single)
@@ -96,7 +102,7 @@ def test_each_replica_stops_early_on_its_own_as_its_single_run(params):
     )
     stopped = []
     for k, seed in enumerate(SEEDS):
-        single = MLPEstimator(seed=seed, **common).fit(*data[k], *val[k])
+        single = MLPEstimator(seed=seed, **common).fit(*data[k], eval_set=val[k])
         replica = stacked.replica(k)
         assert (replica.epochs_trained_, replica.best_epoch_) == (single.epochs_trained_, single.best_epoch_)
         ours, reference = ([row["val_loss"] for row in e.history_] for e in (replica, single))

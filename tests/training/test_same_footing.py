@@ -10,6 +10,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from src.data.types import Task
+from src.models import model_family
 from src.training import runner
 from tests.conftest import ROOT, make_config, run_cli, runs_of
 
@@ -200,7 +201,7 @@ def test_the_comparison_experiments_sweep_the_workshop_mlp_against_its_classical
         runner.validate(cfg)
         assert cfg.dataset == workshop.dataset
         if option == classical:
-            assert cfg.model.family == "classical" and cfg.model.name == classical
+            assert model_family(cfg.model) == "classical" and cfg.model.name == classical
             if classical == "svm":
                 assert cfg.model.kernel.value == "rbf"  # the workshop's SVC(kernel='rbf')
             continue
