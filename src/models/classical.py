@@ -174,7 +174,10 @@ class ClassicalEstimator(BaseEstimator):
             check_classification_targets(y)
             self.classes_, y = np.unique(y, return_inverse=True)
             if y_val is not None:
-                y_val = self._codes(y_val)
+                # A small training subset may lack a class the validation rows hold: early stopping
+                # cannot score a class the model does not know, so those rows sit it out.
+                known = np.isin(np.asarray(y_val), self.classes_)
+                X_val, y_val = X_val[known], self._codes(np.asarray(y_val)[known])
         model = clone(self.estimator)
         n_neighbors = getattr(model, "n_neighbors", None)
         if n_neighbors is not None and n_neighbors > len(X):

@@ -17,7 +17,7 @@ def test_xgboost_fits_when_a_middle_class_is_missing_from_the_training_rows():
     X_val, y_val = X[::3] + 0.01, y[::3].copy()
     y_val[:2] = 1  # a class the training rows lack, in the validation rows early stopping scores
     cfg = make_config("model=xgboost", "model.n_estimators=20", "trainer.cpu_threads=1")
-    estimator = build_estimator(cfg, "multiclass", 4).fit(X, y, X_val, y_val)
+    estimator = build_estimator(cfg, "multiclass", 4).fit(X, y, eval_set=(X_val, y_val))
 
     predicted = estimator.predict(X)
     assert set(np.unique(predicted)) <= {0, 2, 3} and (predicted == y).mean() > 0.9
