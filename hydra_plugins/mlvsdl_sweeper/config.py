@@ -11,7 +11,8 @@ class OptunaStudySweeperConf:
     _target_: str = "hydra_plugins.mlvsdl_sweeper.sweeper.OptunaStudySweeper"
     # The search space in Hydra's override grammar: choice(...), interval(...), tag(log, ...), int(...), range(...).
     params: Optional[Dict[str, str]] = None
-    direction: str = "maximize"
+    # minimize / maximize; null: the metric's own (error metrics mse, rmse, mae, log_loss, brier minimise).
+    direction: Optional[str] = None
     # Finished (complete or pruned) trials the study holds when the search ends; resume=true counts earlier ones.
     n_trials: int = 20
     # Seconds after which no new trial starts (an equal wall-clock budget); null: none.

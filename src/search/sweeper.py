@@ -26,10 +26,10 @@ from omegaconf import DictConfig, OmegaConf
 from optuna.trial import TrialState
 
 from src.errors import ConfigError
-from src.search import records
+from src.search import checks, records
 from src.search.pruning import ENV_PREFIX, PRUNED_AT_EPOCH
 from src.search.space import as_overrides, search_space
-from src.search.study import finished, open_study, storage_dir, study_key
+from src.search.study import continued_sampler, finished, lock, open_study, storage_dir, study_key
 from src.tracking.mlflow_run import PARENT_RUN_ENV, resolve_tracking_uri
 from src.tracking.record import RunMetric, Tag
 
@@ -47,13 +47,11 @@ class Search:
         self.launcher = launcher
         self.hydra_context = hydra_context
         self.job_idx = 0
-        metric = config.get("optimized_metric")
-        if not metric or not str(metric).startswith(("final_val_", "val_")):
-            raise ConfigError(
-                f"optimized_metric={metric}: a search selects on a validation metric (e.g. final_val_accuracy), "
-                "never on the test split the report judges by"
-            )
-        self.metric = str(metric)
+        self.metric = checks.optimized_metric(config.get("optimized_metric"))
+        self.direction = checks.direction(settings.get("direction"), self.metric)
+        checks.budget(settings)
+        checks.sampler_keywords(settings.get("sampler") or {})
+        checks.pruner_keywords(settings.get("pruner"))
         self.selection_seeds = [int(s) for s in settings["selection_seeds"]]
         if not self.selection_seeds:
             raise ConfigError("hydra.sweeper.selection_seeds is empty: a trial needs at least one seed")
@@ -72,17 +70,18 @@ class Search:
                 node = node.get(group, {}) if isinstance(node, dict) else {}
             if isinstance(node, dict):
                 node.pop(last, None)
-        name = self.settings.get("study_name") or study_key(job_config, space, self._keyed_settings())
+        key = study_key(job_config, space, self._keyed_settings())
+        name = self.settings.get("study_name") or key
         tracking_uri = resolve_tracking_uri(self.config.tracking.uri)
-        path = storage_dir(tracking_uri, self.settings.get("storage"), os.getcwd()) / f"{name}.log"
+        directory = storage_dir(tracking_uri, self.settings.get("storage"), os.getcwd())
+        checks.storage(directory)
+        path = directory / f"{name}.log"
+        self.lock = lock(path)  # held until this process ends
         study, moved, stale = open_study(
-            path,
-            name,
-            self.settings["direction"],
-            optuna.samplers.TPESampler(**dict(self.settings["sampler"])),
-            None,
-            resume=bool(self.config.get("resume")),
-        )
+            path, name, self.direction, optuna.samplers.RandomSampler(), None,
+            resume=bool(self.config.get("resume")), key=key,
+        )  # fmt: skip
+        study.sampler = continued_sampler(self.settings["sampler"], study)
         done = len(finished(study))
         print(f"search: study {name} ({path}), {done} of {self.settings['n_trials']} trials finished"
               + (f"; the earlier study was moved to {moved.name} (resume=true continues one)" if moved else ""),
@@ -95,7 +94,8 @@ class Search:
 
     def _keyed_settings(self) -> dict:
         settings = OmegaConf.to_container(OmegaConf.create(dict(self.settings)), resolve=True)
-        return {**settings, "selection_seeds": self.selection_seeds, "optimized_metric": self.metric}
+        keyed = {**settings, "selection_seeds": self.selection_seeds, "optimized_metric": self.metric}
+        return {**keyed, "direction": self.direction}
 
     def _search(self, study: optuna.Study, space: dict, fixed: list[str], path: Path, recorder: Any) -> None:
         n_trials, timeout = int(self.settings["n_trials"]), self.settings.get("timeout")

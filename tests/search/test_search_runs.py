@@ -116,7 +116,7 @@ def test_the_selection_reads_validation_metrics_never_test_ones(tracking_uri, ml
 def test_a_search_on_a_test_metric_or_none_is_refused(tracking_uri, mlflow_client, tmp_path, metric):
     proc = run_cli("-m", "hparams_search=knn", "dataset=digits", f"optimized_metric={metric}")
     assert proc.returncode == 2
-    assert "a search selects on a validation metric" in proc.stderr
+    assert "a search selects on a final validation metric" in proc.stderr
     assert not [r for r in runs_of(mlflow_client) if r.data.tags.get(Tag.SWEEP) != "true"]
 
 
@@ -126,11 +126,11 @@ def test_a_search_on_a_metric_that_does_not_exist_stops_loudly(tracking_uri, tmp
         "hparams_search=knn",
         "dataset=workshop_circles",
         "hydra.sweeper.n_trials=3",
-        "optimized_metric=val_nope",
+        "optimized_metric=final_val_nope",
         f"hydra.sweep.dir={tmp_path / 'sweep'}",
     )
     assert proc.returncode != 0
-    assert "optimized_metric=val_nope is not a metric" in proc.stderr
+    assert "optimized_metric=final_val_nope is not a metric" in proc.stderr
     assert not (tmp_path / "sweep" / "optimization_results.yaml").exists()
 
 

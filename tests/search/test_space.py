@@ -31,7 +31,7 @@ def test_every_search_composes_with_the_same_trial_budget(search):
     cfg = _compose(f"hparams_search={search}", "dataset=digits", hydra=True)
     sweeper = cfg.hydra.sweeper
     assert sweeper._target_ == "hydra_plugins.mlvsdl_sweeper.sweeper.OptunaStudySweeper"
-    assert (sweeper.n_trials, sweeper.direction, sweeper.timeout) == (20, "maximize", None)
+    assert (sweeper.n_trials, sweeper.direction, sweeper.timeout) == (20, None, None)  # the metric's direction
     assert dict(sweeper.sampler) == {"seed": 0, "n_startup_trials": 8}
     assert list(sweeper.selection_seeds) == [0, 1] and list(sweeper.final_seeds) == [0, 1, 2]
     assert cfg.optimized_metric == "final_val_accuracy" and cfg.study == "hparams"
