@@ -262,3 +262,20 @@ def check_ranges(cfg: DictConfig) -> None:
         decided.add(row.key)
         if not row.range.holds(value):
             raise ConfigError(f"{row.key}={shown(value)} is out of range: {row.range.text}")
+
+
+def check_register_as(tracking: Any) -> None:
+    """tracking.register_as names a registered model, which only a logged model can become:
+    refused before training, instead of after it (or silently ignored without log_model)."""
+    name = tracking.get("register_as")
+    if name is None:
+        return
+    from mlflow.exceptions import MlflowException
+    from mlflow.utils.validation import _validate_model_name
+
+    if not tracking.get("log_model"):
+        raise ConfigError(f"tracking.register_as={name} needs tracking.log_model=true (only a logged model registers)")
+    try:
+        _validate_model_name(str(name))
+    except MlflowException as exc:
+        raise ConfigError(f"tracking.register_as={name} is not a model name: {exc.message}") from None

@@ -25,6 +25,7 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 from optuna.trial import TrialState
 
+from src.config.checks import check_register_as
 from src.errors import ConfigError
 from src.search import checks, records
 from src.search.pruning import ENV_PREFIX, PRUNED_AT_EPOCH
@@ -52,6 +53,7 @@ class Search:
         checks.budget(settings)
         checks.sampler_keywords(settings.get("sampler") or {})
         checks.pruner_keywords(settings.get("pruner"))
+        check_register_as(config.tracking)  # found before the first trial, not after the final runs
         self.selection_seeds = [int(s) for s in settings["selection_seeds"]]
         if not self.selection_seeds:
             raise ConfigError("hydra.sweeper.selection_seeds is empty: a trial needs at least one seed")
@@ -87,8 +89,16 @@ class Search:
               + (f"; the earlier study was moved to {moved.name} (resume=true continues one)" if moved else ""),
               flush=True)  # fmt: skip
         recorder = records.SearchRecorder(tracking_uri, os.environ.get(PARENT_RUN_ENV))
-        for number in stale:  # the runs of a trial a killed search left: KILLED, and now counted as failed
-            recorder.mark(recorder.runs_named(f"{name}-t{number}-s"), records.trial_tags(name, number, "failed", None))
+        recorder.claim(name)
+        earlier = recorder.earlier_runs(name)
+        recorder.settle(earlier)  # a killed session's parent and trial runs: KILLED, not RUNNING forever
+        for number in stale:  # the runs of a trial a killed search left, now counted as failed
+            mine = [
+                r for r in earlier if r.info.run_name.endswith(tuple(f"-t{number}-s{s}" for s in self.selection_seeds))
+            ]
+            recorder.mark(mine, records.trial_tags(name, number, "failed", None))
+        self.run_prefix = f"{self.config.model.name}-{self.config.dataset.name}"
+        self.earlier = earlier
         self._search(study, space, fixed, path, recorder)
         return self._final(study, fixed, recorder)
 
@@ -110,7 +120,7 @@ class Search:
             batch, names = [], []
             for trial in trials:
                 for seed in self.selection_seeds:
-                    run_name = f"{study.study_name}-t{trial.number}-s{seed}"
+                    run_name = f"{self.run_prefix}-t{trial.number}-s{seed}"
                     names.append(run_name)
                     overrides = fixed + as_overrides(trial.params) + [f"seed={seed}", f"tracking.run_name={run_name}"]
                     batch.append(tuple(overrides + self._trial_overrides(study, path, trial.number, seed)))
@@ -180,6 +190,17 @@ class Search:
         study.tell(trial, sum(values) / len(values))
         return "complete"
 
+    def _already_trained(self, name: str, stage: str, best: int) -> bool:
+        """Whether an earlier session of this study left this final run FINISHED: the
+        default one, or the tuned one of the same best trial (a resumed, finished search
+        does not train them again, nor count their seeds twice)."""
+        return any(
+            run.info.run_name == name
+            and run.info.status == "FINISHED"
+            and (stage == "default" or run.data.tags.get(Tag.BEST_TRIAL) == str(best))
+            for run in self.earlier
+        )
+
     def _final(self, study: optuna.Study, fixed: list[str], recorder: Any) -> list:
         complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         trials = study.get_trials(deepcopy=False)
@@ -191,8 +212,9 @@ class Search:
             print("search: no trial completed; nothing to train on the final seeds", file=sys.stderr, flush=True)
             return []
         best = study.best_trial
-        best_runs = recorder.runs([f"{study.study_name}-t{best.number}-s{s}" for s in self.selection_seeds])
-        recorder.mark(best_runs.values(), {Tag.BEST_TRIAL: "true"})
+        best_names = {f"{self.run_prefix}-t{best.number}-s{s}" for s in self.selection_seeds}
+        best_runs = [*recorder.runs(best_names).values(), *(r for r in self.earlier if r.info.run_name in best_names)]
+        recorder.mark(best_runs, {Tag.BEST_TRIAL: "true"})
         results = {
             "name": study.study_name,
             "best_trial": best.number,
@@ -219,7 +241,10 @@ class Search:
         batch, stages = [], {}
         for stage, params in (("final", as_overrides(best.params)), ("default", [])):
             for seed in final_seeds:
-                name = f"{study.study_name}-{'tuned' if stage == 'final' else 'default'}-s{seed}"
+                name = f"{self.run_prefix}-{'tuned' if stage == 'final' else 'default'}-s{seed}"
+                if self._already_trained(name, stage, best.number):
+                    print(f"search: {name} already FINISHED in an earlier session; not trained again", flush=True)
+                    continue
                 stages[name] = stage
                 batch.append(tuple(fixed + params + [f"seed={seed}", f"tracking.run_name={name}"]))
         returns = self._launch(batch) if batch else []

@@ -57,3 +57,15 @@ def test_a_storage_with_an_apostrophe_or_not_writable_is_refused(tmp_path):
     (tmp_path / "a-file").write_text("")  # a directory cannot be made below a file (even as root)
     with pytest.raises(ConfigError, match="is not writable"):
         checks.storage(tmp_path / "a-file" / "optuna")
+
+
+def test_register_as_needs_a_logged_model_and_a_valid_name():
+    from omegaconf import OmegaConf
+
+    from src.config.checks import check_register_as
+
+    check_register_as(OmegaConf.create({"register_as": "digits-svm", "log_model": True}))
+    with pytest.raises(ConfigError, match="register_as=digits-svm needs tracking.log_model=true"):
+        check_register_as(OmegaConf.create({"register_as": "digits-svm", "log_model": False}))
+    with pytest.raises(ConfigError, match="register_as=a/b is not a model name"):
+        check_register_as(OmegaConf.create({"register_as": "a/b", "log_model": True}))

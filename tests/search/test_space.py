@@ -82,3 +82,11 @@ def test_objective_is_the_optimized_metric_and_an_unknown_one_is_an_error():
     assert objective_value({"optimized_metric": "final_val_accuracy"}, result) == 0.8
     with pytest.raises(ConfigError, match="optimized_metric=val_acc .*final_val_accuracy"):
         objective_value({"optimized_metric": "val_acc"}, result)
+
+
+def test_a_searchs_progress_counts_its_jobs_not_its_trials():
+    from src.tracking.sweep import swept
+
+    cfg = _compose("hparams_search=svm", "dataset=digits", "hydra.sweeper.n_trials=2", hydra=True)
+    _, n_jobs = swept(cfg)
+    assert n_jobs == 2 * 2 + 2 * 3  # two trials on two selection seeds, tuned and default on three final seeds
