@@ -137,6 +137,21 @@ def test_a_search_on_a_test_metric_or_none_is_refused(tracking_uri, mlflow_clien
     assert not [r for r in runs_of(mlflow_client) if r.data.tags.get(Tag.SWEEP) != "true"]
 
 
+@pytest.mark.parametrize(
+    "overrides, problem",
+    [(["dataset=diabetes", "optimized_metric=final_val_mse", "hydra.sweeper.direction=maximize"],
+      "hydra.sweeper.direction=maximize contradicts optimized_metric=final_val_mse"),
+     (["hydra.sweeper.n_trials=0"], "hydra.sweeper.n_trials=0: expected a whole number of trials above 0"),
+     (["tracking.register_as=digits-knn"], "tracking.register_as=digits-knn needs tracking.log_model=true")],
+)  # fmt: skip
+def test_bad_search_settings_stop_before_any_job_with_one_line(tracking_uri, mlflow_client, overrides, problem):
+    proc = run_cli("-m", "hparams_search=knn", "dataset=digits", *overrides)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert problem in proc.stderr
+    assert not [r for r in runs_of(mlflow_client) if r.data.tags.get(Tag.SWEEP) != "true"]  # no job ran
+    assert {r.info.status for r in runs_of(mlflow_client)} <= {"FAILED"}  # the parent run, if any, is not RUNNING
+
+
 def test_a_search_on_a_metric_that_does_not_exist_stops_loudly(tracking_uri, tmp_path):
     proc = run_cli(
         "-m",
