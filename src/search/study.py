@@ -178,6 +178,28 @@ def continued_sampler(keywords: Mapping[str, Any], study: optuna.Study) -> optun
     return optuna.samplers.TPESampler(**keywords)
 
 
+REPEAT_OF = "repeat_of"  # a trial's user attribute: the complete trial whose parameters it proposed again
+
+
+def ask_new(study: optuna.Study, space: Mapping[str, Any], tries: int = 20) -> optuna.Trial:
+    """A trial whose parameters no complete trial has had: a repeat is not run (it would
+    score what is known) but told FAIL with `repeat_of`, and the sampler asked again.
+    After `tries` repeats the space is taken as spent and the repeat is run."""
+    scored = {_params_key(t.params): t.number for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))}
+    for _ in range(tries):
+        trial = study.ask(dict(space))
+        repeat = scored.get(_params_key(trial.params))
+        if repeat is None:
+            return trial
+        trial.set_user_attr(REPEAT_OF, repeat)
+        study.tell(trial, state=TrialState.FAIL)
+    return study.ask(dict(space))
+
+
+def _params_key(params: Mapping[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, default=str)
+
+
 def finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     """The trials the budget counts: complete and pruned (failed ones are retried)."""
     return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))

@@ -30,7 +30,7 @@ from src.errors import ConfigError
 from src.search import checks, records
 from src.search.pruning import ENV_PREFIX, PRUNED_AT_EPOCH
 from src.search.space import as_overrides, search_space
-from src.search.study import continued_sampler, finished, lock, open_study, storage_dir, study_key
+from src.search.study import REPEAT_OF, ask_new, continued_sampler, finished, lock, open_study, storage_dir, study_key
 from src.tracking.mlflow_run import PARENT_RUN_ENV, resolve_tracking_uri
 from src.tracking.record import RunMetric, Tag
 
@@ -116,7 +116,7 @@ class Search:
             if timeout is not None and time.perf_counter() - started >= float(timeout):
                 print(f"search: timeout of {timeout} s reached", flush=True)
                 break
-            trials = [study.ask(space) for _ in range(min(n_jobs, remaining))]
+            trials = [ask_new(study, space) for _ in range(min(n_jobs, remaining))]
             batch, names = [], []
             for trial in trials:
                 for seed in self.selection_seeds:
@@ -207,7 +207,8 @@ class Search:
         fit = sum(t.user_attrs.get(_FIT_TIME, 0.0) for t in trials)
         wall = sum(t.user_attrs.get(_WALL_TIME, 0.0) for t in trials)
         states = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED, "failed": TrialState.FAIL}
-        counts = {name: sum(t.state == state for t in trials) for name, state in states.items()}
+        run = [t for t in trials if REPEAT_OF not in t.user_attrs]  # a repeat proposal ran no job
+        counts = {name: sum(t.state == state for t in run) for name, state in states.items()}
         if not complete:
             print("search: no trial completed; nothing to train on the final seeds", file=sys.stderr, flush=True)
             return []

@@ -100,3 +100,20 @@ def test_a_tables_study_follows_the_files_content(tmp_path):
     before = study_key(job, {}, {})
     table.write_text("a,y\n1,1\n2,0\n")
     assert study_key(job, {}, {}) != before
+
+
+def test_no_two_complete_trials_share_their_parameters_until_the_space_is_spent(tmp_path):
+    from optuna.distributions import CategoricalDistribution
+
+    from src.search.study import REPEAT_OF, ask_new
+
+    study, *_ = _open(tmp_path / "optuna" / "s.log", resume=False)
+    space = {"x": CategoricalDistribution(["a", "b", "c"])}
+    for _ in range(3):
+        trial = ask_new(study, space)
+        study.tell(trial, 0.5)
+    complete = study.get_trials(states=(TrialState.COMPLETE,))
+    assert sorted(t.params["x"] for t in complete) == ["a", "b", "c"]
+    assert all(REPEAT_OF in t.user_attrs for t in study.get_trials(states=(TrialState.FAIL,)))
+    study.tell(ask_new(study, space, tries=2), 0.5)  # the space is spent: a repeat runs
+    assert len(study.get_trials(states=(TrialState.COMPLETE,))) == 4
