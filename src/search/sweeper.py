@@ -98,7 +98,8 @@ class Search:
             ]
             recorder.mark(mine, records.trial_tags(name, number, "failed", None))
         self.run_prefix = f"{self.config.model.name}-{self.config.dataset.name}"
-        self.earlier = earlier
+        # Without resume the earlier study was moved aside: its final runs are not this study's.
+        self.earlier = earlier if self.config.get("resume") else []
         self._search(study, space, fixed, path, recorder)
         return self._final(study, fixed, recorder)
 
