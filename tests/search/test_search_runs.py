@@ -25,6 +25,17 @@ def _study(tmp_path: Path) -> optuna.Study:
     return optuna.load_study(study_name=path.stem, storage=journal(path))
 
 
+def _states_so_far(tmp_path: Path) -> list:
+    """The trials' states of a search under way; [] until its journal holds the study (the
+    file exists a moment before the study is written in it: reading it then raises KeyError)."""
+    if not list((tmp_path / "optuna").glob("*.log")):
+        return []
+    try:
+        return [t.state for t in _study(tmp_path).trials]
+    except KeyError:
+        return []
+
+
 def _stage(runs, stage: str) -> list:
     return [r for r in runs if r.data.tags.get(Tag.SEARCH_STAGE) == stage]
 
@@ -204,8 +215,7 @@ def test_a_killed_search_resumes_without_losing_or_recounting_a_trial(tracking_u
         )  # fmt: skip
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:  # one trial finished and the next one's run training
-        logs = list((tmp_path / "optuna").glob("*.log"))
-        states = [t.state for t in _study(tmp_path).trials] if logs else []
+        states = _states_so_far(tmp_path)
         if TrialState.COMPLETE in states and states[-1] == TrialState.RUNNING:
             name = f"mlp-digits-t{len(states) - 1}-s0"
             if any(r.info.run_name == name and r.info.status == "RUNNING" for r in runs_of(mlflow_client)):
