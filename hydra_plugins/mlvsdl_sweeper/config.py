@@ -11,7 +11,7 @@ class OptunaStudySweeperConf:
     _target_: str = "hydra_plugins.mlvsdl_sweeper.sweeper.OptunaStudySweeper"
     # The search space in Hydra's override grammar: choice(...), interval(...), tag(log, ...), int(...), range(...).
     params: Optional[Dict[str, str]] = None
-    # null: follows optimized_metric (an error or loss is minimised, a score maximised); set, it must agree.
+    # minimize / maximize; null: the metric's own (error metrics mse, rmse, mae, log_loss, brier minimise).
     direction: Optional[str] = None
     # Finished (complete or pruned) trials the study holds when the search ends; resume=true counts earlier ones.
     n_trials: int = 20

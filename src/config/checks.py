@@ -241,3 +241,20 @@ def check_ranges(cfg: DictConfig) -> None:
     for key, value, range_ in checks:
         if not range_.holds(value):
             raise ConfigError(f"{key}={shown(value)} is out of range: {range_.text}")
+
+
+def check_register_as(tracking: Any) -> None:
+    """tracking.register_as names a registered model, which only a logged model can become:
+    refused before training, instead of after it (or silently ignored without log_model)."""
+    name = tracking.get("register_as")
+    if name is None:
+        return
+    from mlflow.exceptions import MlflowException
+    from mlflow.utils.validation import _validate_model_name
+
+    if not tracking.get("log_model"):
+        raise ConfigError(f"tracking.register_as={name} needs tracking.log_model=true (only a logged model registers)")
+    try:
+        _validate_model_name(str(name))
+    except MlflowException as exc:
+        raise ConfigError(f"tracking.register_as={name} is not a model name: {exc.message}") from None

@@ -10,14 +10,15 @@ _FILE_DIGESTS: dict[tuple, str] = {}  # (path, mtime, size) -> sha256: one read 
 
 
 def data_digest(dataset: Any) -> Optional[str]:
-    """The sha256 of the user's file behind `dataset=table`; None for every
+    """The sha256 of the user's file behind `dataset=table` (a run's config_hash, a search's
+    study key, a table's name in reports); None for every
     other source, and for a file that cannot be read (loading it then fails
     with the one-line error that names it)."""
     if dataset.get("name") != "table" or not dataset.get("path"):
         return None
     from src.data.tables import resolve_path
 
-    path = resolve_path(str(dataset.path))
+    path = resolve_path(str(dataset.get("path")))  # a DictConfig node or a plain dict
     try:
         stat = path.stat()
         key = (str(path), stat.st_mtime_ns, stat.st_size)

@@ -33,11 +33,41 @@ class SearchRecorder:
         )
         return {r.info.run_name: r for r in children if r.info.run_name in wanted}
 
-    def runs_named(self, prefix: str) -> list:
-        """The experiment's runs whose name starts with `prefix`, whichever sweep made them."""
+    def claim(self, study_name: str) -> None:
+        """Tag the parent run with its study at the start, so that a later session finds it."""
+        if self.client is not None:
+            self.client.set_tag(self.parent_run_id, Tag.SEARCH_STUDY, study_name)
+
+    def earlier_runs(self, study_name: str) -> list:
+        """The runs of the study's earlier sessions: their parent runs, then those parents' children."""
         if self.client is None:
             return []
-        return self.client.search_runs([self.experiment_id], filter_string=f"attributes.run_name LIKE '{prefix}%'")
+        parents = [
+            r
+            for r in self.client.search_runs(
+                [self.experiment_id], filter_string=f"tags.`{Tag.SEARCH_STUDY}` = '{study_name}'", max_results=50000
+            )
+            if r.info.run_id != self.parent_run_id and r.data.tags.get(Tag.SWEEP) == "true"
+        ]
+        children = [
+            child
+            for parent in parents
+            for child in self.client.search_runs(
+                [self.experiment_id],
+                filter_string=f"tags.`{Tag.PARENT_RUN_ID}` = '{parent.info.run_id}'",
+                max_results=50000,
+            )
+        ]
+        return parents + children
+
+    def settle(self, runs: Iterable[Any]) -> None:
+        """End KILLED the runs a killed session left RUNNING (the study's lock says its process is gone)."""
+        from src.tracking.owner import end_killed
+        from src.tracking.record import Status
+
+        for run in runs:
+            if run.info.status == Status.RUNNING:
+                end_killed(self.client, run)
 
     def mark(self, runs: Iterable[Any], tags: Mapping[str, Any], metrics: Optional[Mapping[str, float]] = None) -> None:
         if self.client is None:

@@ -25,15 +25,14 @@ import yaml
 from omegaconf import DictConfig, OmegaConf
 from optuna.trial import TrialState
 
-from src.data.digest import data_digest
+from src.config.checks import check_register_as
 from src.errors import ConfigError
 from src.models import model_family
 from src.models.registry import CLASSICAL
-from src.search import records
-from src.search.checks import check_settings
+from src.search import checks, records
 from src.search.pruning import ENV_PREFIX, PRUNED_AT_EPOCH
 from src.search.space import as_overrides, search_space
-from src.search.study import finished, hold_study_lock, open_study, storage_dir, study_key
+from src.search.study import REPEAT_OF, ask_new, continued_sampler, finished, lock, open_study, storage_dir, study_key
 from src.tracking.mlflow_run import PARENT_RUN_ENV, resolve_tracking_uri
 from src.tracking.record import RunMetric, Tag
 
@@ -51,15 +50,12 @@ class Search:
         self.launcher = launcher
         self.hydra_context = hydra_context
         self.job_idx = 0
-        metric = config.get("optimized_metric")
-        if not metric or not str(metric).startswith("final_val_"):
-            raise ConfigError(
-                f"optimized_metric={metric}: a search selects on a run's final validation metric (e.g. "
-                "final_val_accuracy, final_val_rmse), never on the test split the report judges by nor on a "
-                "per-epoch curve (val_*)"
-            )
-        self.metric = str(metric)
-        self.direction = check_settings(settings, self.metric)
+        self.metric = checks.optimized_metric(config.get("optimized_metric"))
+        self.direction = checks.direction(settings.get("direction"), self.metric)
+        checks.budget(settings)
+        checks.sampler_keywords(settings.get("sampler") or {})
+        checks.pruner_keywords(settings.get("pruner"))
+        check_register_as(config.tracking)  # found before the first trial, not after the final runs
         self.selection_seeds = [int(s) for s in settings["selection_seeds"]]
         if not self.selection_seeds:
             raise ConfigError("hydra.sweeper.selection_seeds is empty: a trial needs at least one seed")
@@ -78,39 +74,41 @@ class Search:
                 node = node.get(group, {}) if isinstance(node, dict) else {}
             if isinstance(node, dict):
                 node.pop(last, None)
-        # The rows count too: a search resumed after the table changed starts a new study.
-        job_config["data_digest"] = data_digest(self.config.dataset)
         key = study_key(job_config, space, self._keyed_settings())
         name = self.settings.get("study_name") or key
         tracking_uri = resolve_tracking_uri(self.config.tracking.uri)
-        path = storage_dir(tracking_uri, self.settings.get("storage"), os.getcwd()) / f"{name}.log"
-        # One search at a time per study file, held until this process ends: a second one is refused
-        # before it renames or writes anything (two writers would rerun and lose trials).
-        self.lock = hold_study_lock(path)
+        directory = storage_dir(tracking_uri, self.settings.get("storage"), os.getcwd())
+        checks.storage(directory)
+        path = directory / f"{name}.log"
+        self.lock = lock(path)  # held until this process ends
         study, moved, stale = open_study(
-            path, name, self.direction, self._sampler(0), None, resume=bool(self.config.get("resume")), key=key
-        )
-        # Seeded from the study's size, so that a resumed session does not propose its first
-        # session's points again (a constant seed would repeat them).
-        study.sampler = self._sampler(len(study.trials))
+            path, name, self.direction, optuna.samplers.RandomSampler(), None,
+            resume=bool(self.config.get("resume")), key=key,
+        )  # fmt: skip
+        study.sampler = continued_sampler(self.settings["sampler"], study)
         done = len(finished(study))
         print(f"search: study {name} ({path}), {done} of {self.settings['n_trials']} trials finished"
               + (f"; the earlier study was moved to {moved.name} (resume=true continues one)" if moved else ""),
               flush=True)  # fmt: skip
         recorder = records.SearchRecorder(tracking_uri, os.environ.get(PARENT_RUN_ENV))
-        for number in stale:  # the runs of a trial a killed search left: KILLED, and now counted as failed
-            recorder.mark(recorder.runs_named(f"{name}-t{number}-s"), records.trial_tags(name, number, "failed", None))
+        recorder.claim(name)
+        earlier = recorder.earlier_runs(name)
+        recorder.settle(earlier)  # a killed session's parent and trial runs: KILLED, not RUNNING forever
+        for number in stale:  # the runs of a trial a killed search left, now counted as failed
+            mine = [
+                r for r in earlier if r.info.run_name.endswith(tuple(f"-t{number}-s{s}" for s in self.selection_seeds))
+            ]
+            recorder.mark(mine, records.trial_tags(name, number, "failed", None))
+        self.run_prefix = f"{self.config.model.name}-{self.config.dataset.name}"
+        # Without resume the earlier study was moved aside: its final runs are not this study's.
+        self.earlier = earlier if self.config.get("resume") else []
         self._search(study, space, fixed, path, recorder)
         return self._final(study, fixed, recorder)
 
-    def _sampler(self, offset: int) -> optuna.samplers.BaseSampler:
-        keywords = dict(self.settings["sampler"])
-        keywords["seed"] = int(keywords.get("seed") or 0) + offset
-        return optuna.samplers.TPESampler(**keywords)
-
     def _keyed_settings(self) -> dict:
         settings = OmegaConf.to_container(OmegaConf.create(dict(self.settings)), resolve=True)
-        return {**settings, "selection_seeds": self.selection_seeds, "optimized_metric": self.metric}
+        keyed = {**settings, "selection_seeds": self.selection_seeds, "optimized_metric": self.metric}
+        return {**keyed, "direction": self.direction}
 
     def _search(self, study: optuna.Study, space: dict, fixed: list[str], path: Path, recorder: Any) -> None:
         n_trials, timeout = int(self.settings["n_trials"]), self.settings.get("timeout")
@@ -121,11 +119,11 @@ class Search:
             if timeout is not None and time.perf_counter() - started >= float(timeout):
                 print(f"search: timeout of {timeout} s reached", flush=True)
                 break
-            trials = [study.ask(space) for _ in range(min(n_jobs, remaining))]
+            trials = [ask_new(study, space) for _ in range(min(n_jobs, remaining))]
             batch, names = [], []
             for trial in trials:
                 for seed in self.selection_seeds:
-                    run_name = f"{study.study_name}-t{trial.number}-s{seed}"
+                    run_name = f"{self.run_prefix}-t{trial.number}-s{seed}"
                     names.append(run_name)
                     overrides = fixed + as_overrides(trial.params) + [f"seed={seed}", f"tracking.run_name={run_name}"]
                     batch.append(tuple(overrides + self._trial_overrides(study, path, trial.number, seed)))
@@ -162,9 +160,7 @@ class Search:
             "REPORT": int(seed == self.selection_seeds[0]),
             "PRUNER": ",".join(f"{k}:{v}" for k, v in pruner.items()),
         }
-        # Quoted for Hydra's override grammar: a store path may hold an apostrophe or a backslash.
-        quoted = {k: str(v).replace("\\", "\\\\").replace("'", "\\'") for k, v in values.items()}
-        return [f"+hydra.job.env_set.{ENV_PREFIX}{k}='{v}'" for k, v in quoted.items()]
+        return [f"+hydra.job.env_set.{ENV_PREFIX}{k}='{v}'" for k, v in values.items()]
 
     def _launch(self, batch: list[tuple]) -> list:
         self.validate_batch(batch)
@@ -197,19 +193,32 @@ class Search:
         study.tell(trial, sum(values) / len(values))
         return "complete"
 
+    def _already_trained(self, name: str, stage: str, best: int) -> bool:
+        """Whether an earlier session of this study left this final run FINISHED: the
+        default one, or the tuned one of the same best trial (a resumed, finished search
+        does not train them again, nor count their seeds twice)."""
+        return any(
+            run.info.run_name == name
+            and run.info.status == "FINISHED"
+            and (stage == "default" or run.data.tags.get(Tag.BEST_TRIAL) == str(best))
+            for run in self.earlier
+        )
+
     def _final(self, study: optuna.Study, fixed: list[str], recorder: Any) -> list:
         complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         trials = study.get_trials(deepcopy=False)
         fit = sum(t.user_attrs.get(_FIT_TIME, 0.0) for t in trials)
         wall = sum(t.user_attrs.get(_WALL_TIME, 0.0) for t in trials)
         states = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED, "failed": TrialState.FAIL}
-        counts = {name: sum(t.state == state for t in trials) for name, state in states.items()}
+        run = [t for t in trials if REPEAT_OF not in t.user_attrs]  # a repeat proposal ran no job
+        counts = {name: sum(t.state == state for t in run) for name, state in states.items()}
         if not complete:
             print("search: no trial completed; nothing to train on the final seeds", file=sys.stderr, flush=True)
             return []
         best = study.best_trial
-        best_runs = recorder.runs([f"{study.study_name}-t{best.number}-s{s}" for s in self.selection_seeds])
-        recorder.mark(best_runs.values(), {Tag.BEST_TRIAL: "true"})
+        best_names = {f"{self.run_prefix}-t{best.number}-s{s}" for s in self.selection_seeds}
+        best_runs = [*recorder.runs(best_names).values(), *(r for r in self.earlier if r.info.run_name in best_names)]
+        recorder.mark(best_runs, {Tag.BEST_TRIAL: "true"})
         results = {
             "name": study.study_name,
             "best_trial": best.number,
@@ -236,7 +245,10 @@ class Search:
         batch, stages = [], {}
         for stage, params in (("final", as_overrides(best.params)), ("default", [])):
             for seed in final_seeds:
-                name = f"{study.study_name}-{'tuned' if stage == 'final' else 'default'}-s{seed}"
+                name = f"{self.run_prefix}-{'tuned' if stage == 'final' else 'default'}-s{seed}"
+                if self._already_trained(name, stage, best.number):
+                    print(f"search: {name} already FINISHED in an earlier session; not trained again", flush=True)
+                    continue
                 stages[name] = stage
                 batch.append(tuple(fixed + params + [f"seed={seed}", f"tracking.run_name={name}"]))
         returns = self._launch(batch) if batch else []

@@ -78,6 +78,12 @@ def settle_running_runs(client: Any, experiment: str, config_hash: str) -> None:
         owner = run.data.tags.get(Tag.OWNER)
         if owner_alive(owner):
             raise owned_elsewhere(run.info.run_id, owner)
-        client.set_tag(run.info.run_id, Tag.STATUS_REASON, Reason.INTERRUPTED)
-        client.set_tag(run.info.run_id, Tag.ERROR, f"its process ({owner or 'unknown'}) ended without closing it")
-        client.set_terminated(run.info.run_id, Status.KILLED)
+        end_killed(client, run)
+
+
+def end_killed(client: Any, run: Any) -> None:
+    """End KILLED a RUNNING run whose process is gone, saying so in its tags."""
+    owner = run.data.tags.get(Tag.OWNER)
+    client.set_tag(run.info.run_id, Tag.STATUS_REASON, Reason.INTERRUPTED)
+    client.set_tag(run.info.run_id, Tag.ERROR, f"its process ({owner or 'unknown'}) ended without closing it")
+    client.set_terminated(run.info.run_id, Status.KILLED)

@@ -74,8 +74,9 @@ def swept(config: DictConfig) -> tuple[list[str], Optional[int]]:
         except Exception:  # an interval or tagged search space (Optuna): no count
             choices[key] = 0
     n_trials = config.hydra.sweeper.get("n_trials")
-    if n_trials is not None:
-        return list(choices), int(n_trials)
+    if n_trials is not None:  # a search: a job per trial and selection seed, then tuned and default per final seed
+        seeds = len(config.hydra.sweeper.get("selection_seeds") or [0])
+        return list(choices), int(n_trials) * seeds + 2 * len(config.hydra.sweeper.get("final_seeds") or [])
     n_jobs = 1
     for count in choices.values():
         n_jobs *= count

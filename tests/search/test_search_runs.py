@@ -2,7 +2,10 @@
 study counts its total, MLP trials are pruned and recorded as such, and the
 selection reads validation metrics only."""
 
+import os
 import statistics
+import subprocess
+import sys
 from pathlib import Path
 
 import optuna
@@ -22,6 +25,17 @@ def _study(tmp_path: Path) -> optuna.Study:
     return optuna.load_study(study_name=path.stem, storage=journal(path))
 
 
+def _states_so_far(tmp_path: Path) -> list:
+    """The trials' states of a search under way; [] until its journal holds the study (the
+    file exists a moment before the study is written in it: reading it then raises KeyError)."""
+    if not list((tmp_path / "optuna").glob("*.log")):
+        return []
+    try:
+        return [t.state for t in _study(tmp_path).trials]
+    except KeyError:
+        return []
+
+
 def _stage(runs, stage: str) -> list:
     return [r for r in runs if r.data.tags.get(Tag.SEARCH_STAGE) == stage]
 
@@ -39,8 +53,22 @@ def test_a_resumed_search_runs_only_the_missing_trials(tracking_uri, mlflow_clie
     # Two selection seeds per trial; trials 0-2 were not rerun by the second search.
     assert sorted(int(r.data.tags[Tag.TRIAL_NUMBER]) for r in trials) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     assert {r.data.tags[Tag.TRIAL_STATE] for r in trials} == {"complete"}
+    assert len({tuple(t.params.items()) for t in study.trials}) == 5  # the second session proposed new ones
+    assert sorted(r.info.run_name for r in trials if r.data.tags[Tag.TRIAL_NUMBER] == "3") == [
+        "logistic_regression-digits-t3-s0", "logistic_regression-digits-t3-s1",
+    ]  # fmt: skip
+    assert {r.data.tags[Tag.SEARCH_STUDY] for r in trials} == {study.study_name}
     final = _stage(runs_of(mlflow_client), "final")
-    assert sorted(int(r.data.tags[Tag.SEED]) for r in final) == [0, 0, 1, 1, 2, 2]  # after each search
+    seeds_by_best: dict[str, list[int]] = {}  # the second search trains them again only for a new best trial
+    for run in final:
+        seeds_by_best.setdefault(run.data.tags[Tag.BEST_TRIAL], []).append(int(run.data.tags[Tag.SEED]))
+    assert str(study.best_trial.number) in seeds_by_best
+    assert all(sorted(seeds) == [0, 1, 2] for seeds in seeds_by_best.values()), seeds_by_best
+    third = run_cli(*args, "hydra.sweeper.n_trials=5", f"hydra.sweep.dir={tmp_path / 'c'}")
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert "logistic_regression-digits-tuned-s0 already FINISHED" in third.stdout
+    assert len(_stage(runs_of(mlflow_client), "final")) == len(final)  # a finished search trains nothing again
+    assert sorted(int(r.data.tags[Tag.SEED]) for r in _stage(runs_of(mlflow_client), "default")) == [0, 1, 2]
     results = yaml.safe_load((tmp_path / "b" / "optimization_results.yaml").read_text())
     assert results["trials"] == {"complete": 5, "pruned": 0, "failed": 0}
     for run in final:  # the tuned runs carry the search's cost, all its trials included
@@ -99,7 +127,7 @@ def test_the_selection_reads_validation_metrics_never_test_ones(tracking_uri, ml
     study = _study(tmp_path)
     trials = _stage(runs_of(mlflow_client), "trial")
     validation, test = {}, {}
-    for trial in study.trials:
+    for trial in study.get_trials(states=(TrialState.COMPLETE,)):  # a repeated proposal runs no job
         mine = [r for r in trials if int(r.data.tags[Tag.TRIAL_NUMBER]) == trial.number]
         assert sorted(int(r.data.tags[Tag.SEED]) for r in mine) == [0, 1]  # scored on two repeats
         validation[trial.number] = statistics.mean(r.data.metrics["final_val_accuracy"] for r in mine)
@@ -116,8 +144,23 @@ def test_the_selection_reads_validation_metrics_never_test_ones(tracking_uri, ml
 def test_a_search_on_a_test_metric_or_none_is_refused(tracking_uri, mlflow_client, tmp_path, metric):
     proc = run_cli("-m", "hparams_search=knn", "dataset=digits", f"optimized_metric={metric}")
     assert proc.returncode == 2
-    assert "a search selects on a validation metric" in proc.stderr
+    assert "a search selects on a final validation metric" in proc.stderr
     assert not [r for r in runs_of(mlflow_client) if r.data.tags.get(Tag.SWEEP) != "true"]
+
+
+@pytest.mark.parametrize(
+    "overrides, problem",
+    [(["dataset=diabetes", "optimized_metric=final_val_mse", "hydra.sweeper.direction=maximize"],
+      "hydra.sweeper.direction=maximize contradicts optimized_metric=final_val_mse"),
+     (["hydra.sweeper.n_trials=0"], "hydra.sweeper.n_trials=0: expected a whole number of trials above 0"),
+     (["tracking.register_as=digits-knn"], "tracking.register_as=digits-knn needs tracking.log_model=true")],
+)  # fmt: skip
+def test_bad_search_settings_stop_before_any_job_with_one_line(tracking_uri, mlflow_client, overrides, problem):
+    proc = run_cli("-m", "hparams_search=knn", "dataset=digits", *overrides)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert problem in proc.stderr
+    assert not [r for r in runs_of(mlflow_client) if r.data.tags.get(Tag.SWEEP) != "true"]  # no job ran
+    assert {r.info.status for r in runs_of(mlflow_client)} <= {"FAILED"}  # the parent run, if any, is not RUNNING
 
 
 def test_a_search_on_a_metric_that_does_not_exist_stops_loudly(tracking_uri, tmp_path):
@@ -126,11 +169,11 @@ def test_a_search_on_a_metric_that_does_not_exist_stops_loudly(tracking_uri, tmp
         "hparams_search=knn",
         "dataset=workshop_circles",
         "hydra.sweeper.n_trials=3",
-        "optimized_metric=val_nope",
+        "optimized_metric=final_val_nope",
         f"hydra.sweep.dir={tmp_path / 'sweep'}",
     )
     assert proc.returncode != 0
-    assert "optimized_metric=val_nope is not a metric" in proc.stderr
+    assert "optimized_metric=final_val_nope is not a metric" in proc.stderr
     assert not (tmp_path / "sweep" / "optimization_results.yaml").exists()
 
 
@@ -150,80 +193,54 @@ def test_a_wall_clock_budget_stops_the_search_before_its_trial_count(tracking_ur
 
 
 def test_a_killed_search_resumes_without_losing_or_recounting_a_trial(tracking_uri, mlflow_client, tmp_path):
-    """SIGTERM while a trial trains: the finished trials stay, the killed one is FAIL (its run
-    KILLED), and resume=true runs only what is missing."""
+    """kill -9 while a trial trains: the finished trials stay, the killed one is FAIL, and
+    resume=true ends the dead session's parent and trial runs KILLED and runs only what is missing.
+    The kill waits for the trial's run to exist (no wall-clock sleep that a loaded machine outruns)."""
     import signal
     import time
 
-    from tests.conftest import start_training
+    from tests.conftest import ROOT, hydra_dirs
 
     args = [
         "-m", "hparams_search=mlp", "dataset=digits", "resume=true", "trainer.max_epochs=40",
         "trainer.early_stopping_patience=null", "hydra.sweeper.n_trials=3", "hydra.sweeper.pruner=null",
         "hydra.sweeper.selection_seeds=[0]", "hydra.sweeper.final_seeds=[]",
     ]  # fmt: skip
-    proc = start_training(tracking_uri, tmp_path / "first", *args)
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:  # one trial finished and the next one training
-        logs = list((tmp_path / "optuna").glob("*.log"))
-        if logs:
-            states = [t.state for t in _study(tmp_path).trials]
-            if TrialState.COMPLETE in states and states[-1] == TrialState.RUNNING:
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri}
+    env.pop("HYDRA_FULL_ERROR", None)
+    with open(tmp_path / "first.out", "w") as out:  # a file, not a pipe nobody reads: a full pipe stalls the search
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "src.train", *args, *hydra_dirs(tmp_path / "first")],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:  # one trial finished and the next one's run training
+        states = _states_so_far(tmp_path)
+        if TrialState.COMPLETE in states and states[-1] == TrialState.RUNNING:
+            name = f"mlp-digits-t{len(states) - 1}-s0"
+            if any(r.info.run_name == name and r.info.status == "RUNNING" for r in runs_of(mlflow_client)):
                 break
+        if proc.poll() is not None:
+            pytest.fail(f"the search ended (exit {proc.returncode}) before it could be killed mid-trial")
         time.sleep(0.3)
     else:
         proc.kill()
         pytest.fail("the search never had a finished trial and a running one")
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=120) == 130
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=120) == -signal.SIGKILL
+    assert {r.info.status for r in runs_of(mlflow_client) if r.info.run_name == name} == {"RUNNING"}
     done_before = {t.number for t in _study(tmp_path).trials if t.state == TrialState.COMPLETE}
     second = run_cli(*args, f"hydra.sweep.dir={tmp_path / 'second'}")
     assert second.returncode == 0, second.stderr[-3000:]
     states = [t.state for t in _study(tmp_path).trials]
     assert states.count(TrialState.COMPLETE) == 3 and states.count(TrialState.FAIL) == 1
+    assert not [r.info.run_name for r in runs_of(mlflow_client) if r.info.status == "RUNNING"]
+    parents = [r for r in runs_of(mlflow_client) if r.data.tags.get(Tag.SWEEP) == "true"]
+    assert sorted(p.info.status for p in parents) == ["FINISHED", "KILLED"]
     trials = _stage(runs_of(mlflow_client), "trial")
     numbers = sorted(int(r.data.tags[Tag.TRIAL_NUMBER]) for r in trials if r.info.status == "FINISHED")
     assert numbers == sorted({t.number for t in _study(tmp_path).trials if t.state == TrialState.COMPLETE})
     assert done_before <= set(numbers) and len(numbers) == 3  # none of the first session's trials ran again
     (killed,) = [r for r in trials if r.info.status == "KILLED"]  # the interrupted trial's run, counted as failed
-    assert killed.data.tags[Tag.TRIAL_STATE] == "failed" and int(killed.data.tags[Tag.TRIAL_NUMBER]) == states.index(
-        TrialState.FAIL
-    )
-
-
-def test_a_resumed_regression_search_minimises_and_proposes_new_points(tracking_uri, tmp_path):
-    args = ["-m", "hparams_search=knn", "dataset=diabetes", "optimized_metric=final_val_rmse", "resume=true"]
-    args.append("hydra.sweeper.final_seeds=[0]")  # the finals are not what this test is about
-    first = run_cli(*args, "hydra.sweeper.n_trials=3", f"hydra.sweep.dir={tmp_path / 'a'}")
-    assert first.returncode == 0, first.stderr[-3000:]
-    second = run_cli(*args, "hydra.sweeper.n_trials=6", f"hydra.sweep.dir={tmp_path / 'b'}")
-    assert second.returncode == 0, second.stderr[-3000:]
-    study = _study(tmp_path)
-    assert study.direction == optuna.study.StudyDirection.MINIMIZE  # an error: lower is better
-    complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
-    assert len(complete) == 6
-    points = [tuple(sorted(t.params.items())) for t in complete]
-    assert len(set(points)) == 6, points  # the second session did not replay the first one's proposals
-    assert study.best_value == min(t.value for t in complete)
-
-
-def test_a_search_resumed_after_its_table_changed_starts_a_new_study(tracking_uri, tmp_path):
-    import numpy as np
-    import pandas as pd
-
-    table = tmp_path / "rows.csv"
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"x1": rng.normal(size=120), "x2": rng.normal(size=120)})
-    frame["label"] = np.where(frame["x1"] + frame["x2"] > 0, "yes", "no")
-    frame.to_csv(table, index=False)
-    args = ["-m", "hparams_search=knn", "dataset=table", f"dataset.path={table}", "dataset.target=label"]
-    args += ["resume=true", "hydra.sweeper.n_trials=2", "hydra.sweeper.final_seeds=[0]"]
-    first = run_cli(*args, f"hydra.sweep.dir={tmp_path / 'a'}")
-    assert first.returncode == 0, first.stderr[-3000:]
-    frame.loc[:10, "label"] = "no"  # other rows: the old trials' scores no longer hold
-    frame.to_csv(table, index=False)
-    second = run_cli(*args, f"hydra.sweep.dir={tmp_path / 'b'}")
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert "0 of 2 trials finished" in second.stdout
-    assert len(list((tmp_path / "optuna").glob("*.log"))) == 2
+    assert killed.info.run_name == name and killed.data.tags[Tag.TRIAL_STATE] == "failed"
+    assert int(killed.data.tags[Tag.TRIAL_NUMBER]) == states.index(TrialState.FAIL)

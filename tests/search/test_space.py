@@ -31,7 +31,7 @@ def test_every_search_composes_with_the_same_trial_budget(search):
     cfg = _compose(f"hparams_search={search}", "dataset=digits", hydra=True)
     sweeper = cfg.hydra.sweeper
     assert sweeper._target_ == "hydra_plugins.mlvsdl_sweeper.sweeper.OptunaStudySweeper"
-    assert (sweeper.n_trials, sweeper.direction, sweeper.timeout) == (20, None, None)  # direction: the metric's
+    assert (sweeper.n_trials, sweeper.direction, sweeper.timeout) == (20, None, None)  # the metric's direction
     assert dict(sweeper.sampler) == {"seed": 0, "n_startup_trials": 8}
     assert list(sweeper.selection_seeds) == [0, 1] and list(sweeper.final_seeds) == [0, 1, 2]
     assert cfg.optimized_metric == "final_val_accuracy" and cfg.study == "hparams"
@@ -82,3 +82,11 @@ def test_objective_is_the_optimized_metric_and_an_unknown_one_is_an_error():
     assert objective_value({"optimized_metric": "final_val_accuracy"}, result) == 0.8
     with pytest.raises(ConfigError, match="optimized_metric=val_acc .*final_val_accuracy"):
         objective_value({"optimized_metric": "val_acc"}, result)
+
+
+def test_a_searchs_progress_counts_its_jobs_not_its_trials():
+    from src.tracking.sweep import swept
+
+    cfg = _compose("hparams_search=svm", "dataset=digits", "hydra.sweeper.n_trials=2", hydra=True)
+    _, n_jobs = swept(cfg)
+    assert n_jobs == 2 * 2 + 2 * 3  # two trials on two selection seeds, tuned and default on three final seeds

@@ -3,10 +3,12 @@
 from pathlib import Path
 
 import optuna
+import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState
 
-from src.search.study import finished, open_study, storage_dir, study_key
+from src.errors import ConfigError, UserError
+from src.search.study import continued_sampler, finished, lock, open_study, storage_dir, study_key
 
 
 def _open(path: Path, resume: bool) -> tuple:
@@ -51,3 +53,67 @@ def test_without_resume_an_earlier_study_is_kept_aside_and_a_fresh_one_starts(tm
     study.tell(study.ask({"x": FloatDistribution(0, 1)}), 0.5)
     study, moved, _ = _open(path, resume=False)
     assert not study.trials and moved is not None and moved.exists() and moved.parent == path.parent
+
+
+def test_a_second_search_of_a_study_in_use_is_refused_and_renames_nothing(tmp_path):
+    path = tmp_path / "optuna" / "s.log"
+    held = lock(path)  # the first search
+    study, *_ = _open(path, resume=False)
+    study.ask({"x": FloatDistribution(0, 1)})
+    with pytest.raises(UserError, match="is in use by another search"):
+        lock(path)
+    assert path.exists() and [p.name for p in path.parent.glob("*.log")] == ["s.log"]
+    held.close()  # the first search ended: the study is free again
+    lock(path).close()
+
+
+def test_a_resumed_session_does_not_propose_the_first_sessions_trials_again(tmp_path):
+    space = {"x": FloatDistribution(0, 1), "y": FloatDistribution(0, 1)}
+    path = tmp_path / "optuna" / "s.log"
+    params = []
+    for resume in (False, True):
+        study, *_ = _open(path, resume=resume)
+        study.sampler = continued_sampler({"seed": 0, "n_startup_trials": 8}, study)
+        for _ in range(3):
+            trial = study.ask(space)
+            params.append(tuple(trial.params.values()))
+            study.tell(trial, 0.5)
+    assert len(set(params)) == 6
+
+
+def test_a_fixed_study_name_does_not_continue_a_study_of_another_search(tmp_path):
+    path = tmp_path / "optuna" / "mine.log"
+    sampler = optuna.samplers.RandomSampler(seed=0)
+    study, *_ = open_study(path, "mine", "maximize", sampler, None, resume=False, key="svm-digits-aaa")
+    study.tell(study.ask({"x": FloatDistribution(0, 1)}), 0.5)
+    open_study(path, "mine", "maximize", sampler, None, resume=True, key="svm-digits-aaa")  # the same search
+    with pytest.raises(ConfigError, match="does not match this search"):
+        open_study(path, "mine", "maximize", sampler, None, resume=True, key="knn-digits-bbb")
+    with pytest.raises(ConfigError, match="does not match this search"):
+        open_study(path, "mine", "minimize", sampler, None, resume=True, key="svm-digits-aaa")
+
+
+def test_a_tables_study_follows_the_files_content(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("a,y\n1,0\n2,1\n")
+    job = {"model": {"name": "knn"}, "dataset": {"name": "table", "path": str(table)}}
+    before = study_key(job, {}, {})
+    table.write_text("a,y\n1,1\n2,0\n")
+    assert study_key(job, {}, {}) != before
+
+
+def test_no_two_complete_trials_share_their_parameters_until_the_space_is_spent(tmp_path):
+    from optuna.distributions import CategoricalDistribution
+
+    from src.search.study import REPEAT_OF, ask_new
+
+    study, *_ = _open(tmp_path / "optuna" / "s.log", resume=False)
+    space = {"x": CategoricalDistribution(["a", "b", "c"])}
+    for _ in range(3):
+        trial = ask_new(study, space)
+        study.tell(trial, 0.5)
+    complete = study.get_trials(states=(TrialState.COMPLETE,))
+    assert sorted(t.params["x"] for t in complete) == ["a", "b", "c"]
+    assert all(REPEAT_OF in t.user_attrs for t in study.get_trials(states=(TrialState.FAIL,)))
+    study.tell(ask_new(study, space, tries=2), 0.5)  # the space is spent: a repeat runs
+    assert len(study.get_trials(states=(TrialState.COMPLETE,))) == 4
