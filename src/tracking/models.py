@@ -44,7 +44,6 @@ from typing import Any, Iterator, Optional
 
 import mlflow.pyfunc
 
-from src.models.registry import DEEP, family_of
 from src.tracking.mlflow_run import fluent_tracking_uri
 
 MODEL_NAME = "model"  # loads back as runs:/<run_id>/model
@@ -124,9 +123,12 @@ def raw_row_signature(example: Any, predictions: Any) -> Any:
     return ModelSignature(inputs=inputs, outputs=infer_signature(example, predictions).outputs)
 
 
-def _portable(estimator: Any) -> Any:
+DEEP = "deep"  # the family the caller names (the registry declares it; tracking does not import models)
+
+
+def _portable(estimator: Any, family: str) -> Any:
     """The estimator as it can be pickled and loaded anywhere: an MLP's network on the CPU."""
-    if family_of(estimator) != DEEP:
+    if family != DEEP:
         return estimator
     import torch
 
@@ -136,15 +138,20 @@ def _portable(estimator: Any) -> Any:
     return portable
 
 
-def _requirements(estimator: Any) -> list[str]:
+def _requirements(estimator: Any, family: str) -> list[str]:
     packages = ["mlflow", "scikit-learn", "numpy", "pandas", "cloudpickle", *getattr(estimator, "requirements", ())]
-    if family_of(estimator) == DEEP:
+    if family == DEEP:
         packages.append("torch")
     return _pinned(*packages)
 
 
 def log_fitted_model(
-    tracked: Any, estimator: Any, pipeline: Any, example_rows: Any, register_as: Optional[str] = None
+    tracked: Any,
+    estimator: Any,
+    pipeline: Any,
+    example_rows: Any,
+    register_as: Optional[str] = None,
+    family: str = "classical",
 ) -> str:
     """Log the fitted pipeline on the tracked run (and register it as
     `register_as`); return its model URI. `example_rows`: a few raw training
@@ -154,7 +161,7 @@ def log_fitted_model(
     from mlflow.models import Model
 
     example = example_rows.head(_N_EXAMPLE_ROWS).rename(columns=str)
-    model = RawRowModel(pipeline, _portable(estimator))
+    model = RawRowModel(pipeline, _portable(estimator, family))
     signature = raw_row_signature(example, model.predict(None, example))
     tracked.flush()  # the buffered final metrics, params and name: the model carries them
     run = tracked.client.get_run(tracked.run_id)
@@ -175,7 +182,7 @@ def log_fitted_model(
                 python_model=model,
                 signature=signature,
                 input_example=example,
-                pip_requirements=_requirements(estimator),
+                pip_requirements=_requirements(estimator, family),
                 # The project's own code travels with the model: a fresh environment
                 # (mlflow models serve with virtualenv or conda) can unpickle it.
                 code_paths=[str(PROJECT_CODE)],

@@ -331,7 +331,12 @@ def evaluate_and_record(
 
         example_rows = dataset.X.iloc[split.train[:5]]
         log_fitted_model(
-            tracked, estimator, data.raw_row_pipeline(dataset), example_rows, cfg.tracking.get("register_as")
+            tracked,
+            estimator,
+            data.raw_row_pipeline(dataset),
+            example_rows,
+            cfg.tracking.get("register_as"),
+            family=model_family(cfg.model),
         )
 
     row_ids = split.train if split.fit_only else split.test
