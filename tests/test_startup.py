@@ -58,5 +58,6 @@ def test_sweep_launcher_process_resumes_the_collector_when_jobs_run_elsewhere(tm
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     out = subprocess.run([sys.executable, "-c", SWEEP_PROBE, uri], cwd=ROOT, capture_output=True, text=True, check=True)
     enabled = json.loads(out.stdout.strip().splitlines()[-1])
-    # In-process jobs resume it themselves after their imports; joblib/submitit jobs never run here.
-    assert enabled == {"BasicLauncher": False, "JoblibLauncher": True}
+    # On for every launcher while Hydra composes the jobs' configs (a 2,000-job sweep would
+    # otherwise hold gigabytes before its first job: tests/tracking/test_sweep_start.py).
+    assert enabled == {"BasicLauncher": True, "JoblibLauncher": True}

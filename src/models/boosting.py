@@ -33,7 +33,6 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from src.errors import DataError
 from src.models.classical import ClassicalEstimator, TrainingDataError
 from src.models.registry import arguments_by_name, spec_of
 
@@ -87,9 +86,9 @@ class XGBoostEstimator(_BoostingEstimator):
         # may lack one of the dataset's classes: fit on the classes present, answer in the dataset's.
         present = np.unique(y)
         if len(present) < 2:
-            raise DataError(
-                f"model={self.name}: the training rows hold a single class ({present[0]}); "
-                "nothing to classify: raise dataset.train_size"
+            raise TrainingDataError(
+                f"model={self.name} needs 2 classes or more to train on; the training rows hold one class only "
+                f"({present[0]}), a single class: nothing to classify: raise dataset.train_size"
             )
         if y_val is not None and len(y_val):
             seen = np.isin(y_val, present)  # early stopping cannot score a class the model does not know
