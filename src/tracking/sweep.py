@@ -129,7 +129,11 @@ def compose_in_chunks(config: DictConfig) -> None:
     """Have Hydra's basic sweeper compose and launch `COMPOSED_AT_ONCE` jobs at a
     time. Hydra calls on_multirun_start before it builds the sweeper from this config."""
     sweeper = config.hydra.get("sweeper")
-    if sweeper is not None and str(sweeper.get("_target_", "")).endswith("BasicSweeper") and sweeper.get("max_batch_size") is None:
+    if (
+        sweeper is not None
+        and str(sweeper.get("_target_", "")).endswith("BasicSweeper")
+        and sweeper.get("max_batch_size") is None
+    ):
         with read_write(sweeper), open_dict(sweeper):
             sweeper.max_batch_size = COMPOSED_AT_ONCE
 

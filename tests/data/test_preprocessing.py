@@ -99,7 +99,7 @@ def test_the_raw_row_pipeline_makes_the_runs_own_features_from_raw_rows(native):
     raw = data.X.iloc[split.test].copy()
     as_read = raw.assign(x=raw["x"].astype(str), extra=1)[["extra", "colour", "x"]]
     np.testing.assert_array_equal(pipeline.features(as_read), prepared.X_test)
-    assert pipeline.decode(np.array([1, 0])).tolist() == ["1", "0"]
+    assert pipeline.decode(np.array([1, 0])).tolist() == [1, 0]  # integer class labels come back as integers
     with pytest.raises(ValueError, match="'colour'"):
         pipeline.features(raw.drop(columns="colour"))
 
