@@ -18,7 +18,7 @@ def data_digest(dataset: Any) -> Optional[str]:
         return None
     from src.data.tables import resolve_path
 
-    path = resolve_path(str(dataset.get("path")))  # a DictConfig node or a plain dict
+    path = resolve_path(str(dataset.get("path")))  # a config node or a plain dict
     try:
         stat = path.stat()
         key = (str(path), stat.st_mtime_ns, stat.st_size)
