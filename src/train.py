@@ -18,7 +18,7 @@ if __name__ == "__main__":  # before anything big is imported: see src/startup.p
 import os
 import signal
 import sys
-from typing import Optional
+from typing import Callable, Optional
 
 import hydra
 from omegaconf import DictConfig
@@ -39,9 +39,10 @@ def train(cfg: DictConfig) -> Optional[float]:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
+    from src.config.checks import check_config
+    from src.config.spec import RunSpec
     from src.startup import load_run_modules
-    from src.tracking.mlflow_run import resolve_tracking_uri
-    from src.training.runner import model_family, record_failure, run
+    from src.training.runner import record_failure, run
 
     hydra_cfg = HydraConfig.get()
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
@@ -51,23 +52,23 @@ def train(cfg: DictConfig) -> Optional[float]:
         cfg.tracking.run_name_suffix = (
             sweep.job_name_suffix(list(hydra_cfg.overrides.task), shown, hydra_cfg.job.num, exhaustive) or None
         )
+    spec: Optional[RunSpec] = None
     try:
-        tracking_uri = resolve_tracking_uri(cfg.tracking.uri)
-        load_run_modules(
-            deep=model_family(cfg.model) == "deep", sql_store=not tracking_uri.startswith(("http:", "https:"))
-        )
+        check_config(cfg)  # every group's keys and ranges, on the composed config
+        spec = RunSpec.from_config(cfg)  # resolved once: everything below reads the typed spec
+        load_run_modules(deep=spec.family == "deep", sql_store=not spec.tracking_uri.startswith(("http:", "https:")))
         # Under SLURM (submitit) each task is one device and nothing is relaunched.
-        if multirun and cfg.trainer.strategy == "ddp" and "SLURM_JOB_ID" not in os.environ:
+        if multirun and spec.trainer.strategy == "ddp" and "SLURM_JOB_ID" not in os.environ:
             raise ConfigError(
                 "trainer.strategy=ddp relaunches the script with the sweep's arguments; inside a -m sweep "
                 "use trainer.strategy=ddp_spawn or one device per job"
             )
-        if cfg.get("seeds"):
+        if spec.seeds:
             from src.training.seeds import run_seeds
 
-            results = run_seeds(cfg)
+            results = run_seeds(spec)
         else:
-            results = [run(cfg)]
+            results = [run(spec)]
     except Exception as exc:
         message = mask_secrets(one_line(exc))
         _print_results(getattr(exc, "finished_results", []))  # seeds=[...]: the replicas that did not fail
@@ -78,7 +79,7 @@ def train(cfg: DictConfig) -> Optional[float]:
         # code reports it at the end.
         FAILED_JOBS.append(message)
         if getattr(exc, "mlflow_run_id", None) is None:
-            record_failure(cfg, exc)
+            _record_failure(cfg, spec, exc, record_failure)
         job = hydra_cfg.job.num
         print(f"{sweep.progress(job)}job {job} failed: {message}", file=sys.stderr, flush=True)
         return None
@@ -86,12 +87,24 @@ def train(cfg: DictConfig) -> Optional[float]:
 
     _print_results(results, sweep.progress(hydra_cfg.job.num) if multirun else "")
     try:  # optimized_metric, else the main metric; the mean over seeds trained together
-        return sum(objective_value(cfg, result) for result in results) / len(results)
+        return sum(objective_value(spec, result) for result in results) / len(results)
     except ConfigError as exc:  # a metric the runs do not log: stop loudly, in a sweep too
         if multirun:
             raise
         print(f"error: {mask_secrets(str(exc))}", file=sys.stderr)
         raise SystemExit(exc.exit_code) from exc
+
+
+def _record_failure(cfg: DictConfig, spec: Optional[object], exc: BaseException, record: Callable) -> None:
+    """A sweep job that failed before its run started (a config error) still gets a FAILED run,
+    so that the sweep's summary lists it: from its spec, or one made without the checks that failed
+    (keys no schema declares are dropped)."""
+    from src.config.spec import RunSpec
+
+    try:
+        record(spec if spec is not None else RunSpec.from_config(cfg), exc)
+    except Exception as second:  # the config cannot even be resolved: the job's line still says why
+        print(f"error: job not recorded: {mask_secrets(one_line(second))}", file=sys.stderr)
 
 
 def _print_results(results: list, progress: str = "") -> None:

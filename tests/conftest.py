@@ -50,6 +50,16 @@ def make_config(*overrides: str):
         return compose(config_name="config", overrides=list(overrides))
 
 
+def make_spec(*overrides: str):
+    """The run spec `python -m src.train <overrides>` hands the runner (the config checked, then resolved)."""
+    from src.config.checks import check_config
+    from src.config.spec import RunSpec
+
+    cfg = make_config(*overrides)
+    check_config(cfg)
+    return RunSpec.from_config(cfg)
+
+
 @pytest.fixture
 def tracking_uri(tmp_path, monkeypatch) -> str:
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -93,6 +103,26 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subpro
             text=True,
             timeout=timeout,
         )
+
+
+class SleepMeter:
+    """The seconds the processes of a command spend in `time.sleep` (retries, back-offs,
+    polls), through tests/fixtures/sleep_meter/sitecustomize.py: a bound on the waiting a
+    command does that holds on a loaded machine, where a wall-clock bound does not."""
+
+    def __init__(self, folder: Path):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.log = folder / "slept.log"
+        meter = ROOT / "tests" / "fixtures" / "sleep_meter"
+        self.env = {"MLVSDL_SLEEP_LOG": str(self.log), "PYTHONPATH": os.pathsep.join([str(meter), str(ROOT)])}
+
+    def processes(self) -> int:
+        return len(self.log.read_text().splitlines()) if self.log.exists() else 0
+
+    def slept(self) -> float:
+        if not self.log.exists():
+            return 0.0
+        return sum(float(line.split()[1]) for line in self.log.read_text().splitlines())
 
 
 def wait_until_training(client, timeout: float = 120, count: int = 1) -> list:

@@ -104,8 +104,9 @@ def test_batch_gd_uses_the_whole_training_set_and_sgd_one_example():
 def test_trainer_options_instantiate_or_refuse_clearly(name):
     from src.models.deep_config import mlp_from_config
     from src.training.runner import validate
+    from tests.conftest import make_spec
 
-    cfg = make_config(f"trainer={name}")
+    cfg = make_spec(f"trainer={name}")
     if cfg.trainer.accelerator == "gpu" and not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="GPU"):
             validate(cfg)

@@ -1,7 +1,10 @@
 """The house plan holds: small modules, no import cycles, arrows that point down.
 
 Every `import` and `from ... import` under src/ counts, including those inside
-functions (lazy imports are still dependencies).
+functions (lazy imports are still dependencies), except those under
+`if TYPE_CHECKING:`, which never run: a builder in src/models may name the run
+spec's type (src/config/spec.py) that asks the registry for the model's family
+(import-linter's `exclude_type_checking_imports` draws the same line).
 """
 
 from __future__ import annotations
@@ -42,7 +45,16 @@ def _imports(path: Path, name: str, known: set[str]) -> set[str]:
     tree = ast.parse(path.read_text(), filename=str(path))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
+    type_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
     for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
         targets: list[str] = []
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
@@ -116,4 +128,24 @@ def test_nothing_imports_the_benchmark():
         for t in targets
         if t == "src.bench" or t.startswith("src.bench.")
     ]
+    assert not wrong, "\n".join(wrong)
+
+
+# Where Hydra's DictConfig may still be seen: the entry points, the config package that turns
+# it into a RunSpec (src/config/spec.py), and the modules Hydra itself calls with its config.
+SEES_DICTCONFIG = ("src.train", "src.report", "src.bench", "src.config", "src.search.sweeper", "src.tracking.sweep")
+
+
+def test_below_the_entry_points_nothing_imports_omegaconf():
+    """Everything below `python -m src.train` reads the typed run spec (src/config/spec.py),
+    never a DictConfig: no module outside SEES_DICTCONFIG imports omegaconf (lazily or not)."""
+    wrong = []
+    for name, path in _modules().items():
+        if any(name == allowed or name.startswith(allowed + ".") for allowed in SEES_DICTCONFIG):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            wrong += [f"{name} imports {m}" for m in modules if m == "omegaconf" or m.startswith("omegaconf.")]
     assert not wrong, "\n".join(wrong)

@@ -20,9 +20,12 @@ import math
 import statistics
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from src.bench.training import config
+
+if TYPE_CHECKING:
+    from src.config.spec import RunSpec
 
 # The comparison's reference first: the other rows are read against it.
 REFERENCE = "random_forest"
@@ -76,15 +79,13 @@ def variants(registry: dict[str, Any]) -> tuple[list[Variant], list[str]]:
 
 
 def _compose(variant: Variant, data: list[str], seed: int, epochs: Optional[int], rounds: Optional[int]):
-    from src.models import model_family
-
     base = [f"model={variant.model}", *data, f"seed={seed}", "trainer.accelerator=cpu", "trainer.progress_bar=false"]
     cfg = config(*base, *variant.overrides)
     small = []
-    if epochs is not None and model_family(cfg.model) == "deep":
+    if epochs is not None and cfg.family == "deep":
         small.append(f"trainer.max_epochs={epochs}")
     if rounds is not None:
-        small += [f"model.{key}={rounds}" for key in ROUNDS_KEYS if key in cfg.model]
+        small += [f"model.{key}={rounds}" for key in ROUNDS_KEYS if hasattr(cfg.model, key)]
     return config(*base, *variant.overrides, *small) if small else cfg
 
 
@@ -95,15 +96,13 @@ class _PreparedCache:
     def __init__(self) -> None:
         self._prepared: dict[tuple[str, int, bool], Any] = {}
 
-    def get(self, cfg: Any) -> Any:
-        from omegaconf import OmegaConf
-
+    def get(self, cfg: RunSpec) -> Any:
         from src.models.registry import takes_native_categorical
         from src.tracking.mlflow_run import NullTrackedRun
         from src.training.runner import prepare_data
 
         # Models with native categorical handling get their categorical columns as codes.
-        key = (OmegaConf.to_yaml(cfg.dataset), int(cfg.seed), takes_native_categorical(cfg.model))
+        key = (repr(cfg.dataset), int(cfg.seed), takes_native_categorical(cfg.model))
         if key not in self._prepared:
             self._prepared[key] = prepare_data(cfg, NullTrackedRun())
         return self._prepared[key]
@@ -120,7 +119,7 @@ def _kept(estimator: Any) -> Optional[int]:
     return None if trained is None else int(trained)
 
 
-def fit_once(cfg: Any, prepared: Any) -> dict[str, Any]:
+def fit_once(cfg: RunSpec, prepared: Any) -> dict[str, Any]:
     """Build and fit as `src.training.runner.run` does; the fit's seconds by the
     runner's timer and thread budget, and the test accuracy."""
     import numpy as np
@@ -134,7 +133,7 @@ def fit_once(cfg: Any, prepared: Any) -> dict[str, Any]:
     estimator = build_estimator(
         cfg, prepared.dataset.task, prepared.dataset.n_classes, categorical_features=prepared.data.categorical_features
     )
-    with threadpool_limits(cfg.trainer.get("cpu_threads")):
+    with threadpool_limits(cfg.trainer.cpu_threads):
         started = time.perf_counter()
         estimator.fit(data.X_train, data.y_train, eval_set=(data.X_val, data.y_val))
         fit_s = time.perf_counter() - started
@@ -142,7 +141,7 @@ def fit_once(cfg: Any, prepared: Any) -> dict[str, Any]:
     return {"fit_s": fit_s, "accuracy": accuracy, "kept": _kept(estimator), "n_train": len(data.y_train)}
 
 
-def _warm_up(cfg: Any, prepared: Any) -> None:
+def _warm_up(cfg: RunSpec, prepared: Any) -> None:
     """One untimed fit on a few rows: the library's imports are not its fit time."""
     from dataclasses import replace
 
@@ -169,7 +168,7 @@ def bench_models(
     data = dataset_overrides(name, large_rows, mnist1d_rows)
     ensemble_k = None
     if ensemble_ratio and any(v.model == ENSEMBLE_MODEL for v in rows):
-        ensemble_k = config(f"model={ENSEMBLE_MODEL}").model.get(ENSEMBLE_KEY)
+        ensemble_k = getattr(config(f"model={ENSEMBLE_MODEL}").model, ENSEMBLE_KEY, None)
         if ensemble_k is None:
             notes.append(f"model={ENSEMBLE_MODEL} has no model.{ENSEMBLE_KEY}: no ensemble ratio")
         elif int(ensemble_k) == 1:
@@ -181,7 +180,7 @@ def bench_models(
     threads = set()
     for v in rows:
         cfg = _compose(v, data, 0, epochs, rounds)
-        threads.add(cfg.trainer.get("cpu_threads"))
+        threads.add(cfg.trainer.cpu_threads)
         _warm_up(cfg, cache.get(cfg))
     for seed in range(reps):
         for v in rows:

@@ -20,13 +20,18 @@ def median_time(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
 
 
 def config(*overrides: str):
+    """The run spec `python -m src.train <overrides>` would run with (checked as it checks it)."""
     from hydra import compose, initialize_config_dir
 
     from src.config import register_configs
+    from src.config.checks import check_config
+    from src.config.spec import RunSpec
 
     register_configs()
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        return compose(config_name="config", overrides=list(overrides))
+        composed = compose(config_name="config", overrides=list(overrides))
+    check_config(composed)
+    return RunSpec.from_config(composed)
 
 
 def _data(name: str, n_rows: int):

@@ -258,3 +258,12 @@ def check_register_as(tracking: Any) -> None:
         _validate_model_name(str(name))
     except MlflowException as exc:
         raise ConfigError(f"tracking.register_as={name} is not a model name: {exc.message}") from None
+
+
+def check_config(cfg: DictConfig) -> None:
+    """The checks of the composed config itself, before it becomes a run spec: keys no schema
+    declares (`+key=`), then values out of their ranges."""
+    from src.config import check_schema
+
+    check_schema(cfg)
+    check_ranges(cfg)

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,10 +21,13 @@ from src.data.types import Dataset, Task
 from src.data.weather import TARGET, weather_dataset_frame
 from src.errors import DataError
 
+if TYPE_CHECKING:
+    from src.config.dataset import DatasetConfig
+
 # --------------------------------------------------------------------------- the slides
 
 
-def seed_table(cfg: Any) -> Dataset:
+def seed_table(cfg: DatasetConfig) -> Dataset:
     table, target = SEED_TABLES[cfg.name]
     X = table.drop(columns=[target]).astype(np.float64)
     return make_dataset(
@@ -32,7 +35,7 @@ def seed_table(cfg: Any) -> Dataset:
     )
 
 
-def seed_weather(cfg: Any) -> Dataset:
+def seed_weather(cfg: DatasetConfig) -> Dataset:
     return frame_to_dataset(
         weather_dataset_frame(),
         name=cfg.name,
@@ -55,7 +58,7 @@ SKLEARN_BUNDLED = {
 }
 
 
-def sklearn_bundled(cfg: Any) -> Dataset:
+def sklearn_bundled(cfg: DatasetConfig) -> Dataset:
     import sklearn.datasets
 
     function, task = SKLEARN_BUNDLED[cfg.name]
@@ -102,7 +105,7 @@ PACKAGED: dict[str, Packaged] = {
 }
 
 
-def packaged(cfg: Any) -> Dataset:
+def packaged(cfg: DatasetConfig) -> Dataset:
     from importlib import metadata, resources
 
     spec = PACKAGED[cfg.name]

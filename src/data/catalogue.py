@@ -24,7 +24,7 @@ the loaders import src/data/build.py and src/data/types.py, never this module.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from src.data.bundled import packaged, seed_table, seed_weather, sklearn_bundled
 from src.data.generated import (
@@ -42,6 +42,9 @@ from src.data.openml import load_openml
 from src.data.tables import load_table
 from src.data.types import Dataset
 from src.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    from src.config.dataset import DatasetConfig
 
 LOADERS: dict[str, Callable[[Any], Dataset]] = {
     "workshop_regression": workshop_regression,
@@ -73,7 +76,7 @@ LOADERS: dict[str, Callable[[Any], Dataset]] = {
 }
 
 
-def check_dataset_config(cfg: Any) -> None:
+def check_dataset_config(cfg: DatasetConfig) -> None:
     """Config-level checks, before any run starts or any data is read. (A field
     that the dataset does not read is refused earlier, by its schema.)"""
     if cfg.name == "table" and not cfg.path:
@@ -82,7 +85,7 @@ def check_dataset_config(cfg: Any) -> None:
         raise ConfigError("dataset=openml needs dataset.openml_id=<id> (the number in openml.org/d/<id>)")
 
 
-def load_dataset(cfg: Any) -> Dataset:
+def load_dataset(cfg: DatasetConfig) -> Dataset:
     """Load the dataset a dataset config names and check its declared task (null: none declared)."""
     try:
         loader = LOADERS[cfg.name]

@@ -14,11 +14,16 @@ def data_digest(dataset: Any) -> Optional[str]:
     study key, a table's name in reports); None for every
     other source, and for a file that cannot be read (loading it then fails
     with the one-line error that names it)."""
-    if dataset.get("name") != "table" or not dataset.get("path"):
+    from collections.abc import Mapping
+
+    def read(key: str) -> Any:  # a typed dataset schema, or a plain mapping (a search's job config)
+        return dataset.get(key) if isinstance(dataset, Mapping) else getattr(dataset, key, None)
+
+    if read("name") != "table" or not read("path"):
         return None
     from src.data.tables import resolve_path
 
-    path = resolve_path(str(dataset.get("path")))  # a config node or a plain dict
+    path = resolve_path(str(read("path")))
     try:
         stat = path.stat()
         key = (str(path), stat.st_mtime_ns, stat.st_size)

@@ -8,7 +8,7 @@ The same fields always give the same rows.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
@@ -17,8 +17,11 @@ from src.data.generators import PLAYGROUND
 from src.data.types import Dataset, Task
 from src.errors import DataError
 
+if TYPE_CHECKING:
+    from src.config.dataset import DatasetConfig
 
-def _n_samples(cfg: Any) -> int:
+
+def _n_samples(cfg: DatasetConfig) -> int:
     n = int(cfg.n_samples)
     if n < 2:
         raise DataError(f"dataset '{cfg.name}': dataset.n_samples={n}; generate at least 2 rows")
@@ -32,7 +35,7 @@ def _task_of(n_classes: int) -> Task:
 # --------------------------------------------------------------------------- the workshop
 
 
-def workshop_regression(cfg: Any) -> Dataset:
+def workshop_regression(cfg: DatasetConfig) -> Dataset:
     from sklearn.datasets import make_regression
 
     X, y = make_regression(
@@ -45,7 +48,7 @@ def workshop_regression(cfg: Any) -> Dataset:
     return make_dataset(cfg.name, Task.regression, X, y, "sklearn.datasets.make_regression")
 
 
-def workshop_circles(cfg: Any) -> Dataset:
+def workshop_circles(cfg: DatasetConfig) -> Dataset:
     from sklearn.datasets import make_circles
 
     X, y = make_circles(
@@ -57,7 +60,7 @@ def workshop_circles(cfg: Any) -> Dataset:
 # --------------------------------------------------------------------------- the TensorFlow Playground
 
 
-def playground(cfg: Any) -> Dataset:
+def playground(cfg: DatasetConfig) -> Dataset:
     kind = cfg.name.removeprefix("playground_")
     X, y = PLAYGROUND[kind](_n_samples(cfg), float(cfg.noise_level), cfg.random_state)
     return make_dataset(cfg.name, Task.binary, X, y, f"TensorFlow Playground '{kind}' generator (ported)")
@@ -66,7 +69,7 @@ def playground(cfg: Any) -> Dataset:
 # --------------------------------------------------------------------------- sklearn.datasets.make_*
 
 
-def moons(cfg: Any) -> Dataset:
+def moons(cfg: DatasetConfig) -> Dataset:
     from sklearn.datasets import make_moons
 
     X, y = make_moons(
@@ -75,7 +78,7 @@ def moons(cfg: Any) -> Dataset:
     return make_dataset(cfg.name, Task.binary, X, y, "sklearn.datasets.make_moons")
 
 
-def blobs(cfg: Any) -> Dataset:
+def blobs(cfg: DatasetConfig) -> Dataset:
     from sklearn.datasets import make_blobs
 
     X, y = make_blobs(
@@ -89,7 +92,7 @@ def blobs(cfg: Any) -> Dataset:
     return make_dataset(cfg.name, _task_of(cfg.n_classes), X, y, "sklearn.datasets.make_blobs")
 
 
-def classification(cfg: Any) -> Dataset:
+def classification(cfg: DatasetConfig) -> Dataset:
     from sklearn.datasets import make_classification
 
     n_features, n_classes = cfg.n_features, cfg.n_classes
@@ -112,7 +115,7 @@ def classification(cfg: Any) -> Dataset:
     return make_dataset(cfg.name, _task_of(n_classes), X, y, "sklearn.datasets.make_classification")
 
 
-def regression(cfg: Any) -> Dataset:
+def regression(cfg: DatasetConfig) -> Dataset:
     from sklearn.datasets import make_regression
 
     X, y = make_regression(
@@ -127,7 +130,7 @@ def regression(cfg: Any) -> Dataset:
     return make_dataset(cfg.name, Task.regression, X, y, "sklearn.datasets.make_regression")
 
 
-def friedman1(cfg: Any) -> Dataset:
+def friedman1(cfg: DatasetConfig) -> Dataset:
     from sklearn.datasets import make_friedman1
 
     if cfg.n_features < 5:
@@ -158,7 +161,7 @@ def mnist1d_arrays(n_samples: Optional[int], seed: Optional[int]) -> dict[str, n
     return make_mnist1d(args)
 
 
-def mnist1d(cfg: Any) -> Dataset:
+def mnist1d(cfg: DatasetConfig) -> Dataset:
     if cfg.n_samples is not None and cfg.n_samples < 10:
         raise DataError(f"dataset 'mnist1d': dataset.n_samples={cfg.n_samples}; generate at least 10 rows")
     data = mnist1d_arrays(cfg.n_samples, cfg.random_state)

@@ -25,12 +25,15 @@ import os
 import socket
 import warnings
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Optional
 from urllib.parse import urlparse
 
 from src.data.tables import TableOptions, frame_to_dataset, resolve_path
 from src.data.types import Dataset
 from src.errors import DataError
+
+if TYPE_CHECKING:
+    from src.config.dataset import DatasetConfig
 
 OPENML_HOST = "www.openml.org"
 CACHE_ENV = "MLVSDL_DATA_CACHE"
@@ -79,7 +82,7 @@ def _check_reachable(timeout_s: float) -> None:
         pass
 
 
-def load_openml(cfg: Any) -> Dataset:
+def load_openml(cfg: DatasetConfig) -> Dataset:
     data_id = int(cfg.openml_id)
     where = f"OpenML dataset {data_id}"
     cache = cache_root(cfg.cache_dir)

@@ -21,7 +21,7 @@ names, which the model hands to its library.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,9 @@ from src.data.splits import Split
 from src.data.types import Dataset, Task
 from src.errors import ConfigError
 
+if TYPE_CHECKING:
+    from src.config.dataset import DatasetConfig
+
 
 @dataclass(frozen=True)
 class PreprocessOptions:
@@ -50,19 +53,20 @@ class PreprocessOptions:
     scaling: str = "standard"  # standard | robust | quantile | none (numeric columns; when standardize is on)
 
     @classmethod
-    def from_config(cls, cfg: Any) -> PreprocessOptions:
+    def from_config(cls, cfg: DatasetConfig) -> PreprocessOptions:
+        """The options of a dataset's schema (src/config/dataset.py DatasetConfig)."""
+
         def plain(value: Any) -> Any:
             return getattr(value, "value", value)
 
-        defaults = cls()
-        scaling = plain(cfg.get("scaling", defaults.scaling))
-        if not cfg.get("standardize", True) and scaling not in ("standard", "none"):
+        scaling = plain(cfg.scaling)
+        if not cfg.standardize and scaling not in ("standard", "none"):
             raise ConfigError(f"dataset.scaling={scaling} with dataset.standardize=false; drop one of them")
         return cls(
-            impute_numeric=plain(cfg.get("impute_numeric", defaults.impute_numeric)),
-            impute_categorical=plain(cfg.get("impute_categorical", defaults.impute_categorical)),
-            categorical_encoding=plain(cfg.get("categorical_encoding", defaults.categorical_encoding)),
-            max_categories=cfg.get("max_categories", None),
+            impute_numeric=plain(cfg.impute_numeric),
+            impute_categorical=plain(cfg.impute_categorical),
+            categorical_encoding=plain(cfg.categorical_encoding),
+            max_categories=cfg.max_categories,
             scaling=scaling,
         )
 

@@ -50,7 +50,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -70,6 +70,9 @@ COMPRESSION_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst")
 # a sign, currency, a percent sign or accounting parentheses.
 _NUMBER_LIKE = re.compile(r"^\s*[(+-]?\s*[$€£¥]?\s*[+-]?\d[\d,.\s'_]*%?\s*\)?\s*$")
 
+if TYPE_CHECKING:
+    from src.config.dataset import DatasetConfig
+
 
 @dataclass(frozen=True)
 class TableOptions:
@@ -80,9 +83,9 @@ class TableOptions:
     numeric_columns: tuple[str, ...] = ()
 
     @classmethod
-    def from_config(cls, cfg: Any) -> TableOptions:
+    def from_config(cls, cfg: DatasetConfig) -> TableOptions:
         def names(key: str) -> tuple[str, ...]:
-            return tuple(str(v) for v in (cfg.get(key) or ()))
+            return tuple(str(v) for v in (getattr(cfg, key) or ()))
 
         return cls(names("drop_columns"), names("categorical_columns"), names("numeric_columns"))
 
@@ -370,12 +373,10 @@ def _type_features(
 # --------------------------------------------------------------------------- entry points
 
 
-def load_table(cfg: Any) -> Dataset:
+def load_table(cfg: DatasetConfig) -> Dataset:
     """dataset=table: the user's own CSV or Parquet file."""
     path = str(cfg.path)
-    frame = read_table(
-        path, sep=cfg.sep, encoding=cfg.encoding, na_values=tuple(cfg.na_values), decimal=cfg.get("decimal", ".")
-    )
+    frame = read_table(path, sep=cfg.sep, encoding=cfg.encoding, na_values=tuple(cfg.na_values), decimal=cfg.decimal)
     return frame_to_dataset(
         frame,
         name=cfg.name,

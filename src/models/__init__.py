@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
+    from src.config.spec import RunSpec
     from src.models.contract import Estimator
 
 
@@ -27,7 +28,7 @@ def check_model_task(model_cfg: Any, task: str) -> None:
     check_task(str(model_cfg.name), task)
 
 
-def build_estimator(cfg: Any, task: str, n_classes: int, categorical_features: Sequence[int] = ()) -> Estimator:
+def build_estimator(cfg: RunSpec, task: str, n_classes: int, categorical_features: Sequence[int] = ()) -> Estimator:
     """The estimator the config's `model` group names, for this task;
     `categorical_features`: PreparedData.categorical_features (native categorical codes)."""
     from src.models.registry import build

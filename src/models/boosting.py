@@ -29,24 +29,27 @@ codes, NaN for a category not seen in training, at the indices
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import numpy as np
 
 from src.models.classical import ClassicalEstimator, TrainingDataError
 from src.models.registry import arguments_by_name, spec_of
 
+if TYPE_CHECKING:
+    from src.config.spec import RunSpec
+
 # Handled by the wrapper, not handed to the library's constructor.
 NOT_LIBRARY_PARAMS = ("early_stopping_rounds", "native_categorical")
 
 
-def _library_params(cfg: Any, task: str) -> dict[str, Any]:
+def _library_params(cfg: RunSpec, task: str) -> dict[str, Any]:
     estimator_class = spec_of(str(cfg.model.name)).estimator_class(task)
     return arguments_by_name(estimator_class, cfg.model, exclude=NOT_LIBRARY_PARAMS)
 
 
-def _threads(cfg: Any) -> Optional[int]:
-    return cfg.trainer.get("cpu_threads")
+def _threads(cfg: RunSpec) -> Optional[int]:
+    return cfg.trainer.cpu_threads
 
 
 class _BoostingEstimator(ClassicalEstimator):
@@ -233,7 +236,7 @@ class CatBoostEstimator(_BoostingEstimator):
 
 
 def xgboost_from_config(
-    cfg: Any, task: str, n_classes: int, categorical_features: tuple[int, ...] = ()
+    cfg: RunSpec, task: str, n_classes: int, categorical_features: tuple[int, ...] = ()
 ) -> XGBoostEstimator:
     spec = spec_of(str(cfg.model.name))
     estimator = spec.estimator_class(task)(
@@ -247,7 +250,7 @@ def xgboost_from_config(
 
 
 def lightgbm_from_config(
-    cfg: Any, task: str, n_classes: int, categorical_features: tuple[int, ...] = ()
+    cfg: RunSpec, task: str, n_classes: int, categorical_features: tuple[int, ...] = ()
 ) -> LightGBMEstimator:
     spec = spec_of(str(cfg.model.name))
     estimator = spec.estimator_class(task)(
@@ -264,7 +267,7 @@ def lightgbm_from_config(
 
 
 def catboost_from_config(
-    cfg: Any, task: str, n_classes: int, categorical_features: tuple[int, ...] = ()
+    cfg: RunSpec, task: str, n_classes: int, categorical_features: tuple[int, ...] = ()
 ) -> CatBoostEstimator:
     spec = spec_of(str(cfg.model.name))
     threads = _threads(cfg)

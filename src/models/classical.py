@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from typing import Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -41,10 +41,15 @@ from src.errors import DataError
 from src.models.contract import EvalSet, split_eval_set, task_score
 from src.models.registry import arguments_by_name, spec_of
 
+if TYPE_CHECKING:
+    from src.config.spec import RunSpec
+
 log = logging.getLogger(__name__)
 
 
-def from_config(cfg: Any, task: str, n_classes: int, categorical_features: tuple[int, ...] = ()) -> ClassicalEstimator:
+def from_config(
+    cfg: RunSpec, task: str, n_classes: int, categorical_features: tuple[int, ...] = ()
+) -> ClassicalEstimator:
     """The registry's builder for scikit-learn options: the classifier or the
     regressor of the option's pair (unfitted), with the schema's fields that
     its constructor takes and `random_state` from `seed` where it has one;

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 from src.config import option
 from src.data.types import Task
@@ -11,8 +11,11 @@ from src.models.deep import MLPEstimator
 from src.models.heads import resolve_loss
 from src.models.registry import arguments_by_name
 
+if TYPE_CHECKING:
+    from src.config.spec import RunSpec
 
-def mlp_from_config(cfg: Any, task: str, n_classes: int) -> MLPEstimator:
+
+def mlp_from_config(cfg: RunSpec, task: str, n_classes: int) -> MLPEstimator:
     """The MLP that a composed config describes (model, activation, loss,
     optimizer, trainer groups and the seed), for a dataset's task and classes."""
     task = Task(option(task))
@@ -49,10 +52,10 @@ def mlp_from_config(cfg: Any, task: str, n_classes: int) -> MLPEstimator:
         num_nodes=trainer.num_nodes,
         precision=trainer.precision,
         deterministic=trainer.deterministic,
-        cpu_threads=trainer.get("cpu_threads"),
+        cpu_threads=trainer.cpu_threads,
         progress_bar=trainer.progress_bar,
-        log_grad_norms=bool(trainer.get("log_grad_norms", False)),
-        checkpoint_every_n_epochs=trainer.get("checkpoint_every_n_epochs"),
+        log_grad_norms=trainer.log_grad_norms,
+        checkpoint_every_n_epochs=trainer.checkpoint_every_n_epochs,
     )
     if "MLVSDL_SEARCH_TRIAL" in os.environ:  # a search's trial (hparams_search=...): report epochs, maybe be pruned
         from src.search.pruning import trial_pruning

@@ -29,6 +29,7 @@ in their metadata), a YAML (conf/model/<name>.yaml) and one entry below (or
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from src.data.types import Task
 from src.errors import ConfigError
 
 if TYPE_CHECKING:
+    from src.config.spec import RunSpec
     from src.models.contract import Estimator
 
 DEEP, CLASSICAL = "deep", "classical"
@@ -85,9 +87,14 @@ def arguments_by_name(target: Callable[..., Any], model_cfg: Any, exclude: Seque
     takes **kwargs), but `exclude`, which the wrapper handles itself."""
     parameters = inspect.signature(target).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    fields = (
+        {f.name: getattr(model_cfg, f.name) for f in dataclasses.fields(model_cfg)}
+        if dataclasses.is_dataclass(model_cfg)
+        else dict(model_cfg.items())  # a plain mapping of the same fields
+    )
     return {
         key: _argument(value)
-        for key, value in model_cfg.items()
+        for key, value in fields.items()
         if key != "name" and key not in exclude and (takes_any or key in parameters)
     }
 
@@ -229,10 +236,10 @@ def check_task(name: str, task: str) -> None:
 def takes_native_categorical(model_cfg: Any) -> bool:
     """Whether this model's runs get categorical columns as integer codes for
     its library (the option can, and `model.native_categorical` is not false)."""
-    return spec_of(str(model_cfg.name)).native_categorical and bool(model_cfg.get("native_categorical", True))
+    return spec_of(str(model_cfg.name)).native_categorical and bool(getattr(model_cfg, "native_categorical", True))
 
 
-def build(cfg: Any, task: str, n_classes: int, categorical_features: Sequence[int] = ()) -> Estimator:
+def build(cfg: RunSpec, task: str, n_classes: int, categorical_features: Sequence[int] = ()) -> Estimator:
     """The unfitted estimator of the config's `model` option for this task;
     `categorical_features`: the indices of the columns of categorical codes
     (PreparedData.categorical_features), for an option that takes them natively."""

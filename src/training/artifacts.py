@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
-from omegaconf import DictConfig
 
+from src.config.spec import RunSpec
 from src.data import Dataset, PreparedData, Split
 from src.data.types import Task
 from src.tracking.record import Artifact
@@ -73,7 +73,7 @@ def _raw_predictor(data: PreparedData, dataset: Dataset, estimator: Any):
 
 def write_artifacts(
     out: Path,
-    cfg: DictConfig,
+    cfg: RunSpec,
     config_yaml: str,
     title: str,
     dataset: Dataset,
@@ -99,7 +99,7 @@ def write_artifacts(
         plots = _NoPlots()  # the text artifacts are still written
 
     save(plots.loss_curves(history, title), Artifact.LOSS_CURVES)
-    if cfg.tracking.get("log_importance"):  # the interpretability study
+    if cfg.tracking.log_importance:  # the interpretability study
         from src.training.importance import write_importance
 
         write_importance(out, estimator, dataset, split, data, title, seed=cfg.seed)

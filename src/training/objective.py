@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from src.config.spec import RunSpec
 from src.errors import ConfigError
 
 
-def objective_value(cfg: Any, result: Any) -> float:
-    """The metric `cfg.optimized_metric` names (the main metric when null) from a RunResult."""
-    name = cfg.get("optimized_metric")
+def objective_value(cfg: RunSpec, result: Any) -> float:
+    """The metric `optimized_metric` names (the main metric when null) from a RunResult."""
+    name = cfg.optimized_metric
     if not name:
         return result.value
     if name not in result.metrics:

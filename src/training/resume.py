@@ -1,4 +1,4 @@
-"""Resuming sweeps: identify a configuration by a hash, find its earlier runs.
+"""Resuming sweeps: find a configuration's earlier runs by its hash (`RunSpec.config_hash`).
 
 `resume=true` skips a job whose configuration already has a FINISHED run in
 the experiment, and continues a killed MLP run from its last checkpoint into
@@ -13,49 +13,24 @@ OpenML id, whose data OpenML never changes).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from omegaconf import DictConfig, OmegaConf
-
-from src.data.digest import data_digest
-from src.models import model_family
-from src.tracking.record import Reason, Status, Tag, family_config
-
-# Trainer settings that change how a run is shown or saved, not what it computes.
-_NOT_HASHED_TRAINER = ("progress_bar", "checkpoint_dir")
+from src.config.spec import RunSpec
+from src.tracking.record import Reason, Status, Tag
 
 
-def config_hash(cfg: DictConfig) -> str:
-    """A short digest of the resolved configuration that determines the result:
-    the config groups the model's family reads (a classical run does not
-    rerun when only the MLP's optimizer changes), without the run settings."""
-    resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)  # type: ignore[assignment]
-    resolved = family_config(resolved, model_family(cfg.model), settings=False)
-    trainer = resolved.get("trainer")
-    if isinstance(trainer, dict):
-        for key in _NOT_HASHED_TRAINER:
-            trainer.pop(key, None)
-    data = data_digest(cfg.dataset)
-    if data is not None:  # only where the data is a file: every other hash stays as it was
-        resolved["data_digest"] = data
-    text = json.dumps(resolved, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def checkpoint_dir(cfg: DictConfig, digest: str) -> Path:
+def checkpoint_dir(cfg: RunSpec, digest: str) -> Path:
     """trainer.checkpoint_dir, else `checkpoints/` beside the SQLite store the run records in
     (as a search's study files), else the checkout's: a run on another store never touches
     the checkpoints a run on this one left to resume from."""
     from urllib.parse import unquote, urlparse
 
-    from src.tracking.mlflow_run import PROJECT_ROOT, resolve_tracking_uri
+    from src.tracking.mlflow_run import PROJECT_ROOT
 
-    configured = cfg.trainer.get("checkpoint_dir")
-    uri = urlparse(resolve_tracking_uri(cfg.tracking.uri))
+    configured = cfg.trainer.checkpoint_dir
+    uri = urlparse(cfg.tracking_uri)
     if configured:
         root = Path(configured)
     elif uri.scheme == "sqlite" and uri.path:
@@ -72,11 +47,11 @@ class Previous:
     checkpoint: Optional[Path] = None
 
 
-def find_previous(cfg: DictConfig, digest: str) -> Previous:
+def find_previous(cfg: RunSpec, digest: str) -> Previous:
     """The runs of this configuration already in the experiment."""
-    from src.tracking.mlflow_run import client_for, resolve_tracking_uri
+    from src.tracking.mlflow_run import client_for
 
-    client = client_for(resolve_tracking_uri(cfg.tracking.uri))
+    client = client_for(cfg.tracking_uri)
     experiment = client.get_experiment_by_name(cfg.tracking.experiment)
     if experiment is None:
         return Previous()

@@ -14,24 +14,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from omegaconf import DictConfig, OmegaConf
+import yaml
 from threadpoolctl import threadpool_limits
 
-from src.config import check_schema, option
-from src.config.checks import check_ranges
+from src.config import option
+from src.config.spec import RunSpec
 from src.data import Dataset, PreparedData, Split, load_dataset, make_split, prepare
 from src.data.catalogue import check_dataset_config
 from src.data.preprocessing import PreprocessOptions
 from src.data.splits import check_split_settings
 from src.errors import ConfigError
-from src.models import build_estimator, check_model_task, model_family
+from src.models import build_estimator, check_model_task
 from src.models.contract import Estimator
 from src.models.heads import resolve_loss
 from src.models.registry import takes_native_categorical
-from src.tracking.record import Param, RunMetric, Tag, family_config
+from src.tracking.record import Param, RunMetric, Tag
 from src.training.artifacts import Evaluated, class_probabilities, to_target_units, write_artifacts
 from src.training.metrics import main_metric_name, score
-from src.training.resume import Previous, checkpoint_dir, config_hash, find_previous
+from src.training.resume import Previous, checkpoint_dir, find_previous
 
 log = logging.getLogger(__name__)
 
@@ -49,36 +49,14 @@ class RunResult:
         return self.metrics[self.main_metric]
 
 
-def run_name_for(cfg: DictConfig, n_train: Optional[int] = None) -> str:
-    """tracking.run_name, else model-dataset-n<n_train>-s<seed> and the sweep's
-    tracking.run_name_suffix (without n<n_train> until the split is made)."""
-    if cfg.tracking.run_name:
-        return cfg.tracking.run_name
-    size = "" if n_train is None else f"-n{n_train}"
-    suffix = cfg.tracking.get("run_name_suffix")
-    return f"{cfg.model.name}-{dataset_label(cfg.dataset)}{size}-s{cfg.seed}" + (f"-{suffix}" if suffix else "")
-
-
-def dataset_label(dataset: DictConfig) -> str:
-    """The dataset's name in tags, run names and reports. A user's table is named after its file
-    and content (`houses-3fa2c1`), so that two tables never merge under the name `table`."""
-    if dataset.name != "table" or not dataset.get("path"):
-        return str(dataset.name)
-    from src.data.digest import data_digest
-
-    digest = data_digest(dataset) or ""
-    return f"{Path(str(dataset.path)).stem}-{digest[:6]}".rstrip("-")
-
-
-def validate(cfg: DictConfig) -> None:
-    """Checks across config groups, before any data is loaded."""
-    check_schema(cfg)
-    check_ranges(cfg)
+def validate(cfg: RunSpec) -> None:
+    """Checks across config groups, before any data is loaded (each group's own keys and
+    ranges were checked when the spec was made: src/config/checks.py)."""
     check_dataset_config(cfg.dataset)
-    check_split_settings(cfg.dataset.get("cv_folds"), cfg.dataset.get("select_size", 0.0))
-    if cfg.dataset.task is not None:  # null: inferred from the data, checked once it is loaded
-        validate_task(cfg, option(cfg.dataset.task))
-    if model_family(cfg.model) == "deep":
+    check_split_settings(cfg.dataset.cv_folds, cfg.dataset.select_size)
+    if cfg.task is not None:  # null: inferred from the data, checked once it is loaded
+        validate_task(cfg, cfg.task)
+    if cfg.family == "deep":
         _check_accelerator(cfg.trainer)
     if cfg.dataset.fit_only and cfg.trainer.early_stopping_patience is not None:
         raise ConfigError("trainer.early_stopping_patience needs a validation split; fit-only datasets have none")
@@ -86,15 +64,15 @@ def validate(cfg: DictConfig) -> None:
         raise ConfigError("trainer.early_stopping_patience needs a validation split; set dataset.val_size > 0")
 
 
-def validate_task(cfg: DictConfig, task: str) -> None:
+def validate_task(cfg: RunSpec, task: str) -> None:
     """The model and loss fit the task: before any data loads when the config
     names the task, else once the task inferred from the data is known."""
     check_model_task(cfg.model, task)
-    if model_family(cfg.model) == "deep":
+    if cfg.family == "deep":
         resolve_loss(option(cfg.loss.name), task)
 
 
-def _check_accelerator(trainer: DictConfig) -> None:
+def _check_accelerator(trainer: Any) -> None:
     if trainer.accelerator not in ("gpu", "cuda"):
         return
     import torch
@@ -106,61 +84,49 @@ def _check_accelerator(trainer: DictConfig) -> None:
         )
 
 
-def _run_tags(cfg: DictConfig) -> dict[str, Any]:
+def _run_tags(cfg: RunSpec) -> dict[str, Any]:
     from src.tracking.mlflow_run import git_commit
 
     return {
         Tag.MODEL: cfg.model.name,
-        Tag.MODEL_FAMILY: model_family(cfg.model),
-        Tag.DATASET: dataset_label(cfg.dataset),
-        Tag.TASK: None if cfg.dataset.task is None else option(cfg.dataset.task),  # else set once inferred
+        Tag.MODEL_FAMILY: cfg.family,
+        Tag.DATASET: cfg.dataset_label,
+        Tag.TASK: cfg.task,  # None: set once inferred from the data
         Tag.SEED: cfg.seed,
-        Tag.STUDY: cfg.get("study"),
+        Tag.STUDY: cfg.study,
         Tag.GIT_COMMIT: git_commit(),
         Tag.MLFLOW_GIT_COMMIT: git_commit(),
     }
 
 
-def recorded_config(cfg: DictConfig) -> dict[str, Any]:
-    """The resolved config groups the run's model family reads, and the run
-    settings: what the run logs as params and as config.yaml. A classical run
-    carries none of the MLP's activation, loss, optimizer or trainer settings."""
-    from src.tracking.secrets import masked
-
-    resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
-    # A password in any URI (tracking.uri=postgresql://user:pw@...) is never recorded.
-    return masked(family_config(resolved, model_family(cfg.model)))  # type: ignore[arg-type]
-
-
-def log_config(cfg: DictConfig, tracked: Any) -> None:
+def log_config(cfg: RunSpec, tracked: Any) -> None:
     """Log the recorded config as the run's params (flattened: `optimizer.lr`)."""
     from src.tracking.mlflow_run import flatten
 
-    tracked.log_params(flatten(recorded_config(cfg)))
+    tracked.log_params(flatten(cfg.recorded()))
 
 
-def start_run(cfg: DictConfig, reopen: Optional[Any] = None):
-    from src.tracking.mlflow_run import NullTrackedRun, TrackedRun, is_global_zero, resolve_tracking_uri
+def start_run(cfg: RunSpec, reopen: Optional[Any] = None):
+    from src.tracking.mlflow_run import NullTrackedRun, TrackedRun, is_global_zero
 
     if not is_global_zero():
         return NullTrackedRun()
 
-    uri = resolve_tracking_uri(cfg.tracking.uri)
-    tags = {**_run_tags(cfg), Tag.CONFIG_HASH: config_hash(cfg)}
+    tags = {**_run_tags(cfg), Tag.CONFIG_HASH: cfg.config_hash}
     if reopen is not None:
-        return TrackedRun.reopen(uri, reopen.info.run_id, reopen.info.experiment_id)
-    return TrackedRun.start(uri, cfg.tracking.experiment, run_name_for(cfg), tags)
+        return TrackedRun.reopen(cfg.tracking_uri, reopen.info.run_id, reopen.info.experiment_id)
+    return TrackedRun.start(cfg.tracking_uri, cfg.tracking.experiment, cfg.run_name(), tags)
 
 
-def _join_active_sweep(cfg: DictConfig, run_id: str) -> None:
+def _join_active_sweep(cfg: RunSpec, run_id: str) -> None:
     """A skipped job's run counts in the sweep in progress (its summary, --sweep latest)."""
-    from src.tracking.mlflow_run import client_for, is_global_zero, join_active_sweep, resolve_tracking_uri
+    from src.tracking.mlflow_run import client_for, is_global_zero, join_active_sweep
 
     if is_global_zero():
-        join_active_sweep(client_for(resolve_tracking_uri(cfg.tracking.uri)), run_id)
+        join_active_sweep(client_for(cfg.tracking_uri), run_id)
 
 
-def record_failure(cfg: DictConfig, exc: BaseException) -> str:
+def record_failure(cfg: RunSpec, exc: BaseException) -> str:
     """Record a job that failed before its run started (a sweep's config error)
     as a FAILED run, so that the sweep's summary lists it."""
     tracked = start_run(cfg)
@@ -177,17 +143,17 @@ class Prepared:
     data: PreparedData
 
 
-def run(cfg: DictConfig) -> RunResult:
+def run(cfg: RunSpec) -> RunResult:
     """Train and evaluate the configured model; record everything in one MLflow run."""
-    from src.tracking.mlflow_run import client_for, resolve_tracking_uri
+    from src.tracking.mlflow_run import client_for
     from src.tracking.owner import settle_running_runs
 
     validate(cfg)
-    family = model_family(cfg.model)
-    digest = config_hash(cfg)
+    family = cfg.family
+    digest = cfg.config_hash
     previous = Previous()
-    if cfg.get("resume"):
-        settle_running_runs(client_for(resolve_tracking_uri(cfg.tracking.uri)), cfg.tracking.experiment, digest)
+    if cfg.resume:
+        settle_running_runs(client_for(cfg.tracking_uri), cfg.tracking.experiment, digest)
         previous = find_previous(cfg, digest)
     if previous.finished is not None:
         done = previous.finished  # its name carries n_train, known once its split was made
@@ -220,7 +186,7 @@ def run(cfg: DictConfig) -> RunResult:
                 tracked.set_tags({Tag.RESUMED_FROM_EPOCH: epochs_logged})
         data = prepared.data
         # Both families get the same thread budget, and the same timer.
-        with threadpool_limits(cfg.trainer.get("cpu_threads")):
+        with threadpool_limits(cfg.trainer.cpu_threads):
             started = time.perf_counter()
             try:
                 estimator.fit(data.X_train, data.y_train, eval_set=(data.X_val, data.y_val))
@@ -230,7 +196,7 @@ def run(cfg: DictConfig) -> RunResult:
         return evaluate_and_record(cfg, tracked, prepared, estimator, fit_time)
 
 
-def prepare_data(cfg: DictConfig, tracked: Any) -> Prepared:
+def prepare_data(cfg: RunSpec, tracked: Any) -> Prepared:
     """Load, split and preprocess the data; record its shape and digest."""
     from src.tracking.inputs import log_dataset
 
@@ -244,14 +210,14 @@ def prepare_data(cfg: DictConfig, tracked: Any) -> Prepared:
         val_size=cfg.dataset.val_size,
         fit_only=cfg.dataset.fit_only,
         train_size=cfg.dataset.train_size,
-        cv_folds=cfg.dataset.get("cv_folds"),
-        select_size=cfg.dataset.get("select_size", 0.0),
+        cv_folds=cfg.dataset.cv_folds,
+        select_size=cfg.dataset.select_size,
     )
     # Only the categorical columns' encoding depends on the model: codes for one that takes them natively.
     options = PreprocessOptions.from_config(cfg.dataset).for_model(takes_native_categorical(cfg.model))
     data = prepare(dataset, split, standardize=cfg.dataset.standardize, options=options)
     # The run is named once its training size is known.
-    tracked.set_tags({Tag.TASK: dataset.task, Tag.RUN_NAME: run_name_for(cfg, len(split.train))})
+    tracked.set_tags({Tag.TASK: dataset.task, Tag.RUN_NAME: cfg.run_name(len(split.train))})
     tracked.log_params(
         {
             Param.N_TRAIN: len(split.train),
@@ -273,16 +239,16 @@ def prepare_data(cfg: DictConfig, tracked: Any) -> Prepared:
 
 
 def evaluate_and_record(
-    cfg: DictConfig, tracked: Any, prepared: Prepared, estimator: Estimator, fit_time: float
+    cfg: RunSpec, tracked: Any, prepared: Prepared, estimator: Estimator, fit_time: float
 ) -> RunResult:
     """Score a fitted estimator with the shared metric code and timer, and
     record metrics, tags, the model and the pictures in its run."""
     dataset, split, data = prepared.dataset, prepared.split, prepared.data
-    family = model_family(cfg.model)
-    name = run_name_for(cfg, len(split.train))
+    family = cfg.family
+    name = cfg.run_name(len(split.train))
     evaluated_split = "train" if split.fit_only else "test"
     X_eval = data.X_train if split.fit_only else data.X_test
-    with threadpool_limits(cfg.trainer.get("cpu_threads")):
+    with threadpool_limits(cfg.trainer.cpu_threads):
         started = time.perf_counter()
         y_eval_pred = estimator.predict(X_eval)
         predict_time = time.perf_counter() - started
@@ -335,14 +301,14 @@ def evaluate_and_record(
             estimator,
             data.raw_row_pipeline(dataset),
             example_rows,
-            cfg.tracking.get("register_as"),
-            family=model_family(cfg.model),
+            cfg.tracking.register_as,
+            family=cfg.family,
         )
 
     row_ids = split.train if split.fit_only else split.test
     evaluated = Evaluated(evaluated_split, row_ids, y_test_true, y_test_pred, proba)
     with tempfile.TemporaryDirectory(prefix="mlvsdl-") as tmp:
-        config_yaml = OmegaConf.to_yaml(recorded_config(cfg))
+        config_yaml = yaml.safe_dump(cfg.recorded(), sort_keys=False)
         write_artifacts(Path(tmp), cfg, config_yaml, name, dataset, split, data, estimator, history, evaluated)
         tracked.log_artifacts(tmp)
 

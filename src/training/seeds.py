@@ -10,44 +10,33 @@ other, each exactly the `seed=k` run.
 
 from __future__ import annotations
 
-import copy
 import time
 from contextlib import ExitStack
 
-from omegaconf import DictConfig, open_dict
 from threadpoolctl import threadpool_limits
 
+from src.config.spec import RunSpec
 from src.errors import ConfigError, DivergedError, one_line
-from src.models import build_estimator, model_family
+from src.models import build_estimator
 from src.tracking.record import RunMetric, Tag
 from src.training.runner import RunResult, evaluate_and_record, log_config, prepare_data, run, start_run, validate
 
 
-def config_for_seed(cfg: DictConfig, seed: int) -> DictConfig:
-    one = copy.deepcopy(cfg)
-    with open_dict(one):
-        one.seed = seed
-        one.seeds = None
-        if one.tracking.run_name:  # a sweep job's name: keep the seeds' runs apart
-            one.tracking.run_name = f"{one.tracking.run_name}-s{seed}"
-    return one
-
-
-def run_seeds(cfg: DictConfig) -> list[RunResult]:
+def run_seeds(cfg: RunSpec) -> list[RunResult]:
     """Train the configuration once per seed in `cfg.seeds`; one MLflow run each.
     A seed that fails (an MLP replica that diverges) fails its own run only
     (SeedsFailed once the others are recorded)."""
-    seeds = list(cfg.seeds)
+    seeds = list(cfg.seeds or ())
     if len(set(seeds)) != len(seeds):
         raise ConfigError(f"seeds={seeds} repeats a seed")
-    if model_family(cfg.model) != "deep":
+    if cfg.family != "deep":
         return _run_one_after_another(cfg, seeds)
     if cfg.trainer.strategy != "auto" or cfg.trainer.devices not in (1, "1", "auto"):
         raise ConfigError("seeds=[...] trains on one device; use a single-device trainer")
     unsupported = {
-        "trainer.checkpoint_every_n_epochs": bool(cfg.trainer.get("checkpoint_every_n_epochs")),
-        "model.batch_norm": bool(cfg.model.get("batch_norm")),
-        "resume": bool(cfg.get("resume")),
+        "trainer.checkpoint_every_n_epochs": bool(cfg.trainer.checkpoint_every_n_epochs),
+        "model.batch_norm": bool(getattr(cfg.model, "batch_norm", False)),  # the MLPs' field
+        "resume": cfg.resume,
         "trainer.precision=16-mixed": "16-mixed" in str(cfg.trainer.precision),
     }
     for key, used in unsupported.items():
@@ -56,7 +45,7 @@ def run_seeds(cfg: DictConfig) -> list[RunResult]:
                 f"seeds=[...] trains replicas together and does not support {key}; "
                 f"drop it, or sweep the seeds with -m seed=..."
             )
-    configs = [config_for_seed(cfg, seed) for seed in seeds]
+    configs = [cfg.for_seed(seed) for seed in seeds]
     for one in configs:
         validate(one)
     with ExitStack() as stack:  # every run still open ends FAILED / KILLED if anything goes wrong
@@ -91,11 +80,11 @@ def run_seeds(cfg: DictConfig) -> list[RunResult]:
     return results
 
 
-def _run_one_after_another(cfg: DictConfig, seeds: list[int]) -> list[RunResult]:
+def _run_one_after_another(cfg: RunSpec, seeds: list[int]) -> list[RunResult]:
     """A classical model's seeds: each the `seed=k` run, in turn, in this process.
     A seed that fails ends its own run FAILED and the next seed still runs;
     an interrupt (Ctrl-C) stops them all."""
-    configs = [config_for_seed(cfg, seed) for seed in seeds]
+    configs = [cfg.for_seed(seed) for seed in seeds]
     for one in configs:  # a config error is every seed's: refuse it before any run starts
         validate(one)
     results, failed = [], []
@@ -120,7 +109,7 @@ class SeedsFailed(Exception):
         self.mlflow_run_id = "recorded"  # each seed's run holds its own fate: no FAILED run to add
 
 
-def _fit_replicas(cfg: DictConfig, prepared: list, seeds: list[int]) -> list[tuple]:
+def _fit_replicas(cfg: RunSpec, prepared: list, seeds: list[int]) -> list[tuple]:
     """Fit the replicas together; per replica (estimator, history, fit_time_s,
     the joint fit's seconds, DivergedError or None). When a replica diverges the
     joint training stops for all, so each replica is then trained alone (each
@@ -141,7 +130,7 @@ def _fit_replicas(cfg: DictConfig, prepared: list, seeds: list[int]) -> list[tup
     return fits
 
 
-def _fit_together(cfg: DictConfig, prepared: list, seeds: list[int], joint: bool = True) -> tuple:
+def _fit_together(cfg: RunSpec, prepared: list, seeds: list[int], joint: bool = True) -> tuple:
     """(the fitted stacked estimator, seconds), or (the DivergedError, the epochs before it) of the first replica."""
     from src.models.stacked_estimator import StackedMLPEstimator
 

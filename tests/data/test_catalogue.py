@@ -8,7 +8,7 @@ from src.config import option
 from src.data import load_dataset
 from src.data.catalogue import LOADERS
 from src.errors import DataError
-from tests.conftest import CONF_DIR, make_config
+from tests.conftest import CONF_DIR, make_spec
 
 # name -> (task, rows, features); the user-pointed entries are tested elsewhere
 # (tests/data/test_tables.py, tests/data/test_openml.py).
@@ -44,7 +44,7 @@ VARIANTS = {"mnist1d_large": "mnist1d"}
 
 
 def _load(*overrides):
-    return load_dataset(make_config(*overrides).dataset)
+    return load_dataset(make_spec(*overrides).dataset)
 
 
 def test_every_catalogue_entry_has_a_config_and_a_loader():
@@ -55,12 +55,12 @@ def test_every_catalogue_entry_has_a_config_and_a_loader():
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_a_variant_is_its_entry_under_the_entrys_name(variant):
-    assert make_config(f"dataset={variant}").dataset.name == VARIANTS[variant]
+    assert make_spec(f"dataset={variant}").dataset.name == VARIANTS[variant]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_entry_loads_with_its_declared_task_shape_and_dtypes(name):
-    cfg = make_config(f"dataset={name}")
+    cfg = make_spec(f"dataset={name}")
     data = load_dataset(cfg.dataset)
     task, rows, features = EXPECTED[name]
     assert option(cfg.dataset.task) == task == data.task

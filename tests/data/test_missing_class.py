@@ -6,7 +6,7 @@ import numpy as np
 
 from src.models import build_estimator
 from src.training.artifacts import class_probabilities
-from tests.conftest import make_config
+from tests.conftest import make_spec
 
 
 def test_xgboost_fits_when_a_middle_class_is_missing_from_the_training_rows():
@@ -16,7 +16,7 @@ def test_xgboost_fits_when_a_middle_class_is_missing_from_the_training_rows():
     X[:, 0] += y
     X_val, y_val = X[::3] + 0.01, y[::3].copy()
     y_val[:2] = 1  # a class the training rows lack, in the validation rows early stopping scores
-    cfg = make_config("model=xgboost", "model.n_estimators=20", "trainer.cpu_threads=1")
+    cfg = make_spec("model=xgboost", "model.n_estimators=20", "trainer.cpu_threads=1")
     estimator = build_estimator(cfg, "multiclass", 4).fit(X, y, eval_set=(X_val, y_val))
 
     predicted = estimator.predict(X)
@@ -31,7 +31,7 @@ def test_xgboost_on_training_rows_of_a_single_class_fails_in_one_line_saying_why
     from src.errors import DataError, one_line
 
     X = np.random.default_rng(0).normal(size=(20, 2)).astype(np.float32)
-    cfg = make_config("model=xgboost", "model.early_stopping_rounds=null", "trainer.cpu_threads=1")
+    cfg = make_spec("model=xgboost", "model.early_stopping_rounds=null", "trainer.cpu_threads=1")
     with pytest.raises(DataError) as caught:
         build_estimator(cfg, "binary", 2).fit(X, np.ones(20, dtype=np.int64))
     assert "single class" in one_line(caught.value) and "dataset.train_size" in one_line(caught.value)

@@ -15,7 +15,7 @@ from src.data import load_dataset
 from src.data import openml as openml_loader
 from src.errors import ConfigError, DataError
 from src.training.runner import validate
-from tests.conftest import make_config
+from tests.conftest import make_spec
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "openml_cache"
 
@@ -36,7 +36,7 @@ def cache(tmp_path, monkeypatch):
 
 
 def _cfg(*overrides):
-    return make_config("dataset=openml", *overrides).dataset
+    return make_spec("dataset=openml", *overrides).dataset
 
 
 def test_a_cached_dataset_loads_offline_with_its_default_target(cache):
@@ -106,4 +106,4 @@ def test_an_incomplete_cache_counts_as_not_cached(cache):
 
 def test_openml_without_an_id_is_refused_before_any_run():
     with pytest.raises(ConfigError, match="dataset.openml_id"):
-        validate(make_config("dataset=openml"))
+        validate(make_spec("dataset=openml"))

@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 
 from src.training.runner import run
-from tests.conftest import make_config, runs_of
+from tests.conftest import make_spec, runs_of
 
 FAST = ("trainer.max_epochs=2", "model.hidden_sizes=[4]")
 
 
 def _run(store, name, *overrides):
-    run(make_config(*overrides, *FAST, f"tracking.run_name={name}"))
+    run(make_spec(*overrides, *FAST, f"tracking.run_name={name}"))
     (record,) = [r for r in runs_of(store) if r.info.run_name == name]
     assert record.info.status == "FINISHED"
     return record
@@ -59,7 +59,7 @@ def test_a_regression_run_logs_the_target_mean_and_std_and_the_digest_follows_th
     small = _run(shared_store, "weather-small", "dataset=seed_weather", "dataset.train_size=8")
     again = _run(shared_store, "weather-again", "dataset=seed_weather", "dataset.train_size=8")
     params = full.data.params
-    data = load_dataset(make_config("dataset=seed_weather").dataset)
+    data = load_dataset(make_spec("dataset=seed_weather").dataset)
     split = make_split(data, seed=0, test_size=0.2, val_size=0.1)
     assert float(params["target_mean"]) == pytest.approx(data.y[split.train].mean(), rel=1e-5)
     assert float(params["target_std"]) == pytest.approx(data.y[split.train].std(), rel=1e-5)

@@ -6,7 +6,7 @@ import pandas as pd
 
 from src.data import load_dataset, make_split
 from src.training.artifacts import Evaluated, predictions_frame
-from tests.conftest import make_config
+from tests.conftest import make_spec
 
 
 def test_row_ids_join_back_to_the_file_after_rows_without_a_target_are_dropped(tmp_path):
@@ -24,7 +24,7 @@ def test_row_ids_join_back_to_the_file_after_rows_without_a_target_are_dropped(t
     path = tmp_path / "t.csv"
     raw.to_csv(path, index=False)
 
-    cfg = make_config("dataset=table", f"dataset.path='{path}'", "dataset.target=label")
+    cfg = make_spec("dataset=table", f"dataset.path='{path}'", "dataset.target=label")
     data = load_dataset(cfg.dataset)
     assert data.n_dropped_rows == 60
     split = make_split(data, seed=0, test_size=0.3, val_size=0.1)

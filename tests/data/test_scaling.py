@@ -8,7 +8,7 @@ from src.data import make_split, prepare
 from src.data.preprocessing import PreprocessOptions
 from src.data.types import Dataset
 from src.errors import ConfigError
-from tests.conftest import make_config
+from tests.conftest import make_spec
 
 
 def _skewed():
@@ -20,7 +20,7 @@ def _skewed():
 def _prepared(scaling, standardize=True):
     data = _skewed()
     split = make_split(data, seed=0, test_size=0.2, val_size=0.1)
-    cfg = make_config("dataset=iris", f"dataset.scaling={scaling}", f"dataset.standardize={standardize}").dataset
+    cfg = make_spec("dataset=iris", f"dataset.scaling={scaling}", f"dataset.standardize={standardize}").dataset
     return data, split, prepare(data, split, standardize=standardize, options=PreprocessOptions.from_config(cfg))
 
 

@@ -5,11 +5,11 @@ import pytest
 
 from src.data import load_dataset, make_split, prepare
 from src.errors import DataError
-from tests.conftest import make_config
+from tests.conftest import make_spec
 
 
 def _digits():
-    return load_dataset(make_config("dataset=digits").dataset)
+    return load_dataset(make_spec("dataset=digits").dataset)
 
 
 def test_split_is_deterministic_and_disjoint():
@@ -48,7 +48,7 @@ def test_train_size_larger_than_the_pool_fails_clearly():
 
 
 def test_mnist1d_keeps_its_own_4000_1000_split():
-    data = load_dataset(make_config("dataset=mnist1d").dataset)
+    data = load_dataset(make_spec("dataset=mnist1d").dataset)
     split = make_split(data, seed=0, test_size=0.2, val_size=0.1)
     assert len(split.test) == 1000 and len(split.train) + len(split.val) == 4000
 

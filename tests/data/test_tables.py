@@ -9,11 +9,11 @@ from src.data import load_dataset, make_split, prepare
 from src.data.preprocessing import PreprocessOptions
 from src.errors import ConfigError, DataError, one_line
 from src.training.runner import run, validate
-from tests.conftest import make_config, run_cli, runs_of
+from tests.conftest import make_spec, run_cli, runs_of
 
 
 def _cfg(path, *overrides, target="y"):
-    return make_config("dataset=table", f"dataset.path='{path}'", f"dataset.target={target}", *overrides)
+    return make_spec("dataset=table", f"dataset.path='{path}'", f"dataset.target={target}", *overrides)
 
 
 def _load(path, *overrides, target="y"):
@@ -217,7 +217,7 @@ def test_duplicated_names_in_parquet_are_caught_too(tmp_path):
 def test_each_bad_table_fails_in_one_line_naming_the_file_and_leaves_no_run_running(case, tmp_path, shared_store):
     path, overrides, expected = _bad_tables(tmp_path)[case]
     target = [] if case == "no_target_given" else ["dataset.target=y"]
-    cfg = make_config("dataset=table", f"dataset.path='{path}'", *target, *overrides,
+    cfg = make_spec("dataset=table", f"dataset.path='{path}'", *target, *overrides,
                       f"tracking.run_name=bad-{case}", "trainer.max_epochs=1")  # fmt: skip
     with pytest.raises(DataError) as raised:
         run(cfg)
@@ -232,10 +232,10 @@ def test_each_bad_table_fails_in_one_line_naming_the_file_and_leaves_no_run_runn
 
 def test_a_table_without_a_path_is_refused_before_any_run():
     with pytest.raises(ConfigError, match="dataset.path"):
-        validate(make_config("dataset=table"))
+        validate(make_spec("dataset=table"))
     # A field only tables read is not in another source's schema: refused as the config is composed.
     with pytest.raises(ConfigCompositionException) as raised:
-        make_config("dataset=digits", "dataset.path=x.csv")
+        make_spec("dataset=digits", "dataset.path=x.csv")
     assert "Key 'path' not in 'BundledConfig'" in one_line(raised.value)
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from src.data import load_dataset, make_split, prepare
 from src.data.weather import parse_weather_sheet
-from tests.conftest import make_config
+from tests.conftest import make_spec
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +50,14 @@ def test_999_9_is_missing_and_precipitation_flags_are_parsed(sheet):
 
 
 def test_dataset_predicts_temp_from_the_other_numeric_columns_and_keeps_every_row():
-    data = load_dataset(make_config("dataset=seed_weather").dataset)
+    data = load_dataset(make_spec("dataset=seed_weather").dataset)
     assert data.target_name == "Temp" and data.n_rows == 23 and data.n_dropped_rows == 0
     assert data.feature_names == [
         "Date", "Dew point", "Pressure", "Visibility", "Wind speed", "Max wind speed",
         "Max wind gust", "Max temp", "Min temp", "Precipitation",
     ]  # fmt: skip
     assert data.y[:3].tolist() == [44.7, 55.5, 58.1]
-    cfg = make_config("dataset=seed_weather").dataset
+    cfg = make_spec("dataset=seed_weather").dataset
     split = make_split(data, seed=0, test_size=cfg.test_size, val_size=cfg.val_size)
     prepared = prepare(data, split, standardize=True)
     assert prepared.n_imputed_cells == 8 and np.isfinite(prepared.X_train).all()

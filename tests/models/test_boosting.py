@@ -13,7 +13,7 @@ from src.data import load_dataset, make_split, prepare
 from src.errors import DataError
 from src.models import build_estimator
 from src.training.runner import run
-from tests.conftest import ROOT, make_config, runs_of
+from tests.conftest import ROOT, make_spec, runs_of
 
 HAPPINESS = ("dataset=happiness", "dataset.train_size=2048")
 GBDTS = ("xgboost", "lightgbm", "catboost")
@@ -23,7 +23,7 @@ _prepared: list = []
 def _happiness():
     """The runner's data path for the first seed: 2,048 training rows."""
     if not _prepared:
-        cfg = make_config(*HAPPINESS)
+        cfg = make_spec(*HAPPINESS)
         dataset = load_dataset(cfg.dataset)
         split = make_split(
             dataset, seed=0, test_size=cfg.dataset.test_size, val_size=cfg.dataset.val_size, train_size=2048
@@ -34,13 +34,13 @@ def _happiness():
 
 def _fit(name, *overrides):
     dataset, data = _happiness()
-    estimator = build_estimator(make_config(f"model={name}", *HAPPINESS, *overrides), dataset.task, dataset.n_classes)
+    estimator = build_estimator(make_spec(f"model={name}", *HAPPINESS, *overrides), dataset.task, dataset.n_classes)
     with threadpool_limits(1):
         return estimator.fit(data.X_train, data.y_train, eval_set=(data.X_val, data.y_val))
 
 
 def test_each_gbdt_runs_on_happiness_and_is_at_least_as_accurate_as_the_constant(mlflow_client):
-    results = {name: run(make_config(f"model={name}", *HAPPINESS)) for name in (*GBDTS, "dummy")}
+    results = {name: run(make_spec(f"model={name}", *HAPPINESS)) for name in (*GBDTS, "dummy")}
     records = {r.data.tags["model"]: r for r in runs_of(mlflow_client)}
     assert set(records) == set(results) and all(r.info.status == "FINISHED" for r in records.values())
     assert len({r.data.params["split_digest"] for r in records.values()}) == 1  # one split for all four
@@ -111,7 +111,7 @@ def test_the_seed_decides_the_model(name):
 
 def test_threads_come_from_the_trainer_budget():
     def threads(name, budget):
-        estimator = build_estimator(make_config(f"model={name}", f"trainer.cpu_threads={budget}"), "binary", 2)
+        estimator = build_estimator(make_spec(f"model={name}", f"trainer.cpu_threads={budget}"), "binary", 2)
         params = estimator.estimator.get_params()
         # CatBoost leaves out parameters at its default (thread_count=-1: every core).
         return params.get("thread_count", -1) if name == "catboost" else params["n_jobs"]
@@ -122,10 +122,10 @@ def test_threads_come_from_the_trainer_budget():
 
 def test_early_stopping_without_a_validation_split_says_how_to_go_on():
     dataset, data = _happiness()
-    estimator = build_estimator(make_config("model=lightgbm"), dataset.task, dataset.n_classes)
+    estimator = build_estimator(make_spec("model=lightgbm"), dataset.task, dataset.n_classes)
     with pytest.raises(DataError, match="model.early_stopping_rounds=null"):
         estimator.fit(data.X_train, data.y_train, eval_set=(data.X_val[:0], data.y_val[:0]))
-    off = build_estimator(make_config("model=lightgbm", "model.early_stopping_rounds=null", "model.n_estimators=5"),
+    off = build_estimator(make_spec("model=lightgbm", "model.early_stopping_rounds=null", "model.n_estimators=5"),
                           dataset.task, dataset.n_classes)  # fmt: skip
     assert off.fit(data.X_train, data.y_train).best_iteration_ is None
 
@@ -133,9 +133,9 @@ def test_early_stopping_without_a_validation_split_says_how_to_go_on():
 def test_a_lightgbm_run_imports_neither_torch_lightning_nor_the_other_libraries(tmp_path):
     code = (
         "import sys\n"
-        "from tests.conftest import make_config\n"
+        "from tests.conftest import make_spec\n"
         "from src.training.runner import run\n"
-        "run(make_config('model=lightgbm', 'dataset=happiness', 'dataset.train_size=512'))\n"
+        "run(make_spec('model=lightgbm', 'dataset=happiness', 'dataset.train_size=512'))\n"
         "loaded = {'torch', 'pytorch_lightning', 'lightning', 'xgboost', 'catboost', 'lightgbm'} & set(sys.modules)\n"
         "print(sorted(loaded))\n"
     )

@@ -14,7 +14,7 @@ from src.models import build_estimator, model_family
 from src.models.classical import count_parameters
 from src.models.registry import CLASSICAL, REGISTRY, models_for
 from src.training.runner import validate
-from tests.conftest import CONF_DIR, make_config
+from tests.conftest import CONF_DIR, make_spec
 
 CLASSICAL_MODELS = [name for name, spec in REGISTRY.items() if spec.family == CLASSICAL]
 # Kept small so that the whole matrix fits in a few seconds.
@@ -39,7 +39,7 @@ def tasks_of(name: str) -> tuple:
 def _data(dataset: str):
     """The runner's own data path (load, split, preprocess), cached per dataset."""
     if dataset not in _prepared:
-        cfg = make_config(f"dataset={dataset}")
+        cfg = make_spec(f"dataset={dataset}")
         ds = load_dataset(cfg.dataset)
         split = make_split(ds, seed=0, test_size=cfg.dataset.test_size, val_size=cfg.dataset.val_size)
         _prepared[dataset] = (ds, prepare(ds, split, standardize=True))
@@ -50,14 +50,14 @@ def test_every_classical_option_has_a_config_and_a_schema():
     options = {p.stem for p in (CONF_DIR / "model").glob("*.yaml")}
     assert set(CLASSICAL_MODELS) <= options
     for name in CLASSICAL_MODELS:
-        cfg = make_config(f"model={name}")
+        cfg = make_spec(f"model={name}")
         assert cfg.model.name == name and model_family(cfg.model) == "classical"
 
 
 @pytest.mark.parametrize("task", list(DATASETS))
 @pytest.mark.parametrize("name", CLASSICAL_MODELS)
 def test_every_option_fits_and_predicts_or_refuses_the_task(name, task):
-    cfg = make_config(f"model={name}", f"dataset={DATASETS[task]}", *FAST.get(name, ()))
+    cfg = make_spec(f"model={name}", f"dataset={DATASETS[task]}", *FAST.get(name, ()))
     if task not in tasks_of(name):
         with pytest.raises(ConfigError) as refused:
             validate(cfg)  # before any data is loaded
@@ -105,7 +105,7 @@ def test_the_task_table_matches_scikit_learn():
 
 def test_the_task_picks_classifier_or_regressor():
     def inner(task, *overrides):
-        return build_estimator(make_config(*overrides), task, 2).estimator
+        return build_estimator(make_spec(*overrides), task, 2).estimator
 
     assert type(inner("binary", "model=svm")).__name__ == "SVC"
     assert type(inner("regression", "model=svm")).__name__ == "SVR"
@@ -125,16 +125,16 @@ def test_the_task_picks_classifier_or_regressor():
 
 
 def test_hyperparameters_and_seed_reach_the_estimator():
-    svm = build_estimator(make_config("model=svm", "model.C=10", "model.kernel=linear", "seed=3"), "binary", 2)
+    svm = build_estimator(make_spec("model=svm", "model.C=10", "model.kernel=linear", "seed=3"), "binary", 2)
     assert svm.estimator.C == 10 and svm.estimator.kernel == "linear" and svm.estimator.random_state == 3
-    assert build_estimator(make_config("model=svm"), "binary", 2).estimator.kernel == "rbf"  # the workshop's
+    assert build_estimator(make_spec("model=svm"), "binary", 2).estimator.kernel == "rbf"  # the workshop's
     forest = build_estimator(
-        make_config("model=random_forest", "model.n_estimators=300", "model.max_depth=5", "seed=7"), "binary", 2
+        make_spec("model=random_forest", "model.n_estimators=300", "model.max_depth=5", "seed=7"), "binary", 2
     ).estimator
     assert (forest.n_estimators, forest.max_depth, forest.random_state) == (300, 5, 7)
-    mlp = build_estimator(make_config("model=sklearn_mlp", "model.hidden_layer_sizes=[8,4]"), "binary", 2).estimator
+    mlp = build_estimator(make_spec("model=sklearn_mlp", "model.hidden_layer_sizes=[8,4]"), "binary", 2).estimator
     assert mlp.hidden_layer_sizes == (8, 4) and mlp.batch_size == "auto" and mlp.random_state == 0
-    assert build_estimator(make_config("model=gradient_boosting"), "binary", 2).estimator.early_stopping is False
+    assert build_estimator(make_spec("model=gradient_boosting"), "binary", 2).estimator.early_stopping is False
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,7 @@ def test_hyperparameters_and_seed_reach_the_estimator():
 )
 def test_a_bad_hyperparameter_fails_at_composition(override, expected):
     with pytest.raises(ConfigCompositionException) as failed:
-        make_config("model=svm", override)
+        make_spec("model=svm", override)
     assert expected in str(failed.value) + str(failed.value.__cause__)
 
 
@@ -151,7 +151,7 @@ def test_the_seed_reaches_the_model():
     dataset, data = _data("workshop_circles")
 
     def predictions(seed):
-        cfg = make_config("model=random_forest", "model.n_estimators=5", f"seed={seed}")
+        cfg = make_spec("model=random_forest", "model.n_estimators=5", f"seed={seed}")
         estimator = build_estimator(cfg, dataset.task, dataset.n_classes).fit(data.X_train, data.y_train)
         return estimator.estimator_.predict_proba(data.X_test)
 
@@ -163,7 +163,7 @@ def test_n_params_counts_what_each_family_learns():
     dataset, data = _data("workshop_regression")
 
     def fitted(name, task="regression", d=data):
-        return build_estimator(make_config(f"model={name}"), task, 2).fit(d.X_train, d.y_train)
+        return build_estimator(make_spec(f"model={name}"), task, 2).fit(d.X_train, d.y_train)
 
     assert fitted("linear_regression").n_params_ == 2  # one weight and the intercept
     tree = fitted("decision_tree")
@@ -178,7 +178,7 @@ def test_n_params_counts_what_each_family_learns():
 
 
 def test_a_single_output_linear_model_reports_its_weights_like_the_single_neuron():
-    cfg = make_config("model=linear_regression", "dataset=seed_table1")
+    cfg = make_spec("model=linear_regression", "dataset=seed_table1")
     dataset = load_dataset(cfg.dataset)
     split = make_split(dataset, seed=0, test_size=0, val_size=0, fit_only=True)
     data = prepare(dataset, split, standardize=False)

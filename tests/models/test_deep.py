@@ -5,7 +5,7 @@ import torch
 
 from src.models import build_estimator
 from src.models.mlp import initialize
-from tests.conftest import make_config
+from tests.conftest import make_spec
 
 
 def _data(n=300, d=5, seed=0):
@@ -18,7 +18,7 @@ def _data(n=300, d=5, seed=0):
 def test_pipeline_training_matches_a_hand_written_loop():
     """Same init, same batch order, same optimizer: same weights after 3 epochs."""
     X, y = _data()
-    cfg = make_config(
+    cfg = make_spec(
         "model.hidden_sizes=[16]",
         "optimizer=adam",
         "optimizer.batch_size=32",
@@ -50,7 +50,7 @@ def test_pipeline_training_matches_a_hand_written_loop():
 
 def test_gradient_norms_are_logged_per_layer_and_vanish_with_deep_sigmoid_nets():
     X, y = _data()
-    cfg = make_config(
+    cfg = make_spec(
         "model.hidden_sizes=[16,16,16,16,16,16,16,16]",
         "activation=sigmoid",
         "trainer=cpu",

@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from src.models.deep import MLPEstimator
 from src.models.deep_config import mlp_from_config
-from tests.conftest import make_config
+from tests.conftest import make_spec
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 NAMES = np.array(["setosa", "versicolor", "virginica"])
@@ -77,7 +77,7 @@ def test_regression_is_told_or_read_from_continuous_targets():
 
 
 def test_mlp_from_config_maps_the_config_groups_to_parameters():
-    cfg = make_config(
+    cfg = make_spec(
         "model.hidden_sizes=[16,8]",
         "activation=leaky_relu",
         "optimizer=momentum",

@@ -16,7 +16,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from src.data.types import Task
 from src.models.deep import MLPEstimator
 from src.models.registry import REGISTRY, build
-from tests.conftest import make_config
+from tests.conftest import make_spec
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,7 @@ SMALL = {
 
 def _registered_estimators():
     for name, spec in REGISTRY.items():
-        cfg = make_config(f"model={name}", *SMALL.get(name, ()))
+        cfg = make_spec(f"model={name}", *SMALL.get(name, ()))
         for task in (Task.regression, Task.multiclass):
             if task not in spec.tasks:
                 continue

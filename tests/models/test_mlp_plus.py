@@ -226,9 +226,9 @@ def test_clone_keeps_the_new_parameters():
 
 def test_mlp_plus_composes_its_recipe_into_the_shared_groups():
     from src.models import build_estimator, model_family
-    from tests.conftest import make_config
+    from tests.conftest import make_spec
 
-    cfg = make_config("model=mlp_plus", "dataset=iris")
+    cfg = make_spec("model=mlp_plus", "dataset=iris")
     assert model_family(cfg.model) == "deep"
     params = build_estimator(cfg, "multiclass", 3).get_params()
     expected = dict(hidden_sizes=(512,), embedding="periodic", ensemble_size=4, optimizer="adamw", lr=0.002)
@@ -236,10 +236,10 @@ def test_mlp_plus_composes_its_recipe_into_the_shared_groups():
     assert {key: params[key] for key in expected} == expected
     assert params["keep_epoch"] == "best_val_accuracy" and params["dropout"] == 0.1
     # The command line still wins over the recipe, and model=mlp keeps its own defaults.
-    cfg = make_config("model=mlp_plus", "optimizer.lr=0.01", "trainer.max_epochs=3", "optimizer=adam")
+    cfg = make_spec("model=mlp_plus", "optimizer.lr=0.01", "trainer.max_epochs=3", "optimizer=adam")
     params = build_estimator(cfg, "multiclass", 3).get_params()
     assert (params["lr"], params["max_epochs"], params["optimizer"]) == (0.01, 3, "adam")
-    params = build_estimator(make_config("model=mlp"), "multiclass", 3).get_params()
+    params = build_estimator(make_spec("model=mlp"), "multiclass", 3).get_params()
     assert (params["ensemble_size"], params["schedule"], params["label_smoothing"]) == (1, "constant", 0.0)
 
 
@@ -259,9 +259,9 @@ def test_mlp_plus_trains_through_the_cli_and_logs_the_recipe_it_used(mlflow_clie
 def test_mlp_plus_recipe_also_does_regression():
     """Label smoothing and accuracy have no meaning there: the recipe falls back, it does not fail."""
     from src.models import build_estimator
-    from tests.conftest import make_config
+    from tests.conftest import make_spec
 
-    cfg = make_config("model=mlp_plus", "model.hidden_sizes=[8]", "trainer.max_epochs=2")
+    cfg = make_spec("model=mlp_plus", "model.hidden_sizes=[8]", "trainer.max_epochs=2")
     estimator = build_estimator(cfg, "regression", 0)
     (X, _), (X_val, _) = _blobs(150, 0), _blobs(50, 1)
     with pytest.warns(UserWarning, match="label_smoothing"):

@@ -16,7 +16,7 @@ from src.data.types import Dataset
 from src.models import build_estimator
 from src.models.registry import REGISTRY, takes_native_categorical
 from src.training.runner import run
-from tests.conftest import make_config, runs_of
+from tests.conftest import make_spec, runs_of
 
 # The label is a non-monotone function of the category's sorted code, so one
 # native split separates the classes where ordinal codes would need several.
@@ -54,7 +54,7 @@ def table():
 
 
 def _fitted(name, data, prepared, *overrides):
-    cfg = make_config(f"model={name}", *FAST[name], *overrides)
+    cfg = make_spec(f"model={name}", *FAST[name], *overrides)
     estimator = build_estimator(cfg, data.task, data.n_classes, prepared.categorical_features)
     with threadpool_limits(1):
         return estimator.fit(prepared.X_train, prepared.y_train, eval_set=(prepared.X_val, prepared.y_val))
@@ -76,10 +76,10 @@ def _library_saw_categorical(name: str, fitted) -> list[bool]:
 def test_the_registry_marks_exactly_the_models_that_take_categories_natively():
     assert {name for name, spec in REGISTRY.items() if spec.native_categorical} == set(NATIVE)
     for name in NATIVE:
-        assert takes_native_categorical(make_config(f"model={name}").model)
-        assert not takes_native_categorical(make_config(f"model={name}", "model.native_categorical=false").model)
+        assert takes_native_categorical(make_spec(f"model={name}").model)
+        assert not takes_native_categorical(make_spec(f"model={name}", "model.native_categorical=false").model)
     for name in ("mlp", "random_forest", "logistic_regression"):
-        assert not takes_native_categorical(make_config(f"model={name}").model)
+        assert not takes_native_categorical(make_spec(f"model={name}").model)
 
 
 @pytest.mark.parametrize("name", NATIVE)
@@ -98,7 +98,7 @@ def test_each_native_model_sees_the_column_as_categorical_and_predicts_well(tabl
 def test_built_without_the_indices_the_codes_are_plain_numbers(table, name):
     """What the check above tells apart: codes handed to the library as numbers."""
     data, split, native = table
-    cfg = make_config(f"model={name}", *FAST[name])
+    cfg = make_spec(f"model={name}", *FAST[name])
     fitted = build_estimator(cfg, data.task, data.n_classes).fit(
         native.X_train, native.y_train, eval_set=(native.X_val, native.y_val)
     )
@@ -107,7 +107,7 @@ def test_built_without_the_indices_the_codes_are_plain_numbers(table, name):
 
 def test_histogram_boosting_keeps_a_column_of_more_categories_than_bins_as_codes(table, caplog):
     data, split, native = table
-    estimator = build_estimator(make_config("model=gradient_boosting"), data.task, data.n_classes, (1,))
+    estimator = build_estimator(make_spec("model=gradient_boosting"), data.task, data.n_classes, (1,))
     estimator.estimator.set_params(max_bins=4)  # 6 categories do not fit in 4 bins
     with caplog.at_level(logging.WARNING, logger="src.models.classical"):
         estimator.fit(native.X_train, native.y_train)
@@ -122,11 +122,11 @@ def test_through_the_runner_native_models_and_the_mlp_share_the_split_and_differ
     X.assign(label=np.where(y == 1, "yes", "no")).to_csv(tmp_path / "colours.csv", index=False)
     table = ("dataset=table", f"dataset.path='{tmp_path / 'colours.csv'}'", "dataset.target=label")
     results = {
-        "mlp": run(make_config("model=mlp", *table, "trainer.max_epochs=2", "model.hidden_sizes=[8]")),
-        "lightgbm": run(make_config("model=lightgbm", *table, *FAST["lightgbm"])),
-        "catboost": run(make_config("model=catboost", *table, *FAST["catboost"], "tracking.log_model=true")),
+        "mlp": run(make_spec("model=mlp", *table, "trainer.max_epochs=2", "model.hidden_sizes=[8]")),
+        "lightgbm": run(make_spec("model=lightgbm", *table, *FAST["lightgbm"])),
+        "catboost": run(make_spec("model=catboost", *table, *FAST["catboost"], "tracking.log_model=true")),
         "onehot": run(
-            make_config("model=gradient_boosting", *table, "model.native_categorical=false", "tracking.run_name=onehot")
+            make_spec("model=gradient_boosting", *table, "model.native_categorical=false", "tracking.run_name=onehot")
         ),
     }
     records = {r.info.run_name: r for r in runs_of(mlflow_client)}

@@ -14,18 +14,18 @@ from src.config.models import ClassicalConfig
 from src.errors import ConfigError
 from src.models import build_estimator, check_model_task, model_family
 from src.models.registry import CLASSICAL, CLASSIFICATION, DEEP, REGISTRY, ModelSpec, load, models_for, register
-from tests.conftest import CONF_DIR, ROOT, make_config
+from tests.conftest import CONF_DIR, ROOT, make_spec
 
 
 @pytest.mark.parametrize("name", list(REGISTRY))
 def test_every_entry_has_a_yaml_a_schema_and_a_builder(name):
     spec = REGISTRY[name]
     assert (CONF_DIR / "model" / f"{name}.yaml").is_file()
-    cfg = make_config(f"model={name}")
+    cfg = make_spec(f"model={name}")
     assert cfg.model.name == name
-    assert cfg.model._metadata.object_type is spec.schema  # stored under schema_model_<name>
-    assert model_family(cfg.model) == spec.family
-    assert "family" not in cfg.model  # declared by the registry alone
+    assert type(cfg.model) is spec.schema  # stored under schema_model_<name>
+    assert model_family(cfg.model) == spec.family == cfg.family
+    assert not hasattr(cfg.model, "family")  # declared by the registry alone
     assert callable(load(spec.builder))
 
 
@@ -37,7 +37,7 @@ def test_the_deep_model_does_every_task_and_the_order_is_the_registrys():
 
 
 def test_a_model_that_cannot_do_the_task_is_refused_in_one_line():
-    cfg = make_config("model=linear_regression")
+    cfg = make_spec("model=linear_regression")
     with pytest.raises(ConfigError) as refused:
         check_model_task(cfg.model, "multiclass")
     assert str(refused.value) == (

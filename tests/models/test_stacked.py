@@ -7,7 +7,7 @@ import torch
 from src.models import build_estimator
 from src.models.contract import Estimator
 from src.models.stacked_estimator import StackedMLPEstimator
-from tests.conftest import make_config
+from tests.conftest import make_spec
 
 SEEDS = [0, 1, 2]
 
@@ -21,7 +21,7 @@ def _data(seed):
 
 @pytest.mark.parametrize("optimizer", ["adam", "momentum"])
 def test_replicas_match_single_runs(optimizer):
-    cfg = make_config(
+    cfg = make_spec(
         "dataset=digits",
         "model.hidden_sizes=[16,8]",
         f"optimizer={optimizer}",
@@ -35,7 +35,7 @@ def test_replicas_match_single_runs(optimizer):
     stacked = StackedMLPEstimator(template, SEEDS).fit([X for X, _ in data], [y for _, y in data])
     assert template.get_params() == before and not hasattr(template, "net_")  # the template is not changed
     for k, seed in enumerate(SEEDS):
-        cfg.seed = seed
+        cfg = cfg.for_seed(seed)
         single = build_estimator(cfg, "multiclass", 3).fit(*data[k])
         replica = stacked.replica(k)
         assert replica.get_params() == single.get_params()

@@ -274,21 +274,18 @@ def test_runs_that_tested_different_rows_never_pair():
 
 
 def test_a_users_table_is_named_after_its_file_and_content(tmp_path):
-    from src.training.runner import dataset_label
-    from tests.conftest import make_config
+    from tests.conftest import make_spec
 
     for name, text in (("one.csv", "x,label\n1,a\n2,b\n"), ("two.csv", "x,label\n1,a\n3,b\n")):
         (tmp_path / name).write_text(text)
     one, two = (
-        dataset_label(make_config("dataset=table", f"dataset.path={tmp_path / n}", "dataset.target=label").dataset)
+        make_spec("dataset=table", f"dataset.path={tmp_path / n}", "dataset.target=label").dataset_label
         for n in ("one.csv", "two.csv")
     )
     assert one.startswith("one-") and two.startswith("two-") and len(one) == len("one-") + 6
     other = tmp_path / "elsewhere"
     other.mkdir()
     (other / "one.csv").write_text("x,label\n5,a\n6,b\n")  # the same file name, other rows: another label
-    again = dataset_label(
-        make_config("dataset=table", f"dataset.path={other / 'one.csv'}", "dataset.target=label").dataset
-    )
+    again = make_spec("dataset=table", f"dataset.path={other / 'one.csv'}", "dataset.target=label").dataset_label
     assert again.startswith("one-") and again != one
-    assert dataset_label(make_config("dataset=digits").dataset) == "digits"
+    assert make_spec("dataset=digits").dataset_label == "digits"

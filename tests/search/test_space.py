@@ -9,7 +9,7 @@ from src.errors import ConfigError
 from src.search.space import as_overrides, search_space
 from src.training.objective import objective_value
 from src.training.runner import RunResult
-from tests.conftest import CONF_DIR
+from tests.conftest import CONF_DIR, make_spec
 
 SEARCHES = sorted(p.stem for p in (CONF_DIR / "hparams_search").glob("*.yaml") if p.stem != "tpe_budget")
 
@@ -78,10 +78,10 @@ def test_the_override_grammar_becomes_optuna_distributions():
 
 def test_objective_is_the_optimized_metric_and_an_unknown_one_is_an_error():
     result = RunResult("id", "mlp-digits-s0", {"test_accuracy": 0.9, "final_val_accuracy": 0.8}, "test_accuracy")
-    assert objective_value({"optimized_metric": None}, result) == 0.9
-    assert objective_value({"optimized_metric": "final_val_accuracy"}, result) == 0.8
+    assert objective_value(make_spec(), result) == 0.9
+    assert objective_value(make_spec("optimized_metric=final_val_accuracy"), result) == 0.8
     with pytest.raises(ConfigError, match="optimized_metric=val_acc .*final_val_accuracy"):
-        objective_value({"optimized_metric": "val_acc"}, result)
+        objective_value(make_spec("optimized_metric=val_acc"), result)
 
 
 def test_a_searchs_progress_counts_its_jobs_not_its_trials():

@@ -6,7 +6,7 @@ import pytest
 
 from src.errors import DataError
 from src.training.runner import run
-from tests.conftest import make_config, run_cli, runs_of, skip_or_fail_under_ci
+from tests.conftest import make_spec, run_cli, runs_of
 
 
 def _one_line(proc) -> str:
@@ -39,7 +39,9 @@ def tiny_disk(tmp_path):
     except OSError as exc:  # no mount program
         failure = str(exc)
     if failure is not None:
-        skip_or_fail_under_ci(f"cannot mount a small tmpfs here to fill a disk: {failure}")
+        pytest.skip(
+            f"cannot mount a small tmpfs here to fill a disk (needs root): {failure}; the next test runs without it"
+        )
     yield mount_point
     subprocess.run(["umount", str(mount_point)], check=False)
 
@@ -55,6 +57,26 @@ def test_a_full_artifact_disk_marks_the_run_failed_and_keeps_its_metrics(mlflow_
     assert "test_accuracy" in record.data.metrics  # what was computed is kept
 
 
+def test_an_artifact_write_that_finds_the_disk_full_marks_the_run_failed_and_keeps_its_metrics(
+    mlflow_client, monkeypatch
+):
+    """The full disk wherever a tmpfs cannot be mounted (no root): MLflow's artifact store
+    raises ENOSPC, as it does on a full disk."""
+    import errno
+
+    from mlflow.store.artifact.local_artifact_repo import LocalArtifactRepository
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(LocalArtifactRepository, "log_artifacts", full)
+    with pytest.raises(OSError, match="No space left on device"):
+        run(make_spec("experiment=workshop_circles", "trainer.max_epochs=3"))
+    (record,) = runs_of(mlflow_client)
+    assert record.info.status == "FAILED" and "No space left" in record.data.tags["error"]
+    assert "test_accuracy" in record.data.metrics  # what was computed is kept
+
+
 def test_a_missing_optional_package_names_it(mlflow_client, monkeypatch):
     import sys
 
@@ -64,7 +86,7 @@ def test_a_missing_optional_package_names_it(mlflow_client, monkeypatch):
     monkeypatch.setitem(sys.modules, "mnist1d", None)
     monkeypatch.setitem(sys.modules, "mnist1d.data", None)
     with pytest.raises(DataError, match="needs the 'mnist1d' package"):
-        run(make_config("dataset=mnist1d", "trainer.max_epochs=1"))
+        run(make_spec("dataset=mnist1d", "trainer.max_epochs=1"))
     (record,) = runs_of(mlflow_client)
     assert record.info.status == "FAILED"
     mnist1d_arrays.cache_clear()

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from src.training.runner import run
-from tests.conftest import ROOT, make_config, run_cli
+from tests.conftest import ROOT, make_spec, run_cli
 
 FAST = {"mlp": ("trainer.max_epochs=20",), "lightgbm": ("model.n_estimators=50",)}
 
@@ -41,7 +41,7 @@ def _table(path: Path) -> tuple[str, ...]:
 def test_the_logged_model_predicts_raw_rows_in_the_original_labels(model, raw_table, mlflow_client, tmp_path):
     import mlflow.pyfunc
 
-    result = run(make_config(f"model={model}", *_table(raw_table), *FAST[model], "tracking.log_model=true"))
+    result = run(make_spec(f"model={model}", *_table(raw_table), *FAST[model], "tracking.log_model=true"))
     predictions = pd.read_parquet(mlflow_client.download_artifacts(result.run_id, "predictions.parquet", str(tmp_path)))
     raw = pd.read_csv(raw_table)
     rows = raw.drop(columns="label").iloc[predictions["row_id"]]
@@ -64,7 +64,7 @@ def test_mlflow_models_predict_takes_a_csv_of_raw_rows_and_register_as_registers
     from mlflow.tracking import MlflowClient
 
     result = run(
-        make_config(
+        make_spec(
             "model=lightgbm",
             *_table(raw_table),
             *FAST["lightgbm"],
@@ -176,7 +176,7 @@ def test_the_logged_model_takes_every_row_its_table_reader_takes(awkward_table, 
 
     import mlflow.pyfunc
 
-    config = make_config(
+    config = make_spec(
         "model=lightgbm", *_table(awkward_table), *FAST["lightgbm"], "tracking.log_model=true",
         "dataset.categorical_columns=[zone]",
     )  # fmt: skip

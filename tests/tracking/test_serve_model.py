@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from src.training.runner import run
-from tests.conftest import make_config
+from tests.conftest import make_spec
 
 
 def _free_loopback_port() -> int:
@@ -40,7 +40,7 @@ def test_mlflow_models_serve_answers_raw_rows_with_the_runs_labels(tracking_uri,
     path = tmp_path / "t.csv"
     raw.to_csv(path, index=False)
     config = ("model=lightgbm", "model.n_estimators=30", "dataset=table", f"dataset.path='{path}'")
-    result = run(make_config(*config, "dataset.target=label", "tracking.log_model=true"))
+    result = run(make_spec(*config, "dataset.target=label", "tracking.log_model=true"))
     predictions = pd.read_parquet(mlflow_client.download_artifacts(result.run_id, "predictions.parquet", str(tmp_path)))
     rows = pd.read_csv(path).drop(columns="label").iloc[predictions["row_id"]]
 
@@ -101,7 +101,7 @@ def test_the_models_environment_builds_from_the_package_index_and_predicts(track
     raw["label"] = np.where(raw["x1"] > 0, "yes", "no")
     raw.to_csv(path, index=False)
     config = ("model=lightgbm", "model.n_estimators=20", "dataset=table", f"dataset.path='{path}'")
-    result = run(make_config(*config, "dataset.target=label", "tracking.log_model=true"))
+    result = run(make_spec(*config, "dataset.target=label", "tracking.log_model=true"))
     raw.drop(columns="label").head(10).to_csv(tmp_path / "rows.csv", index=False)
     venv_bin = str(Path(sys.executable).parent)
     predicted = subprocess.run(

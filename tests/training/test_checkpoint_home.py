@@ -2,14 +2,14 @@
 user's) store never deletes the checkpoints under the checkout's checkpoints/."""
 
 from src.tracking.mlflow_run import PROJECT_ROOT
-from src.training.resume import checkpoint_dir, config_hash
+from src.training.resume import checkpoint_dir
 from src.training.runner import run
-from tests.conftest import make_config
+from tests.conftest import make_spec
 
 
 def test_a_fresh_deep_run_leaves_the_checkouts_checkpoints_alone(tracking_uri, tmp_path):
-    cfg = make_config("dataset=workshop_circles", "trainer.max_epochs=2", "model.hidden_sizes=[8]")
-    digest = config_hash(cfg)
+    cfg = make_spec("dataset=workshop_circles", "trainer.max_epochs=2", "model.hidden_sizes=[8]")
+    digest = cfg.config_hash
     mine = PROJECT_ROOT / "checkpoints" / digest
     existed = mine.exists()
     mine.mkdir(parents=True, exist_ok=True)

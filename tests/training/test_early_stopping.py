@@ -2,14 +2,14 @@
 validation loss stops improving, and the run records how many epochs it trained."""
 
 from src.training.runner import run
-from tests.conftest import make_config, runs_of
+from tests.conftest import make_spec, runs_of
 
 MAX_EPOCHS, PATIENCE = 200, 2
 
 
 def test_a_run_stops_early_and_tags_the_epochs_it_trained(mlflow_client):
     result = run(
-        make_config(
+        make_spec(
             "experiment=workshop_circles",
             "model.hidden_sizes=[32]",
             "dataset.noise_std=0.3",  # overlapping circles: the validation loss soon stops improving

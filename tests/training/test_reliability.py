@@ -6,18 +6,18 @@ import time
 import pytest
 
 from src.training.runner import run
-from tests.conftest import make_config, run_cli, runs_of, start_training, wait_until_training
+from tests.conftest import make_spec, run_cli, runs_of, start_training, wait_until_training
 
 FAST = ("experiment=workshop_circles", "trainer.max_epochs=4", "model.hidden_sizes=[8]")
 
 
 def test_resume_skips_a_finished_configuration_and_reruns_a_failed_one(mlflow_client, monkeypatch):
-    first = run(make_config(*FAST))
-    again = run(make_config(*FAST, "resume=true"))
+    first = run(make_spec(*FAST))
+    again = run(make_spec(*FAST, "resume=true"))
     assert again.skipped and again.run_id == first.run_id
     assert len(runs_of(mlflow_client)) == 1
 
-    other = run(make_config(*FAST, "seed=1", "resume=true"))  # a new configuration runs
+    other = run(make_spec(*FAST, "seed=1", "resume=true"))  # a new configuration runs
     assert not other.skipped and other.run_id != first.run_id
     assert runs_of(mlflow_client)[0].data.tags["config_hash"] != runs_of(mlflow_client)[1].data.tags["config_hash"]
 
@@ -26,9 +26,9 @@ def test_resume_skips_a_finished_configuration_and_reruns_a_failed_one(mlflow_cl
     original = deep.EpochLoop.training_step
     monkeypatch.setattr(deep.EpochLoop, "training_step", lambda *a: (_ for _ in ()).throw(RuntimeError("crash")))
     with pytest.raises(RuntimeError):
-        run(make_config(*FAST, "seed=2"))
+        run(make_spec(*FAST, "seed=2"))
     monkeypatch.setattr(deep.EpochLoop, "training_step", original)
-    rerun = run(make_config(*FAST, "seed=2", "resume=true"))  # the failed one runs again
+    rerun = run(make_spec(*FAST, "seed=2", "resume=true"))  # the failed one runs again
     assert not rerun.skipped
     statuses = sorted(r.info.status for r in runs_of(mlflow_client) if r.data.tags["seed"] == "2")
     assert statuses == ["FAILED", "FINISHED"]
@@ -42,7 +42,7 @@ def test_a_killed_run_continues_from_its_checkpoint_into_the_same_run(mlflow_cli
         "trainer.checkpoint_every_n_epochs=1",
         f"trainer.checkpoint_dir={tmp_path}",
     )
-    reference = run(make_config(*args, "tracking.experiment=reference"))
+    reference = run(make_spec(*args, "tracking.experiment=reference"))
 
     from src.models import deep
 
@@ -55,13 +55,13 @@ def test_a_killed_run_continues_from_its_checkpoint_into_the_same_run(mlflow_cli
 
     monkeypatch.setattr(deep.EpochLoop, "training_step", interrupt_at_epoch_3)
     with pytest.raises(KeyboardInterrupt):
-        run(make_config(*args))
+        run(make_spec(*args))
     (killed,) = runs_of(mlflow_client)
     assert killed.info.status == "KILLED"
     assert len(mlflow_client.get_metric_history(killed.info.run_id, "train_loss")) == 3  # kept
 
     monkeypatch.setattr(deep.EpochLoop, "training_step", original)
-    resumed = run(make_config(*args, "resume=true"))
+    resumed = run(make_spec(*args, "resume=true"))
     assert resumed.run_id == killed.info.run_id
     (record,) = runs_of(mlflow_client)
     assert record.info.status == "FINISHED" and record.data.tags["resumed_from_epoch"] == "3"
@@ -77,7 +77,7 @@ def test_a_killed_run_continues_from_its_checkpoint_into_the_same_run(mlflow_cli
 @pytest.mark.parametrize("model", ["mlp", "random_forest"])
 def test_the_same_config_and_seed_give_identical_metrics(model, tracking_uri):
     overrides = ("dataset=digits", f"model={model}", "trainer.max_epochs=3", "seed=5")
-    a, b = run(make_config(*overrides)), run(make_config(*overrides))
+    a, b = run(make_spec(*overrides)), run(make_spec(*overrides))
     for key, value in a.metrics.items():
         if not key.endswith("_time_s"):
             assert b.metrics[key] == pytest.approx(value, abs=1e-6), key
@@ -125,7 +125,7 @@ def test_divergence_keeps_the_metrics_of_the_epochs_before_it(mlflow_client, mon
 
     monkeypatch.setattr(deep.EpochLoop, "training_step", diverge_at_epoch_2)
     with pytest.raises(DivergedError):
-        run(make_config(*FAST))
+        run(make_spec(*FAST))
     (record,) = runs_of(mlflow_client)
     assert record.info.status == "FAILED" and record.data.tags["status_reason"] == "diverged"
     assert record.data.metrics["diverged_epoch"] == 2
@@ -149,7 +149,7 @@ def _killed_at_epoch_2(monkeypatch, *args: str) -> None:
 
     monkeypatch.setattr(deep.EpochLoop, "training_step", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        run(make_config(*args))
+        run(make_spec(*args))
     monkeypatch.setattr(deep.EpochLoop, "training_step", original)
 
 
@@ -159,12 +159,12 @@ def test_resume_inside_a_sweep_makes_skipped_and_continued_runs_children_of_the_
     from src.tracking.mlflow_run import TrackedRun
 
     continued = (*CHECKPOINTED, "seed=1", f"trainer.checkpoint_dir={tmp_path}")
-    done = run(make_config(*FAST))
+    done = run(make_spec(*FAST))
     _killed_at_epoch_2(monkeypatch, *continued)
     parent = TrackedRun.start(tracking_uri, "mlvsdl", "sweep-again", {"sweep": "true"}, nested=False)
     monkeypatch.setenv("MLFLOW_PARENT_RUN_ID", parent.run_id)  # what the sweep's callback sets
-    skipped = run(make_config(*FAST, "resume=true"))
-    resumed = run(make_config(*continued, "resume=true"))
+    skipped = run(make_spec(*FAST, "resume=true"))
+    resumed = run(make_spec(*continued, "resume=true"))
     parent.finish()
     assert skipped.skipped and skipped.run_id == done.run_id
     for run_id in (skipped.run_id, resumed.run_id):
@@ -184,11 +184,11 @@ def test_a_running_run_is_taken_over_only_when_its_owner_process_is_dead(mlflow_
     mlflow_client.update_run(run_id, "RUNNING")
     mlflow_client.set_tag(run_id, "owner", owner_tags()["owner"])
     with pytest.raises(UserError, match="RUNNING in process .* alive"):
-        run(make_config(*args))
+        run(make_spec(*args))
     assert mlflow_client.get_run(run_id).info.status == "RUNNING" and len(runs_of(mlflow_client)) == 1
 
     mlflow_client.set_tag(run_id, "owner", _dead_owner())  # its owner is gone
-    resumed = run(make_config(*args))
+    resumed = run(make_spec(*args))
     record = mlflow_client.get_run(run_id)
     assert resumed.run_id == run_id and record.info.status == "FINISHED"
     assert record.data.tags["owner"] == owner_tags()["owner"]
@@ -201,15 +201,15 @@ def test_resume_ends_a_dead_processs_running_run_killed_and_refuses_a_live_ones(
     from src.tracking.owner import owner_tags
 
     args = ("model=logistic_regression", "resume=true")
-    first = run(make_config(*args))
+    first = run(make_spec(*args))
     mlflow_client.update_run(first.run_id, "RUNNING")
     mlflow_client.set_tag(first.run_id, "owner", owner_tags()["owner"])  # alive: this process
     with pytest.raises(UserError, match="RUNNING in process"):
-        run(make_config(*args))
+        run(make_spec(*args))
     assert len(runs_of(mlflow_client)) == 1
 
     mlflow_client.set_tag(first.run_id, "owner", _dead_owner())
-    again = run(make_config(*args))
+    again = run(make_spec(*args))
     assert again.run_id != first.run_id and not again.skipped
     statuses = {r.info.run_id: r.info.status for r in runs_of(mlflow_client)}
     assert statuses == {first.run_id: "KILLED", again.run_id: "FINISHED"}

@@ -3,9 +3,9 @@
 import numpy as np
 import pandas as pd
 
-from src.training.resume import config_hash, data_digest
+from src.data.digest import data_digest
 from src.training.runner import run
-from tests.conftest import make_config, runs_of
+from tests.conftest import make_spec, runs_of
 
 
 def _table(path, flipped=False):
@@ -17,7 +17,7 @@ def _table(path, flipped=False):
 
 
 def _cfg(path):
-    return make_config(
+    return make_spec(
         "dataset=table", f"dataset.path='{path}'", "dataset.target=y", "model=logistic_regression", "resume=true"
     )
 
@@ -41,7 +41,7 @@ def test_only_a_file_adds_a_data_digest(tmp_path):
     path = tmp_path / "t.csv"
     _table(path)
     assert data_digest(_cfg(path).dataset) is not None
-    assert data_digest(make_config("dataset=digits").dataset) is None  # fixed by its config
+    assert data_digest(make_spec("dataset=digits").dataset) is None  # fixed by its config
     # A file that cannot be read has no digest; loading it then fails naming it.
     assert data_digest(_cfg(tmp_path / "missing.csv").dataset) is None
-    assert config_hash(_cfg(tmp_path / "missing.csv")) != config_hash(_cfg(path))
+    assert _cfg(tmp_path / "missing.csv").config_hash != _cfg(path).config_hash

@@ -8,7 +8,7 @@ import pytest
 
 from src.errors import DivergedError
 from src.training.runner import run
-from tests.conftest import ROOT, make_config, runs_of
+from tests.conftest import ROOT, make_spec, runs_of
 
 FAST = ("trainer.max_epochs=3", "model.hidden_sizes=[8]")
 PLOTS = "tracking.plots=true"  # per-run pictures are opt-in
@@ -34,7 +34,7 @@ def _only_run(client):
     ],
 )
 def test_short_run_records_metrics_params_tags_and_artifacts(dataset, mlflow_client):
-    result = run(make_config(f"dataset={dataset}", *FAST, PLOTS))
+    result = run(make_spec(f"dataset={dataset}", *FAST, PLOTS))
     record = _only_run(mlflow_client)
     assert record.info.status == "FINISHED"
     n_train = record.data.params["n_train"]
@@ -84,7 +84,7 @@ def test_short_run_records_metrics_params_tags_and_artifacts(dataset, mlflow_cli
 def test_a_classical_run_records_only_the_config_groups_its_family_reads(model, mlflow_client, tmp_path):
     import yaml
 
-    run(make_config("dataset=workshop_circles", f"model={model}", "trainer.cpu_threads=1"))
+    run(make_spec("dataset=workshop_circles", f"model={model}", "trainer.cpu_threads=1"))
     record = _only_run(mlflow_client)
     params = record.data.params
     mlp_only = [k for k in params if k.startswith(("optimizer.", "activation.", "loss.", "trainer."))]
@@ -99,7 +99,7 @@ def test_a_classical_run_records_only_the_config_groups_its_family_reads(model, 
 def test_a_deep_run_records_every_group_it_reads(mlflow_client, tmp_path):
     import yaml
 
-    run(make_config("dataset=workshop_circles", *FAST))
+    run(make_spec("dataset=workshop_circles", *FAST))
     record = _only_run(mlflow_client)
     for group in ("optimizer.", "activation.", "loss.", "trainer.", "model.", "dataset.", "tracking."):
         assert any(k.startswith(group) for k in record.data.params), group
@@ -111,7 +111,7 @@ def test_a_deep_run_records_every_group_it_reads(mlflow_client, tmp_path):
 
 def test_workshop_circles_logs_the_workshop_artifacts(mlflow_client):
     """The workshop's experiments turn the pictures on: they are its point."""
-    result = run(make_config("experiment=workshop_circles"))
+    result = run(make_spec("experiment=workshop_circles"))
     record = _only_run(mlflow_client)
     artifacts = {a.path for a in mlflow_client.list_artifacts(record.info.run_id)}
     assert {"confusion_matrix.png", "classification_report.txt", "decision_regions.png", "loss_curves.png"} <= artifacts
@@ -120,14 +120,14 @@ def test_workshop_circles_logs_the_workshop_artifacts(mlflow_client):
 
 
 def test_pictures_are_opt_in_and_the_errors_are_kept_as_data_without_them(mlflow_client):
-    run(make_config("dataset=workshop_circles", "trainer.max_epochs=2"))
+    run(make_spec("dataset=workshop_circles", "trainer.max_epochs=2"))
     artifacts = {a.path for a in mlflow_client.list_artifacts(_only_run(mlflow_client).info.run_id)}
     assert {"config.yaml", "classification_report.txt", "confusion_matrix.csv", "predictions.parquet"} <= artifacts
     assert not any(name.endswith(".png") for name in artifacts)
 
 
 def test_workshop_regression_logs_the_fitted_curve(mlflow_client):
-    result = run(make_config("experiment=workshop_regression"))
+    result = run(make_spec("experiment=workshop_regression"))
     record = _only_run(mlflow_client)
     artifacts = {a.path for a in mlflow_client.list_artifacts(record.info.run_id)}
     assert "fitted_curve.png" in artifacts
@@ -137,7 +137,7 @@ def test_workshop_regression_logs_the_fitted_curve(mlflow_client):
 
 def test_single_neuron_finds_table1_w5_bminus1(mlflow_client):
     result = run(
-        make_config(
+        make_spec(
             "dataset=seed_table1",
             "model.hidden_sizes=[]",
             "optimizer=batch_gd",
@@ -152,7 +152,7 @@ def test_single_neuron_finds_table1_w5_bminus1(mlflow_client):
 
 def test_single_neuron_finds_table2_all_ones(tracking_uri):
     result = run(
-        make_config(
+        make_spec(
             "dataset=seed_table2",
             "model.hidden_sizes=[]",
             "optimizer=batch_gd",
@@ -172,7 +172,7 @@ def test_an_exception_inside_training_marks_the_run_failed(mlflow_client, monkey
 
     monkeypatch.setattr(deep.EpochLoop, "training_step", explode)
     with pytest.raises(RuntimeError, match="boom"):
-        run(make_config(*FAST))
+        run(make_spec(*FAST))
     record = _only_run(mlflow_client)
     assert record.info.status == "FAILED"
     assert "boom inside training_step" in record.data.tags["error"]
@@ -181,7 +181,7 @@ def test_an_exception_inside_training_marks_the_run_failed(mlflow_client, monkey
 def test_a_diverging_learning_rate_marks_the_run_failed_as_diverged(mlflow_client):
     with pytest.raises(DivergedError):
         run(
-            make_config(
+            make_spec(
                 "dataset=workshop_regression",
                 "optimizer=minibatch_sgd",
                 "optimizer.lr=1e6",
@@ -202,7 +202,7 @@ def test_keyboard_interrupt_marks_the_run_killed(mlflow_client, monkeypatch):
 
     monkeypatch.setattr(deep.EpochLoop, "training_step", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        run(make_config(*FAST))
+        run(make_spec(*FAST))
     assert _only_run(mlflow_client).info.status == "KILLED"
 
 
@@ -216,12 +216,12 @@ def test_every_run_keeps_its_test_predictions_paired_by_row_across_models(mlflow
 
     frames = {}
     for model in ("mlp", "logistic_regression", "svm"):  # svm: no probabilities
-        result = run(make_config("dataset=iris", f"model={model}", *FAST[:1]))
+        result = run(make_spec("dataset=iris", f"model={model}", *FAST[:1]))
         local = mlflow_client.download_artifacts(result.run_id, "predictions.parquet", str(tmp_path / model))
         frames[model] = pd.read_parquet(local)
         accuracy = (frames[model]["y_true"] == frames[model]["y_pred"]).mean()
         assert accuracy == pytest.approx(result.metrics["test_accuracy"])
-    config = make_config("dataset=iris")
+    config = make_spec("dataset=iris")
     dataset = load_dataset(config.dataset)
     split = make_split(dataset, seed=0, test_size=config.dataset.test_size, val_size=config.dataset.val_size)
     for model, frame in frames.items():
@@ -238,7 +238,7 @@ def test_every_run_keeps_its_test_predictions_paired_by_row_across_models(mlflow
 def test_a_regression_run_keeps_its_predictions_and_residuals_in_the_target_units(mlflow_client, tmp_path):
     import pandas as pd
 
-    result = run(make_config("dataset=diabetes", "model=ridge"))
+    result = run(make_spec("dataset=diabetes", "model=ridge"))
     predictions = pd.read_parquet(mlflow_client.download_artifacts(result.run_id, "predictions.parquet", str(tmp_path)))
     residuals = pd.read_csv(mlflow_client.download_artifacts(result.run_id, "residuals.csv", str(tmp_path)))
     errors = predictions["y_pred"] - predictions["y_true"]
@@ -250,7 +250,7 @@ def test_a_regression_run_keeps_its_predictions_and_residuals_in_the_target_unit
 def test_a_classification_run_keeps_its_confusion_matrix_as_data(mlflow_client, tmp_path):
     import pandas as pd
 
-    result = run(make_config("dataset=iris", "model=logistic_regression"))
+    result = run(make_spec("dataset=iris", "model=logistic_regression"))
     local = mlflow_client.download_artifacts(result.run_id, "confusion_matrix.csv", str(tmp_path))
     matrix = pd.read_csv(local, index_col=0)
     assert list(matrix.columns) == list(matrix.index) == ["setosa", "versicolor", "virginica"]

@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 from src.data.types import Task
 from src.models import model_family
 from src.training import runner
-from tests.conftest import ROOT, make_config, run_cli, runs_of
+from tests.conftest import ROOT, make_spec, run_cli, runs_of
 
 FAST_MLP = ("trainer.max_epochs=3", "model.hidden_sizes=[8]")
 PAIRS = {  # dataset -> the classical model the workshop compares the MLP with
@@ -43,7 +43,7 @@ def footing(tmp_path_factory):
                     lambda *a, key=(dataset, model), **k: prepared.setdefault(key, real_prepare(*a, **k)),
                 )
                 runner.run(
-                    make_config(
+                    make_spec(
                         f"dataset={dataset}", f"model={model}", "tracking.log_model=true", "tracking.plots=true", *extra
                     )
                 )
@@ -117,7 +117,7 @@ def test_the_fitted_models_are_logged_and_load_back(footing, tmp_path):
             f"runs:/{runs['workshop_circles', 'mlp'].info.run_id}/model", dst_path=str(tmp_path / "mlp")
         )
     # Each takes raw rows and predicts the data's own labels (tests/tracking/test_logged_model.py).
-    dataset = load_dataset(make_config("dataset=workshop_circles").dataset)
+    dataset = load_dataset(make_spec("dataset=workshop_circles").dataset)
     raw = dataset.X.head(len(X))
     for logged in (svm, net):
         # Integer class labels come back as integers (issue 24, item 5); class_names holds them as text.
@@ -195,9 +195,9 @@ def test_the_comparison_experiments_sweep_the_workshop_mlp_against_its_classical
     options = sweep.model.split(",")
     assert len(options) == 2 and classical in options
     single = experiment.replace("_vs_svm", "").replace("_vs_linear", "")  # the workshop's MLP experiment
-    workshop = make_config(f"experiment={single}")
+    workshop = make_spec(f"experiment={single}")
     for option in options:
-        cfg = make_config(f"experiment={experiment}", f"model={option}")
+        cfg = make_spec(f"experiment={experiment}", f"model={option}")
         runner.validate(cfg)
         assert cfg.dataset == workshop.dataset
         if option == classical:
@@ -208,8 +208,8 @@ def test_the_comparison_experiments_sweep_the_workshop_mlp_against_its_classical
         # The same net, optimizer and trainer as the workshop's MLP experiment.
         assert cfg.model == workshop.model and cfg.model.hidden_sizes == [50, 100]
         for group in ("activation", "loss", "optimizer", "trainer"):
-            assert cfg[group] == workshop[group], group
-        assert {g: str(cfg[g].name.value) for g in mlp} == mlp
+            assert getattr(cfg, group) == getattr(workshop, group), group
+        assert {g: str(getattr(cfg, g).name.value) for g in mlp} == mlp
 
 
 def test_one_command_runs_both_models_of_a_comparison(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 from src.errors import ConfigError
 from src.training.runner import run
 from src.training.seeds import run_seeds
-from tests.conftest import make_config, run_cli, runs_of
+from tests.conftest import make_spec, run_cli, runs_of
 
 ARGS = ("dataset=digits", "model.hidden_sizes=[32]", "trainer.max_epochs=4", "optimizer.batch_size=64")
 
@@ -14,7 +14,7 @@ TIMERS = ("fit_time_s", "predict_time_s", "fit_time_shared_s")  # wall-clock: di
 
 
 def test_each_seed_gets_the_run_a_single_run_with_that_seed_gets(mlflow_client):
-    together = run_seeds(make_config(*ARGS, "seeds=[0,1,2]"))
+    together = run_seeds(make_spec(*ARGS, "seeds=[0,1,2]"))
     assert [r.run_name for r in together] == ["mlp-digits-n1294-s0", "mlp-digits-n1294-s1", "mlp-digits-n1294-s2"]
     records = {r.info.run_id: r for r in runs_of(mlflow_client)}
     assert len(records) == 3 and all(r.info.status == "FINISHED" for r in records.values())
@@ -23,7 +23,7 @@ def test_each_seed_gets_the_run_a_single_run_with_that_seed_gets(mlflow_client):
         return [(m.step, m.value) for m in sorted(mlflow_client.get_metric_history(run_id, name), key=lambda m: m.step)]
 
     for seed, result in zip([0, 1, 2], together):
-        single = run(make_config(*ARGS, f"seed={seed}"))
+        single = run(make_spec(*ARGS, f"seed={seed}"))
         # The final scores are identical: the replicas predict exactly as the single runs; the
         # probability scores (log loss, Brier) agree to float32 rounding of the probabilities.
         final = {k: v for k, v in result.metrics.items() if k not in TIMERS}
@@ -48,11 +48,11 @@ def test_each_seed_gets_the_run_a_single_run_with_that_seed_gets(mlflow_client):
 
 def test_seeds_refuse_what_they_cannot_match(tracking_uri):
     with pytest.raises(ConfigError, match="batch_norm"):
-        run_seeds(make_config(*ARGS, "model.batch_norm=true", "seeds=[0,1]"))
+        run_seeds(make_spec(*ARGS, "model.batch_norm=true", "seeds=[0,1]"))
     with pytest.raises(ConfigError, match="checkpoint_every_n_epochs"):
-        run_seeds(make_config(*ARGS, "trainer.checkpoint_every_n_epochs=1", "seeds=[0,1]"))
+        run_seeds(make_spec(*ARGS, "trainer.checkpoint_every_n_epochs=1", "seeds=[0,1]"))
     with pytest.raises(ConfigError, match="repeats a seed"):
-        run_seeds(make_config("dataset=digits", "model=svm", "seeds=[0,0]"))
+        run_seeds(make_spec("dataset=digits", "model=svm", "seeds=[0,0]"))
 
 
 def test_one_diverging_replica_fails_only_its_own_run(mlflow_client, monkeypatch):
@@ -76,14 +76,14 @@ def test_one_diverging_replica_fails_only_its_own_run(mlflow_client, monkeypatch
     monkeypatch.setattr(stacked.StackedEpochLoop, "__init__", init)
     monkeypatch.setattr(stacked.StackedEpochLoop, "_close_epoch", close_epoch)
     with pytest.raises(SeedsFailed, match="1 of 3 seeds diverged") as info:
-        run_seeds(make_config(*ARGS, "seeds=[0,1,2]"))
+        run_seeds(make_spec(*ARGS, "seeds=[0,1,2]"))
     assert [r.run_name for r in info.value.finished_results] == ["mlp-digits-n1294-s0", "mlp-digits-n1294-s2"]
     records = {r.data.tags["seed"]: r for r in runs_of(mlflow_client)}
     assert {seed: r.info.status for seed, r in records.items()} == {"0": "FINISHED", "1": "FAILED", "2": "FINISHED"}
     assert records["1"].data.tags["status_reason"] == "diverged" and records["1"].data.metrics["diverged_epoch"] == 2
     for seed in ("0", "2"):  # the survivors are the single runs with their seeds, all epochs trained
         assert "test_accuracy" in records[seed].data.metrics and records[seed].data.tags["epochs_trained"] == "4"
-        single = run(make_config(*ARGS, f"seed={seed}"))
+        single = run(make_spec(*ARGS, f"seed={seed}"))
         assert records[seed].data.metrics["test_accuracy"] == pytest.approx(single.metrics["test_accuracy"])
     steps = sorted(m.step for m in mlflow_client.get_metric_history(records["1"].info.run_id, "train_loss"))
     assert steps == [0, 1]  # the diverged replica keeps the epochs before it
@@ -93,9 +93,9 @@ def test_mlp_plus_repeats_train_together_and_each_is_its_single_run(mlflow_clien
     """R = 3 repeats x K = 4 members (dropout, periodic embeddings, restore-best
     by validation accuracy) as one model: each repeat's run is its seed's single run."""
     plus = ("dataset=wine", "model=mlp_plus", "model.hidden_sizes=[32]", "trainer.max_epochs=3")
-    together = run_seeds(make_config(*plus, "seeds=[0,1,2]"))
+    together = run_seeds(make_spec(*plus, "seeds=[0,1,2]"))
     for seed, result in zip([0, 1, 2], together):
-        single = run(make_config(*plus, f"seed={seed}"))
+        single = run(make_spec(*plus, f"seed={seed}"))
         final = {k: v for k, v in result.metrics.items() if k not in TIMERS}
         assert final == pytest.approx({k: v for k, v in single.metrics.items() if k not in TIMERS}, rel=0, abs=1e-6)
         ours, reference = mlflow_client.get_run(result.run_id).data, mlflow_client.get_run(single.run_id).data
@@ -119,10 +119,10 @@ CLASSICAL = ("dataset=wine",)
 
 @pytest.mark.parametrize("model", ["random_forest", "dummy"])
 def test_a_classical_models_seeds_are_the_single_runs_with_those_seeds(mlflow_client, model):
-    together = run_seeds(make_config(*CLASSICAL, f"model={model}", "seeds=[0,1,2]"))
+    together = run_seeds(make_spec(*CLASSICAL, f"model={model}", "seeds=[0,1,2]"))
     assert [r.run_name for r in together] == [f"{model}-wine-n128-s{seed}" for seed in (0, 1, 2)]
     for seed, result in zip([0, 1, 2], together):
-        single = run(make_config(*CLASSICAL, f"model={model}", f"seed={seed}"))
+        single = run(make_spec(*CLASSICAL, f"model={model}", f"seed={seed}"))
         final = {k: v for k, v in result.metrics.items() if k not in TIMERS}
         assert final == {k: v for k, v in single.metrics.items() if k not in TIMERS}
         ours, reference = mlflow_client.get_run(result.run_id).data, mlflow_client.get_run(single.run_id).data
@@ -146,7 +146,7 @@ def test_a_classical_seed_that_fails_fails_only_its_own_run(mlflow_client, monke
 
     monkeypatch.setattr(runner, "prepare_data", prepare_or_fail)
     with pytest.raises(SeedsFailed, match="1 of 3 seeds failed .*seed 1: .*broken") as info:
-        run_seeds(make_config(*CLASSICAL, "model=dummy", "seeds=[0,1,2]"))
+        run_seeds(make_spec(*CLASSICAL, "model=dummy", "seeds=[0,1,2]"))
     assert [r.run_name for r in info.value.finished_results] == ["dummy-wine-n128-s0", "dummy-wine-n128-s2"]
     statuses = {r.data.tags["seed"]: r.info.status for r in runs_of(mlflow_client)}
     assert statuses == {"0": "FINISHED", "1": "FAILED", "2": "FINISHED"}

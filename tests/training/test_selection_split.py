@@ -7,7 +7,7 @@ import pytest
 
 import src.training.runner as runner
 from src.training.metrics import score
-from tests.conftest import make_config, runs_of
+from tests.conftest import make_spec, runs_of
 
 
 def _spy(monkeypatch):
@@ -43,7 +43,7 @@ def test_early_stopping_never_sees_the_selection_rows_and_the_test_fold_is_in_no
 ):
     seen = _spy(monkeypatch)
     runner.run(
-        make_config(
+        make_spec(
             "model=lightgbm", "dataset=breast_cancer", "dataset.cv_folds=5", "dataset.select_size=0.2", f"seed={seed}"
         )
     )
