@@ -84,20 +84,54 @@ def critical_difference(tables: dict[str, tuple[pd.DataFrame, str]]) -> Critical
     return CriticalDifference(mean_ranks, p_values, float(friedman.pvalue), note)
 
 
-def times_per_rows(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per variant, median over its finished runs (every dataset and size) of the fit time per
-    1,000 training rows and the predict time per 1,000 predicted (test) rows."""
+def _per_1000_rows(runs: pd.DataFrame) -> pd.DataFrame:
+    """The finished runs with their fit time per 1,000 training rows (train_s) and predict
+    time per 1,000 predicted (test) rows (predict_s)."""
     done = runs[runs["finished"] & (runs["n_train"] > 0)]
-    if done.empty:
-        return pd.DataFrame(columns=["variant", "family", "train_s", "predict_s"])
-    per = done.assign(
+    return done.assign(
         train_s=done["fit_time_s"] / done["n_train"] * ROWS_PER_UNIT,
         predict_s=done["predict_time_s"] / done["n_test"].where(done["n_test"] > 0) * ROWS_PER_UNIT,
     )
-    grouped = per.groupby("variant", sort=False).agg(
+
+
+def times_per_rows(runs: pd.DataFrame) -> pd.DataFrame:
+    """A row per variant and training size: the median over its finished runs of that size
+    (every dataset and seed) of the fit time per 1,000 training rows and the predict time
+    per 1,000 predicted (test) rows, and how many runs that is. A time per row is no constant
+    (a fit is rarely linear in its rows), so sizes are never pooled. Variants in order of
+    their fit time at their largest size, each variant's sizes from small to large."""
+    per = _per_1000_rows(runs)
+    if per.empty:
+        return pd.DataFrame(columns=["variant", "family", "n_train", "train_s", "predict_s", "n_runs"])
+    grouped = (
+        per.groupby(["variant", "n_train"], sort=False)
+        .agg(
+            family=("family", "first"),
+            train_s=("train_s", "median"),
+            predict_s=("predict_s", "median"),
+            n_runs=("train_s", "size"),
+        )
+        .reset_index()
+    )
+    order = times_at_largest_size(runs)["variant"].tolist()
+    grouped["_order"] = grouped["variant"].map({v: i for i, v in enumerate(order)})
+    grouped = grouped.sort_values(["_order", "n_train"]).drop(columns="_order")
+    return grouped[["variant", "family", "n_train", "train_s", "predict_s", "n_runs"]].reset_index(drop=True)
+
+
+def times_at_largest_size(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per variant, the times per 1,000 rows where the normalised scores take it: on each
+    dataset its runs at its largest training size there; the median over those runs."""
+    per = _per_1000_rows(runs)
+    if per.empty:
+        return pd.DataFrame(columns=["variant", "family", "train_s", "predict_s"])
+    by = ["dataset", "variant"] if "dataset" in per else ["variant"]
+    largest = per.groupby(by, sort=False)["n_train"].transform("max")
+    at = per[per["n_train"] == largest]
+    grouped = at.groupby("variant", sort=False).agg(
         family=("family", "first"), train_s=("train_s", "median"), predict_s=("predict_s", "median")
     )
-    return grouped.reset_index().sort_values("train_s").reset_index(drop=True)
+    return grouped.reset_index().sort_values("train_s", kind="stable").reset_index(drop=True)
 
 
 def pareto_front(frame: pd.DataFrame, score: str, time: str) -> pd.Series:
@@ -110,7 +144,8 @@ def pareto_front(frame: pd.DataFrame, score: str, time: str) -> pd.Series:
 
 
 def score_against_time(scores: pd.DataFrame, times: pd.DataFrame) -> pd.DataFrame:
-    """Per variant: mean normalised score over datasets, train time per 1,000 rows, on the front or not."""
+    """Per variant: mean normalised score over datasets, train time per 1,000 rows (`times`:
+    times_at_largest_size, one row per variant), on the front or not."""
     mean_score = scores.mean().rename("score")
     points = times.set_index("variant").join(mean_score, how="inner").dropna(subset=["score", "train_s"])
     points = points.reset_index()

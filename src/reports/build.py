@@ -150,10 +150,17 @@ def log_report(tracking_uri: str, experiment: str, report: Report, run_filter: R
         Tag.REPORT_FILTER: run_filter.describe(),
         Tag.GIT_COMMIT: git_commit(),
     }
+    from src.tracking.record import DESCRIPTION_TAG
+    from src.tracking.ui import report_note
+
     # A Ctrl-C or an error while the files upload ends the run KILLED / FAILED, never RUNNING.
     with TrackedRun.start(tracking_uri, experiment, f"report-{report.name}", tags, nested=False) as run:
+        # The run's description (its Overview page) links report.html in the Artifacts tab.
+        note = report_note(report.name, run.experiment_id, run.run_id, Artifact.REPORT_HTML, Artifact.REPORT_MD)
+        run.set_tags({DESCRIPTION_TAG: note})
         run.add_metrics({RunMetric.N_RUNS: report.n_runs, RunMetric.N_FAILED: report.n_failed})
         run.log_artifacts(report.out)
+    report.experiment_id = run.experiment_id
     return run.run_id
 
 
@@ -192,4 +199,8 @@ def make_report(
         progress("logging the report run")
         experiment = run_filter.experiments[0] if run_filter.experiments else DEFAULT_EXPERIMENT
         report.run_id = log_report(uri, experiment, report, run_filter)
+        from src.tracking.ui import run_url, ui_base
+
+        url = run_url(ui_base(uri), report.experiment_id, report.run_id, Artifact.REPORT_HTML)
+        report.summary.append(f"In MLflow's UI (`make ui` for a local store): {url}")
     return report

@@ -82,6 +82,7 @@ class Report:
     n_runs: int = 0
     n_failed: int = 0
     run_id: Optional[str] = None  # the MLflow report run, once logged
+    experiment_id: Optional[str] = None  # and its experiment
     allowed: Optional[re.Pattern[str]] = None  # the files the section being rendered declared
 
     def add(self, *lines: str) -> None:

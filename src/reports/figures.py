@@ -287,7 +287,8 @@ def critical_difference(ranks: pd.Series, p_values: pd.DataFrame, title: str) ->
 
 
 def score_against_time(points: pd.DataFrame, title: str) -> Optional[Figure]:
-    """Mean normalised score against fit time per 1,000 rows, one point per model; the Pareto
+    """Mean normalised score against fit time per 1,000 rows (at each model's largest training
+    size, where the scores are taken), one point per model; the Pareto
     front drawn and ringed. `points`: columns variant, family, train_s, score, pareto (bool)."""
     points = points.dropna(subset=["train_s", "score"])
     if points.empty:
@@ -303,7 +304,7 @@ def score_against_time(points: pd.DataFrame, title: str) -> Optional[Figure]:
     ax.step(fx, front["score"], where="post", color="black", linewidth=1, label="Pareto front")
     ax.scatter(fx, front["score"], s=90, facecolors="none", edgecolors="black", linewidths=1.2)
     ax.set_xscale("log")
-    ax.set_xlabel("median fit time per 1,000 training rows, s (log scale)")
+    ax.set_xlabel("median fit time per 1,000 training rows at the largest size, s (log scale)")
     ax.set_ylabel("mean normalised score (best 1, worst 0)")
     ax.set_title(title, fontsize=10)
     ax.grid(True, alpha=0.3)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Optional
 
+from src.search.names import find
 from src.tracking.record import Artifact, RunMetric, Tag
 
 
@@ -22,16 +23,17 @@ class SearchRecorder:
             self.experiment_id = self.client.get_run(parent_run_id).info.experiment_id
 
     def runs(self, names: Iterable[str]) -> dict[str, Any]:
-        """The parent's child runs of these names (a name a job failed to create is absent)."""
+        """The parent's child runs given these names, keyed by the name given (a run's own
+        name has its training size in place of the `{n_train}` token, src/search/names.py;
+        a name a job failed to create is absent)."""
         if self.client is None:
             return {}
-        wanted = set(names)
         children = self.client.search_runs(
             [self.experiment_id],
             filter_string=f"tags.`{Tag.PARENT_RUN_ID}` = '{self.parent_run_id}'",
             max_results=50000,
         )
-        return {r.info.run_name: r for r in children if r.info.run_name in wanted}
+        return find(children, names)
 
     def claim(self, study_name: str) -> None:
         """Tag the parent run with its study at the start, so that a later session finds it."""

@@ -29,7 +29,7 @@ from src.config.checks import check_register_as
 from src.errors import ConfigError
 from src.models import model_family
 from src.models.registry import CLASSICAL
-from src.search import checks, records
+from src.search import checks, names, records
 from src.search.pruning import ENV_PREFIX, PRUNED_AT_EPOCH
 from src.search.space import as_overrides, search_space
 from src.search.study import REPEAT_OF, ask_new, continued_sampler, finished, lock, open_study, storage_dir, study_key
@@ -94,12 +94,14 @@ class Search:
         recorder.claim(name)
         earlier = recorder.earlier_runs(name)
         recorder.settle(earlier)  # a killed session's parent and trial runs: KILLED, not RUNNING forever
-        for number in stale:  # the runs of a trial a killed search left, now counted as failed
-            mine = [
-                r for r in earlier if r.info.run_name.endswith(tuple(f"-t{number}-s{s}" for s in self.selection_seeds))
-            ]
-            recorder.mark(mine, records.trial_tags(name, number, "failed", None))
         self.run_prefix = f"{self.config.model.name}-{self.config.dataset.name}"
+        for number in stale:  # the runs of a trial a killed search left, now counted as failed
+            mine = list(
+                names.find(
+                    earlier, [names.trial_name(self.run_prefix, number, s) for s in self.selection_seeds]
+                ).values()
+            )
+            recorder.mark(mine, records.trial_tags(name, number, "failed", None))
         # Without resume the earlier study was moved aside: its final runs are not this study's.
         self.earlier = earlier if self.config.get("resume") else []
         self._search(study, space, fixed, path, recorder)
@@ -120,20 +122,20 @@ class Search:
                 print(f"search: timeout of {timeout} s reached", flush=True)
                 break
             trials = [ask_new(study, space) for _ in range(min(n_jobs, remaining))]
-            batch, names = [], []
+            batch, given = [], []
             for trial in trials:
                 for seed in self.selection_seeds:
-                    run_name = f"{self.run_prefix}-t{trial.number}-s{seed}"
-                    names.append(run_name)
-                    overrides = fixed + as_overrides(trial.params) + [f"seed={seed}", f"tracking.run_name={run_name}"]
+                    run_name = names.trial_name(self.run_prefix, trial.number, seed)
+                    given.append(run_name)
+                    overrides = fixed + as_overrides(trial.params) + [f"seed={seed}", names.name_override(run_name)]
                     batch.append(tuple(overrides + self._trial_overrides(study, path, trial.number, seed)))
             batch_start = time.perf_counter()
             returns = self._launch(batch)
             wall = (time.perf_counter() - batch_start) / len(trials)
-            runs = recorder.runs(names)
+            runs = recorder.runs(given)
             k = len(self.selection_seeds)
             for i, trial in enumerate(trials):
-                mine = [runs[n] for n in names[i * k : (i + 1) * k] if n in runs]
+                mine = [runs[n] for n in given[i * k : (i + 1) * k] if n in runs]
                 trial.set_user_attr(_FIT_TIME, sum(r.data.metrics.get(RunMetric.FIT_TIME_S, 0.0) for r in mine))
                 trial.set_user_attr(_WALL_TIME, wall)
                 state = self._tell(study, trial, returns[i * k : (i + 1) * k])
@@ -193,16 +195,18 @@ class Search:
         study.tell(trial, sum(values) / len(values))
         return "complete"
 
-    def _already_trained(self, name: str, stage: str, best: int) -> bool:
-        """Whether an earlier session of this study left this final run FINISHED: the
-        default one, or the tuned one of the same best trial (a resumed, finished search
-        does not train them again, nor count their seeds twice)."""
-        return any(
-            run.info.run_name == name
-            and run.info.status == "FINISHED"
-            and (stage == "default" or run.data.tags.get(Tag.BEST_TRIAL) == str(best))
-            for run in self.earlier
-        )
+    def _already_trained(self, name: str, stage: str, best: int) -> Any:
+        """The run an earlier session of this study left FINISHED under this given name, or
+        None: the default one, or the tuned one of the same best trial (a resumed, finished
+        search does not train them again, nor count their seeds twice)."""
+        for run in self.earlier:
+            if (
+                names.matches(name, run.info.run_name)
+                and run.info.status == "FINISHED"
+                and (stage == "default" or run.data.tags.get(Tag.BEST_TRIAL) == str(best))
+            ):
+                return run
+        return None
 
     def _final(self, study: optuna.Study, fixed: list[str], recorder: Any) -> list:
         complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
@@ -216,8 +220,8 @@ class Search:
             print("search: no trial completed; nothing to train on the final seeds", file=sys.stderr, flush=True)
             return []
         best = study.best_trial
-        best_names = {f"{self.run_prefix}-t{best.number}-s{s}" for s in self.selection_seeds}
-        best_runs = [*recorder.runs(best_names).values(), *(r for r in self.earlier if r.info.run_name in best_names)]
+        best_names = [names.trial_name(self.run_prefix, best.number, s) for s in self.selection_seeds]
+        best_runs = [*recorder.runs(best_names).values(), *names.find(self.earlier, best_names).values()]
         recorder.mark(best_runs, {Tag.BEST_TRIAL: "true"})
         results = {
             "name": study.study_name,
@@ -245,12 +249,14 @@ class Search:
         batch, stages = [], {}
         for stage, params in (("final", as_overrides(best.params)), ("default", [])):
             for seed in final_seeds:
-                name = f"{self.run_prefix}-{'tuned' if stage == 'final' else 'default'}-s{seed}"
-                if self._already_trained(name, stage, best.number):
-                    print(f"search: {name} already FINISHED in an earlier session; not trained again", flush=True)
+                name = names.final_name(self.run_prefix, stage, seed)
+                done = self._already_trained(name, stage, best.number)
+                if done is not None:
+                    print(f"search: {done.info.run_name} already FINISHED in an earlier session; not trained again",
+                          flush=True)  # fmt: skip
                     continue
                 stages[name] = stage
-                batch.append(tuple(fixed + params + [f"seed={seed}", f"tracking.run_name={name}"]))
+                batch.append(tuple(fixed + params + [f"seed={seed}", names.name_override(name)]))
         returns = self._launch(batch) if batch else []
         for name, run in recorder.runs(stages).items():
             tags = {Tag.SEARCH_STUDY: study.study_name, Tag.SEARCH_STAGE: stages[name]}

@@ -312,6 +312,19 @@ class TrackedRun:
                 self.client.set_terminated(self.run_id, status)
                 # The run is now in the database file itself, not only in its write-ahead log.
                 checkpoint(str(self.client.tracking_uri))
+                self._print_link()
+
+    def _print_link(self) -> None:
+        """On a tracking server, where the run is in its UI (MLflow's own line is turned off:
+        it opens the GenAI view, src/tracking/remote_store.py)."""
+        uri = str(self.client.tracking_uri)
+        if not uri.startswith(("http://", "https://")):
+            return
+        from src.tracking.ui import run_url, ui_base
+
+        with suppress(Exception):
+            name = self.client.get_run(self.run_id).info.run_name
+            print(f"View run {name} at: {run_url(ui_base(uri), self.experiment_id, self.run_id)}", flush=True)
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> TrackedRun:

@@ -15,8 +15,11 @@ both work, and `tracking.register_as=<name>` registers it in the model
 registry, with a description of the run it comes from. The model takes every
 row the table reader takes: its signature types each raw column `any`, and
 the pipeline types the columns as the reader does. It carries the run's
-params and final metrics (shown on its page) and the run's name as a tag;
-it keeps the name `model`, by which runs:/<run_id>/model finds it. The
+params and final metrics (shown on its page), and is named after its run
+(`mlp-digits-n512-s0`, the characters MLflow refuses in a name as `_`;
+also as the tag `mlvsdl.run_name`), so that the experiment's Models tab tells
+its models apart; `models:/<model_id>` loads it, and so does
+runs:/<run_id>/model, from a copy of its files in the run's artifacts. The
 project's `src` package travels with it (`code_paths`), and its requirements
 pin released versions (no local `+cpu`), so that a fresh environment
 (`--env-manager virtualenv`) can build and load it; `make serve MODEL=...`
@@ -46,7 +49,8 @@ import mlflow.pyfunc
 
 from src.tracking.mlflow_run import fluent_tracking_uri
 
-MODEL_NAME = "model"  # loads back as runs:/<run_id>/model
+MODEL_NAME = "model"  # the run's copy of the model: loads back as runs:/<run_id>/model
+_NOT_IN_A_MODEL_NAME = ("/", ":", ".", "%", '"', "'")  # MLflow refuses them in a logged model's name
 RUN_NAME_TAG = "mlvsdl.run_name"  # the run's name on its model, searchable in the UI
 PROJECT_CODE = Path(__file__).resolve().parents[1]  # the `src` package, bundled as code_paths
 _N_EXAMPLE_ROWS = 5
@@ -167,8 +171,8 @@ def log_fitted_model(
     run = tracked.client.get_run(tracked.run_id)
     with fluent_tracking_uri(tracked.client.tracking_uri), _without_pickle_warning("mlflow.pyfunc"):
         logged = mlflow.initialize_logged_model(
-            # Not the run's name: runs:/<run_id>/model, the URI users are given, finds it by this one.
-            name=MODEL_NAME,
+            # The run's name: the experiment's Models tab tells its models apart.
+            name=model_name(run.info.run_name),
             source_run_id=tracked.run_id,
             experiment_id=tracked.experiment_id,
             params={key: str(value)[:6000] for key, value in run.data.params.items()},
@@ -191,12 +195,36 @@ def log_fitted_model(
                 run_id=tracked.run_id,
             )
             _attach_final_metrics(tracked, logged.model_id, run.data.metrics)
+            _copy_into_run(tracked, info.model_uri)
         except BaseException:
             mlflow.finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)  # not left PENDING
             raise
     if register_as:
         _describe_version(tracked.client, register_as, info, run)
     return info.model_uri
+
+
+def model_name(run_name: str | None) -> str:
+    """The logged model's name: its run's, with the characters MLflow refuses as `_`."""
+    name = run_name or MODEL_NAME
+    for char in _NOT_IN_A_MODEL_NAME:
+        name = name.replace(char, "_")
+    return name
+
+
+def _copy_into_run(tracked: Any, model_uri: str) -> None:
+    """The model's files also as the run's artifacts under `model/`: MLflow 3 finds
+    runs:/<run_id>/<name> by the logged model's name, and the model now has its run's
+    name, so this copy is what keeps runs:/<run_id>/model (the URI the docs, `make
+    serve` and earlier runs use) loading the same model. It costs the model's size
+    once more (a classical model with the bundled `src`: about 1 MB)."""
+    import tempfile
+
+    from mlflow.artifacts import download_artifacts
+
+    with tempfile.TemporaryDirectory(prefix="mlvsdl-model-") as tmp:
+        local = download_artifacts(artifact_uri=model_uri, dst_path=tmp, tracking_uri=tracked.client.tracking_uri)
+        tracked.client.log_artifacts(tracked.run_id, local, MODEL_NAME)
 
 
 def _attach_final_metrics(tracked: Any, model_id: str, metrics: dict[str, float]) -> None:

@@ -153,11 +153,12 @@ COLUMNS = {
     "tags": ["model", "model_family", "dataset", "seed", "search_stage"],
 }
 # Markdown (MLflow renders the note): names in code spans, or <n_train> would read as an HTML tag.
-DESCRIPTION = """Runs of mlvsdl: one run per training, named `model-dataset-n<n_train>-s<seed>`; a sweep is a
-parent run (`sweep-...`) with its jobs nested under it and summary.md on it; a report is a run
-`report-<name>` whose artifacts hold report.html (open it in the Artifacts tab). In the runs
-table, the saved view `mlvsdl-runs` shows the test metrics, timings and training size; the
-Chart view compares the final metrics (all logged at step 0) across the selected runs."""
+DESCRIPTION = """Runs of mlvsdl: one run per training, named `model-dataset-n<n_train>-s<seed>` (a search's
+`model-dataset-n<n_train>-t<trial>-s<seed>`, then `...-tuned-s<seed>` and `...-default-s<seed>`); a sweep
+is a parent run (`sweep-...`) with its jobs nested under it and summary.md on it; a report is a run
+`report-<name>` whose description links its report.html. In the runs table, the saved view
+`mlvsdl-runs` shows the test metrics, timings and training size, grouped by model and n_train;
+the Chart view compares the final metrics (all logged at step 0) across the selected runs."""
 
 
 def experiment_tags() -> dict[str, str]:
@@ -167,7 +168,7 @@ def experiment_tags() -> dict[str, str]:
     view = {
         "selectedColumns": [f"{kind}.`{name}`" for kind, names in COLUMNS.items() for name in names],
         # Groups compare like with like: a model at one training size (MLflow 3.17's runs-view state;
-        # not yet checked in a browser).
+        # the UI shows "Group by: model +1", checked in headless Chromium, docs/mlflow.md).
         "groupBy": {
             "aggregateFunction": "average",
             "groupByKeys": [{"mode": "tag", "groupByData": "model"}, {"mode": "param", "groupByData": "n_train"}],

@@ -23,6 +23,9 @@ HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+    # MLflow prints "View run ... at: <url>" as a run ends, a link that opens the UI's GenAI
+    # view; TrackedRun.finish prints the link to the Model training view instead.
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
 }
 HEALTH_TIMEOUT_S = 5.0
 _REACHABLE: set[str] = set()

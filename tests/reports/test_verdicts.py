@@ -258,9 +258,44 @@ def test_times_per_1000_rows_and_the_pareto_front():
     times = across.times_per_rows(runs)
     assert times.set_index("variant")["train_s"].to_dict() == {"fast": 0.5, "slow": 5.0, "bad": 10.0}
     assert times.set_index("variant")["predict_s"].to_dict() == {"fast": 0.1, "slow": 1.0, "bad": 1.0}
+    assert times["n_train"].tolist() == [2000] * 3 and times["n_runs"].tolist() == [1] * 3
     scores = pd.DataFrame({"fast": [0.5], "slow": [1.0], "bad": [0.0]}, index=["d"])
-    points = across.score_against_time(scores, times).set_index("variant")
+    points = across.score_against_time(scores, across.times_at_largest_size(runs)).set_index("variant")
     assert points["pareto"].to_dict() == {"fast": True, "slow": True, "bad": False}
+
+
+def test_times_per_1000_rows_are_given_per_training_size_never_pooled():
+    """Hand-made runs: a model whose fit is quadratic in its rows (1 s per 1,000 rows at 1,000
+    rows, 10 s at 10,000) gets a row per size, not a median across sizes; the Pareto front
+    reads each model's time at its largest size on each dataset, where its scores are taken."""
+    rows = [
+        # dataset, variant, family, n_train, seed, fit_time_s, predict_time_s, finished
+        ("d1", "mlp", "deep", 1000, 0, 1.0, 0.1, True),
+        ("d1", "mlp", "deep", 1000, 1, 3.0, 0.3, True),
+        ("d1", "mlp", "deep", 10000, 0, 100.0, 1.0, True),
+        ("d1", "mlp", "deep", 10000, 1, 100.0, 1.0, False),  # failed: not counted
+        ("d2", "mlp", "deep", 1000, 0, 2.0, 0.2, True),  # another dataset, same size: the same row
+        ("d2", "mlp", "deep", 500, 0, 0.25, 0.05, True),  # d2's largest mlp size is 1000
+        ("d1", "svm", "classical", 1000, 0, 0.5, 0.5, True),
+        ("d1", "svm", "classical", 10000, 0, 5.0, 0.5, True),
+    ]
+    columns = ["dataset", "variant", "family", "n_train", "seed", "fit_time_s", "predict_time_s", "finished"]
+    runs = pd.DataFrame(rows, columns=columns).assign(n_test=100)
+    times = across.times_per_rows(runs)
+    by_size = times.set_index(["variant", "n_train"])
+    assert list(by_size.index) == [("svm", 1000), ("svm", 10000), ("mlp", 500), ("mlp", 1000), ("mlp", 10000)]
+    assert by_size["train_s"].to_dict() == {
+        ("svm", 1000): 0.5,
+        ("svm", 10000): 0.5,
+        ("mlp", 500): 0.5,
+        ("mlp", 1000): 2.0,  # median of 1, 3 (d1) and 2 (d2) s per 1,000 rows
+        ("mlp", 10000): 10.0,
+    }
+    assert by_size.loc[("mlp", 1000), "n_runs"] == 3 and by_size.loc[("mlp", 10000), "n_runs"] == 1
+    assert by_size.loc[("mlp", 1000), "predict_s"] == pytest.approx(2.0)  # 0.2 s per 100 test rows
+    largest = across.times_at_largest_size(runs).set_index("variant")
+    # mlp: d1 at 10,000 rows (10 s per 1,000) and d2 at 1,000 rows (2 s per 1,000): median 6.
+    assert largest["train_s"].to_dict() == {"svm": 0.5, "mlp": 6.0}
 
 
 def test_runs_that_tested_different_rows_never_pair():
@@ -289,3 +324,26 @@ def test_a_users_table_is_named_after_its_file_and_content(tmp_path):
     again = make_spec("dataset=table", f"dataset.path={other / 'one.csv'}", "dataset.target=label").dataset_label
     assert again.startswith("one-") and again != one
     assert make_spec("dataset=digits").dataset_label == "digits"
+
+
+def test_the_report_gives_a_time_row_per_model_and_training_size(tmp_path):
+    from src.reports.document import Report, StudyView
+    from src.reports.verdict_sections import across_datasets
+
+    rows = [
+        (d, v, f, n, s, t * n / 1000, 0.01, True)
+        for d in ("d1", "d2")
+        for v, f, t in (("mlp", "deep", 2.0), ("svm", "classical", 0.5))
+        for n in (100, 1000)
+        for s in (0, 1)
+    ]
+    columns = ["dataset", "variant", "family", "n_train", "seed", "fit_time_s", "predict_time_s", "finished"]
+    runs = pd.DataFrame(rows, columns=columns).assign(n_test=100)
+    tables = _tables({"d1": {"mlp": 0.9, "svm": 0.8}, "d2": {"mlp": 0.7, "svm": 0.8}})
+    report = Report(name="t", out=tmp_path)
+    across_datasets(report, StudyView(runs, tables))
+    text = "\n".join(report.markdown)
+    assert "| model | family | n_train | fit s / 1,000 training rows | predict s / 1,000 rows | runs |" in text
+    for line in ("| svm | classical | 100 | 0.5 | 0.1 | 4 |", "| mlp | deep | 1000 | 2 | 0.1 | 4 |"):
+        assert line in text, text
+    assert "at its largest size" in text

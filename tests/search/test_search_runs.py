@@ -3,6 +3,7 @@ study counts its total, MLP trials are pruned and recorded as such, and the
 selection reads validation metrics only."""
 
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pytest
 import yaml
 from optuna.trial import TrialState
 
+from src.search.names import matches, trial_name
 from src.search.study import journal
 from src.tracking.record import Tag
 from tests.conftest import run_cli, runs_of
@@ -36,6 +38,14 @@ def _states_so_far(tmp_path: Path) -> list:
         return []
 
 
+def _named(run, prefix: str, middle: str, seed) -> bool:
+    """`<prefix>-n<n_train>-<middle>-s<seed>`, n_train the run's own training size; while the
+    runner leaves the `{n_train}` token as it is, the token."""
+    seed = run.data.tags[Tag.SEED] if seed is None else seed
+    found = re.fullmatch(rf"{re.escape(prefix)}-n(\d+|\{{n_train\}})-{middle}-s{seed}", run.info.run_name)
+    return found is not None and found.group(1) in (run.data.params.get("n_train"), "{n_train}")
+
+
 def _stage(runs, stage: str) -> list:
     return [r for r in runs if r.data.tags.get(Tag.SEARCH_STAGE) == stage]
 
@@ -54,9 +64,11 @@ def test_a_resumed_search_runs_only_the_missing_trials(tracking_uri, mlflow_clie
     assert sorted(int(r.data.tags[Tag.TRIAL_NUMBER]) for r in trials) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     assert {r.data.tags[Tag.TRIAL_STATE] for r in trials} == {"complete"}
     assert len({tuple(t.params.items()) for t in study.trials}) == 5  # the second session proposed new ones
-    assert sorted(r.info.run_name for r in trials if r.data.tags[Tag.TRIAL_NUMBER] == "3") == [
-        "logistic_regression-digits-t3-s0", "logistic_regression-digits-t3-s1",
-    ]  # fmt: skip
+    third_trial = sorted((r for r in trials if r.data.tags[Tag.TRIAL_NUMBER] == "3"), key=lambda r: r.info.run_name)
+    for run, seed in zip(
+        third_trial, (0, 1), strict=True
+    ):  # the training size in the name, once the runner fills it in
+        assert _named(run, "logistic_regression-digits", "t3", seed), run.info.run_name
     assert {r.data.tags[Tag.SEARCH_STUDY] for r in trials} == {study.study_name}
     final = _stage(runs_of(mlflow_client), "final")
     seeds_by_best: dict[str, list[int]] = {}  # the second search trains them again only for a new best trial
@@ -66,7 +78,11 @@ def test_a_resumed_search_runs_only_the_missing_trials(tracking_uri, mlflow_clie
     assert all(sorted(seeds) == [0, 1, 2] for seeds in seeds_by_best.values()), seeds_by_best
     third = run_cli(*args, "hydra.sweeper.n_trials=5", f"hydra.sweep.dir={tmp_path / 'c'}")
     assert third.returncode == 0, third.stderr[-3000:]
-    assert "logistic_regression-digits-tuned-s0 already FINISHED" in third.stdout
+    assert re.search(r"logistic_regression-digits-n(\d+|\{n_train\})-tuned-s0 already FINISHED", third.stdout)
+    for run in runs_of(mlflow_client):
+        stage = run.data.tags.get(Tag.SEARCH_STAGE)
+        if stage in ("final", "default"):
+            assert _named(run, "logistic_regression-digits", "tuned" if stage == "final" else "default", None)
     assert len(_stage(runs_of(mlflow_client), "final")) == len(final)  # a finished search trains nothing again
     assert sorted(int(r.data.tags[Tag.SEED]) for r in _stage(runs_of(mlflow_client), "default")) == [0, 1, 2]
     results = yaml.safe_load((tmp_path / "b" / "optimization_results.yaml").read_text())
@@ -217,8 +233,12 @@ def test_a_killed_search_resumes_without_losing_or_recounting_a_trial(tracking_u
     while time.monotonic() < deadline:  # one trial finished and the next one's run training
         states = _states_so_far(tmp_path)
         if TrialState.COMPLETE in states and states[-1] == TrialState.RUNNING:
-            name = f"mlp-digits-t{len(states) - 1}-s0"
-            if any(r.info.run_name == name and r.info.status == "RUNNING" for r in runs_of(mlflow_client)):
+            given = trial_name("mlp-digits", len(states) - 1, 0)
+            running = [
+                r for r in runs_of(mlflow_client) if matches(given, r.info.run_name) and r.info.status == "RUNNING"
+            ]
+            if running:
+                killed_id = running[0].info.run_id  # by id: its name gains the size once its split is made
                 break
         if proc.poll() is not None:
             pytest.fail(f"the search ended (exit {proc.returncode}) before it could be killed mid-trial")
@@ -228,7 +248,7 @@ def test_a_killed_search_resumes_without_losing_or_recounting_a_trial(tracking_u
         pytest.fail("the search never had a finished trial and a running one")
     proc.send_signal(signal.SIGKILL)
     assert proc.wait(timeout=120) == -signal.SIGKILL
-    assert {r.info.status for r in runs_of(mlflow_client) if r.info.run_name == name} == {"RUNNING"}
+    assert mlflow_client.get_run(killed_id).info.status == "RUNNING"
     done_before = {t.number for t in _study(tmp_path).trials if t.state == TrialState.COMPLETE}
     second = run_cli(*args, f"hydra.sweep.dir={tmp_path / 'second'}")
     assert second.returncode == 0, second.stderr[-3000:]
@@ -242,5 +262,5 @@ def test_a_killed_search_resumes_without_losing_or_recounting_a_trial(tracking_u
     assert numbers == sorted({t.number for t in _study(tmp_path).trials if t.state == TrialState.COMPLETE})
     assert done_before <= set(numbers) and len(numbers) == 3  # none of the first session's trials ran again
     (killed,) = [r for r in trials if r.info.status == "KILLED"]  # the interrupted trial's run, counted as failed
-    assert killed.info.run_name == name and killed.data.tags[Tag.TRIAL_STATE] == "failed"
+    assert killed.info.run_id == killed_id and killed.data.tags[Tag.TRIAL_STATE] == "failed"
     assert int(killed.data.tags[Tag.TRIAL_NUMBER]) == states.index(TrialState.FAIL)

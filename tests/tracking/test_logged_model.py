@@ -201,3 +201,27 @@ def test_the_logged_model_takes_every_row_its_table_reader_takes(awkward_table, 
     one = raw.head(1).assign(colour=None)  # a missing category
     assert len(logged.predict(one)) == 1
     assert len(logged.predict(raw.iloc[:0])) == 0  # zero rows, zero predictions
+
+
+def test_the_logged_model_is_named_after_its_run_and_loads_by_model_id_and_by_run(raw_table, mlflow_client, tmp_path):
+    """The experiment's Models tab tells the models apart by their runs' names; models:/<model_id>
+    loads the model, and runs:/<run_id>/model (the docs' URI) still does, from the run's copy."""
+    import mlflow.pyfunc
+
+    result = run(make_spec("model=logistic_regression", *_table(raw_table), "tracking.log_model=true"))
+    source = mlflow_client.get_run(result.run_id)
+    experiment_id = source.info.experiment_id
+    (logged,) = mlflow_client.search_logged_models([experiment_id], filter_string=f"source_run_id = '{result.run_id}'")
+    assert logged.name == source.info.run_name.replace(".", "_") and logged.name.startswith("logistic_regression-raw")
+    rows = pd.read_csv(raw_table).drop(columns="label").head(20)
+    by_id = mlflow.pyfunc.load_model(f"models:/{logged.model_id}").predict(rows)
+    by_run = mlflow.pyfunc.load_model(f"runs:/{result.run_id}/model").predict(rows)
+    assert list(by_id) == list(by_run)
+
+
+def test_a_model_name_has_none_of_the_characters_mlflow_refuses():
+    from src.tracking.models import model_name
+
+    assert model_name("mlp-workshop_regression-n16-s0-lr=0.01") == "mlp-workshop_regression-n16-s0-lr=0_01"
+    assert model_name("a/b:c%d'e\"f") == "a_b_c_d_e_f"
+    assert model_name(None) == "model" and model_name("") == "model"
