@@ -118,12 +118,12 @@ ui: $(STAMP)
 	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host $(HOST) --port $(PORT)
 
 ## Serve a logged model over HTTP on $(HOST):$(SERVE_PORT), in this environment:
-##   make serve MODEL=runs:/<run id>/model   (or models:/<name>/<version>)
+##   make serve MODEL=models:/<model id>   (the run's line prints it; or models:/<name>/<version>)
 ## The venv's bin goes first on PATH: mlflow starts uvicorn by name.
 SERVE_PORT ?= 5002
 TRACKING_URI ?= sqlite:///$(CURDIR)/mlflow.db
 serve: $(STAMP)
-	@test -n "$(MODEL)" || { echo "error: say which model: make serve MODEL=runs:/<run id>/model" >&2; exit 2; }
+	@test -n "$(MODEL)" || { echo "error: say which model: make serve MODEL=models:/<model id> (printed on the run's line)" >&2; exit 2; }
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" MLFLOW_TRACKING_URI='$(TRACKING_URI)' PYTHONPATH='$(CURDIR)' \
 		$(VENV)/bin/mlflow models serve -m '$(MODEL)' --env-manager local --host $(HOST) --port $(SERVE_PORT)
 

@@ -1,8 +1,11 @@
 """Entry point: `python -m src.train [group=option ...] [key=value ...]`.
 
-    python -m src.train experiment=workshop_circles
-    python -m src.train dataset=digits model.hidden_sizes=[128,64] optimizer=adam
-    python -m src.train -m optimizer.lr=0.1,0.01,0.001
+    python -m src.train dataset=digits model=xgboost
+    python -m src.train dataset=table dataset.path=my.csv dataset.target=price
+    python -m src.train -m model=mlp_plus,lightgbm dataset.cv_folds=5 seed=0,1,2,3,4
+
+The composed DictConfig becomes a typed RunSpec here (src/config/spec.py), once;
+everything below reads the spec.
 
 Only Hydra and the config schemas are imported up front, so that `--help` and
 config errors answer quickly; torch, Lightning and MLflow load when a run starts.
@@ -41,8 +44,8 @@ def train(cfg: DictConfig) -> Optional[float]:
 
     from src.config.checks import check_config
     from src.config.spec import RunSpec
+    from src.job.runner import record_failure, run
     from src.startup import load_run_modules
-    from src.training.runner import record_failure, run
 
     hydra_cfg = HydraConfig.get()
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
@@ -64,7 +67,7 @@ def train(cfg: DictConfig) -> Optional[float]:
                 "use trainer.strategy=ddp_spawn or one device per job"
             )
         if spec.seeds:
-            from src.training.seeds import run_seeds
+            from src.job.seeds import run_seeds
 
             results = run_seeds(spec)
         else:
@@ -83,7 +86,7 @@ def train(cfg: DictConfig) -> Optional[float]:
         job = hydra_cfg.job.num
         print(f"{sweep.progress(job)}job {job} failed: {message}", file=sys.stderr, flush=True)
         return None
-    from src.training.objective import objective_value
+    from src.job.objective import objective_value
 
     _print_results(results, sweep.progress(hydra_cfg.job.num) if multirun else "")
     try:  # optimized_metric, else the main metric; the mean over seeds trained together
@@ -113,8 +116,10 @@ def _print_results(results: list, progress: str = "") -> None:
 
     if is_global_zero():
         for result in results:
+            model = f"  [model {result.model_uri}]" if result.model_uri else ""  # what make serve MODEL= takes
             print(
-                f"{progress}{result.run_name}: {result.main_metric}={result.value:.4f}  [mlflow run {result.run_id}]",
+                f"{progress}{result.run_name}: {result.main_metric}={result.value:.4f}  [mlflow run {result.run_id}]"
+                + model,
                 flush=True,
             )
 

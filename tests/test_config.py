@@ -102,8 +102,8 @@ def test_batch_gd_uses_the_whole_training_set_and_sgd_one_example():
 
 @pytest.mark.parametrize("name", options("trainer"))
 def test_trainer_options_instantiate_or_refuse_clearly(name):
+    from src.job.runner import validate
     from src.models.deep_config import mlp_from_config
-    from src.training.runner import validate
     from tests.conftest import make_spec
 
     cfg = make_spec(f"trainer={name}")

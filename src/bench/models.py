@@ -97,9 +97,9 @@ class _PreparedCache:
         self._prepared: dict[tuple[str, int, bool], Any] = {}
 
     def get(self, cfg: RunSpec) -> Any:
+        from src.job.runner import prepare_data
         from src.models.registry import takes_native_categorical
         from src.tracking.mlflow_run import NullTrackedRun
-        from src.training.runner import prepare_data
 
         # Models with native categorical handling get their categorical columns as codes.
         key = (repr(cfg.dataset), int(cfg.seed), takes_native_categorical(cfg.model))
@@ -120,13 +120,13 @@ def _kept(estimator: Any) -> Optional[int]:
 
 
 def fit_once(cfg: RunSpec, prepared: Any) -> dict[str, Any]:
-    """Build and fit as `src.training.runner.run` does; the fit's seconds by the
+    """Build and fit as `src.job.runner.run` does; the fit's seconds by the
     runner's timer and thread budget, and the test accuracy."""
     import numpy as np
     from threadpoolctl import threadpool_limits
 
+    from src.job.runner import validate
     from src.models import build_estimator
-    from src.training.runner import validate
 
     validate(cfg)
     data = prepared.data

@@ -17,7 +17,7 @@ from src.bench.training import ROOT, config, median_time
 
 def bench_overhead(n_runs: int, *extra: str) -> dict[str, Any]:
     """Wall time of `run(cfg)` minus its own fit_time_s, on workshop_circles."""
-    from src.training.runner import run
+    from src.job.runner import run
 
     with tempfile.TemporaryDirectory() as tmp, MlflowClock() as clock:
         os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{tmp}/bench.db"

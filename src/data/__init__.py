@@ -21,7 +21,7 @@ _EXPORTS = {
     "split_digest": "src.data.splits",
 }
 # Aliases of the Task members, for modules not yet moved to `Task` (the runner,
-# tests/training/test_same_footing.py); new code writes Task.regression etc.
+# tests/job/test_same_footing.py); new code writes Task.regression etc.
 _TASK_ALIASES = {"REGRESSION": Task.regression, "BINARY": Task.binary, "MULTICLASS": Task.multiclass}
 
 __all__ = sorted(["Task", *_EXPORTS, *_TASK_ALIASES])

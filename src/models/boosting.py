@@ -121,7 +121,7 @@ class XGBoostEstimator(_BoostingEstimator):
 class XGBoostOnPresentClasses:
     """A fitted XGBoost classifier trained on the classes present in its training
     rows (codes 0..m-1), answering in the dataset's class indices: `classes_` maps
-    its probability columns to them (src/training/artifacts.py pads the rest)."""
+    its probability columns to them (src/job/artifacts.py pads the rest)."""
 
     def __init__(self, model: Any, classes: np.ndarray):
         self.model = model

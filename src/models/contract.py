@@ -1,4 +1,4 @@
-"""The estimator contract: what the runner (src/training/runner.py) needs of a model.
+"""The estimator contract: what the runner (src/job/runner.py) needs of a model.
 
 Every registered option builds an estimator of this shape, deep or classical,
 and every one is a scikit-learn estimator besides (tests/models/

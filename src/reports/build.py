@@ -31,6 +31,7 @@ from typing import Callable, Optional
 import pandas as pd
 
 from src.errors import UserError
+from src.job.metrics import VERDICT_METRIC
 from src.reports import dataset_sections, figures, study_sections, tuning_sections
 from src.reports.analysis import curves_of, dataset_metric, lower_is_better, model_table, select_tuned
 from src.reports.document import DatasetView, Report, StudyView, own_files
@@ -39,7 +40,6 @@ from src.reports.runs import RunFilter, search_runs, tidy, what_is_there
 from src.reports.verdicts import verdicts_of
 from src.tracking.record import Artifact, RunMetric, Tag
 from src.tracking.secrets import mask_secrets
-from src.training.metrics import VERDICT_METRIC
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 REPORTS_DIR = PROJECT_ROOT / "reports"
@@ -150,8 +150,8 @@ def log_report(tracking_uri: str, experiment: str, report: Report, run_filter: R
         Tag.REPORT_FILTER: run_filter.describe(),
         Tag.GIT_COMMIT: git_commit(),
     }
+    from src.tracking.links import report_note
     from src.tracking.record import DESCRIPTION_TAG
-    from src.tracking.ui import report_note
 
     # A Ctrl-C or an error while the files upload ends the run KILLED / FAILED, never RUNNING.
     with TrackedRun.start(tracking_uri, experiment, f"report-{report.name}", tags, nested=False) as run:
@@ -199,7 +199,7 @@ def make_report(
         progress("logging the report run")
         experiment = run_filter.experiments[0] if run_filter.experiments else DEFAULT_EXPERIMENT
         report.run_id = log_report(uri, experiment, report, run_filter)
-        from src.tracking.ui import run_url, ui_base
+        from src.tracking.links import run_url, ui_base
 
         url = run_url(ui_base(uri), report.experiment_id, report.run_id, Artifact.REPORT_HTML)
         report.summary.append(f"In MLflow's UI (`make ui` for a local store): {url}")

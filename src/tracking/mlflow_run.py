@@ -320,7 +320,7 @@ class TrackedRun:
         uri = str(self.client.tracking_uri)
         if not uri.startswith(("http://", "https://")):
             return
-        from src.tracking.ui import run_url, ui_base
+        from src.tracking.links import run_url, ui_base
 
         with suppress(Exception):
             name = self.client.get_run(self.run_id).info.run_name

@@ -8,8 +8,8 @@ or classical) and the label decoding or inverse target scaling travel
 together (`RawRowModel`). It carries a signature and an input example in the
 raw columns, so that
 
-    mlflow.pyfunc.load_model(f"runs:/{run_id}/model").predict(raw_frame)
-    mlflow models predict -m runs:/<run id>/model -i rows.csv -t csv --env-manager local
+    mlflow.pyfunc.load_model("models:/<model id>").predict(raw_frame)
+    mlflow models predict -m models:/<model id> -i rows.csv -t csv --env-manager local
 
 both work, and `tracking.register_as=<name>` registers it in the model
 registry, with a description of the run it comes from. The model takes every
@@ -18,8 +18,8 @@ the pipeline types the columns as the reader does. It carries the run's
 params and final metrics (shown on its page), and is named after its run
 (`mlp-digits-n512-s0`, the characters MLflow refuses in a name as `_`;
 also as the tag `mlvsdl.run_name`), so that the experiment's Models tab tells
-its models apart; `models:/<model_id>` loads it, and so does
-runs:/<run_id>/model, from a copy of its files in the run's artifacts. The
+its models apart. The run's line prints its URI, `models:/<model id>` (also on
+the run's page, and `runs:/<run id>/<run name>` finds it too). The
 project's `src` package travels with it (`code_paths`), and its requirements
 pin released versions (no local `+cpu`), so that a fresh environment
 (`--env-manager virtualenv`) can build and load it; `make serve MODEL=...`
@@ -49,7 +49,7 @@ import mlflow.pyfunc
 
 from src.tracking.mlflow_run import fluent_tracking_uri
 
-MODEL_NAME = "model"  # the run's copy of the model: loads back as runs:/<run_id>/model
+MODEL_NAME = "model"  # the name of a model whose run has none
 _NOT_IN_A_MODEL_NAME = ("/", ":", ".", "%", '"', "'")  # MLflow refuses them in a logged model's name
 RUN_NAME_TAG = "mlvsdl.run_name"  # the run's name on its model, searchable in the UI
 PROJECT_CODE = Path(__file__).resolve().parents[1]  # the `src` package, bundled as code_paths
@@ -195,7 +195,6 @@ def log_fitted_model(
                 run_id=tracked.run_id,
             )
             _attach_final_metrics(tracked, logged.model_id, run.data.metrics)
-            _copy_into_run(tracked, info.model_uri)
         except BaseException:
             mlflow.finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)  # not left PENDING
             raise
@@ -210,21 +209,6 @@ def model_name(run_name: str | None) -> str:
     for char in _NOT_IN_A_MODEL_NAME:
         name = name.replace(char, "_")
     return name
-
-
-def _copy_into_run(tracked: Any, model_uri: str) -> None:
-    """The model's files also as the run's artifacts under `model/`: MLflow 3 finds
-    runs:/<run_id>/<name> by the logged model's name, and the model now has its run's
-    name, so this copy is what keeps runs:/<run_id>/model (the URI the docs, `make
-    serve` and earlier runs use) loading the same model. It costs the model's size
-    once more (a classical model with the bundled `src`: about 1 MB)."""
-    import tempfile
-
-    from mlflow.artifacts import download_artifacts
-
-    with tempfile.TemporaryDirectory(prefix="mlvsdl-model-") as tmp:
-        local = download_artifacts(artifact_uri=model_uri, dst_path=tmp, tracking_uri=tracked.client.tracking_uri)
-        tracked.client.log_artifacts(tracked.run_id, local, MODEL_NAME)
 
 
 def _attach_final_metrics(tracked: Any, model_id: str, metrics: dict[str, float]) -> None:

@@ -4,8 +4,8 @@ gives a probability column per class of the dataset."""
 
 import numpy as np
 
+from src.job.artifacts import class_probabilities
 from src.models import build_estimator
-from src.training.artifacts import class_probabilities
 from tests.conftest import make_spec
 
 

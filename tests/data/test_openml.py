@@ -14,7 +14,7 @@ import pytest
 from src.data import load_dataset
 from src.data import openml as openml_loader
 from src.errors import ConfigError, DataError
-from src.training.runner import validate
+from src.job.runner import validate
 from tests.conftest import make_spec
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "openml_cache"

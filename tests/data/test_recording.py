@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src.training.runner import run
+from src.job.runner import run
 from tests.conftest import make_spec, runs_of
 
 FAST = ("trainer.max_epochs=2", "model.hidden_sizes=[4]")

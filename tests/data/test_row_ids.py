@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from src.data import load_dataset, make_split
-from src.training.artifacts import Evaluated, predictions_frame
+from src.job.artifacts import Evaluated, predictions_frame
 from tests.conftest import make_spec
 
 
@@ -39,7 +39,7 @@ def test_row_ids_join_back_to_the_file_after_rows_without_a_target_are_dropped(t
 
 def test_predictions_are_previewed_as_csv_next_to_the_parquet_file(tmp_path):
     from src.data.build import make_dataset
-    from src.training.artifacts import write_predictions
+    from src.job.artifacts import write_predictions
 
     rng = np.random.default_rng(1)
     data = make_dataset("toy", "binary", rng.normal(size=(300, 2)), rng.choice(["a", "b"], 300), "code")

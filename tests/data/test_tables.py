@@ -8,7 +8,7 @@ from hydra.errors import ConfigCompositionException
 from src.data import load_dataset, make_split, prepare
 from src.data.preprocessing import PreprocessOptions
 from src.errors import ConfigError, DataError, one_line
-from src.training.runner import run, validate
+from src.job.runner import run, validate
 from tests.conftest import make_spec, run_cli, runs_of
 
 

@@ -11,8 +11,8 @@ from threadpoolctl import threadpool_limits
 
 from src.data import load_dataset, make_split, prepare
 from src.errors import DataError
+from src.job.runner import run
 from src.models import build_estimator
-from src.training.runner import run
 from tests.conftest import ROOT, make_spec, runs_of
 
 HAPPINESS = ("dataset=happiness", "dataset.train_size=2048")
@@ -134,7 +134,7 @@ def test_a_lightgbm_run_imports_neither_torch_lightning_nor_the_other_libraries(
     code = (
         "import sys\n"
         "from tests.conftest import make_spec\n"
-        "from src.training.runner import run\n"
+        "from src.job.runner import run\n"
         "run(make_spec('model=lightgbm', 'dataset=happiness', 'dataset.train_size=512'))\n"
         "loaded = {'torch', 'pytorch_lightning', 'lightning', 'xgboost', 'catboost', 'lightgbm'} & set(sys.modules)\n"
         "print(sorted(loaded))\n"

@@ -10,10 +10,10 @@ from threadpoolctl import threadpool_limits
 
 from src.data import load_dataset, make_split, prepare
 from src.errors import ConfigError
+from src.job.runner import validate
 from src.models import build_estimator, model_family
 from src.models.classical import count_parameters
 from src.models.registry import CLASSICAL, REGISTRY, models_for
-from src.training.runner import validate
 from tests.conftest import CONF_DIR, make_spec
 
 CLASSICAL_MODELS = [name for name, spec in REGISTRY.items() if spec.family == CLASSICAL]

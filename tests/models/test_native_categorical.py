@@ -13,9 +13,9 @@ from threadpoolctl import threadpool_limits
 from src.data import make_split, prepare
 from src.data.preprocessing import PreprocessOptions
 from src.data.types import Dataset
+from src.job.runner import run
 from src.models import build_estimator
 from src.models.registry import REGISTRY, takes_native_categorical
-from src.training.runner import run
 from tests.conftest import make_spec, runs_of
 
 # The label is a non-monotone function of the category's sorted code, so one
@@ -146,7 +146,7 @@ def test_through_the_runner_native_models_and_the_mlp_share_the_split_and_differ
     # The logged CatBoost pipeline takes raw rows, a missing and an unseen category included.
     import mlflow.pyfunc
 
-    logged = mlflow.pyfunc.load_model(f"runs:/{results['catboost'].run_id}/model", dst_path=str(tmp_path / "cb"))
+    logged = mlflow.pyfunc.load_model(results["catboost"].model_uri)
     rows = pd.DataFrame({"x": [0.0, 0.0, 0.0], "colour": ["c1", None, "never-seen"]})
     assert set(logged.predict(rows)) <= {"yes", "no"} and len(logged.predict(rows)) == 3
     model = logged.unwrap_python_model()

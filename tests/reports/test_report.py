@@ -11,9 +11,9 @@ import pytest
 
 from src import report as cli
 from src.errors import DivergedError, UserError
+from src.job import runner
 from src.reports import build as rep
 from src.reports.runs import RunFilter, search_runs
-from src.training import runner
 from tests.conftest import ROOT, SleepMeter, make_spec, run_cli, runs_of
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -6,9 +6,9 @@ from hydra import compose, initialize_config_dir
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from src.errors import ConfigError
+from src.job.objective import objective_value
+from src.job.runner import RunResult
 from src.search.space import as_overrides, search_space
-from src.training.objective import objective_value
-from src.training.runner import RunResult
 from tests.conftest import CONF_DIR, make_spec
 
 SEARCHES = sorted(p.stem for p in (CONF_DIR / "hparams_search").glob("*.yaml") if p.stem != "tpe_budget")

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from src.errors import DataError
-from src.training.runner import run
+from src.job.runner import run
 from tests.conftest import make_spec, run_cli, runs_of
 
 

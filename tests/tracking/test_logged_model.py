@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src.training.runner import run
+from src.job.runner import run
 from tests.conftest import ROOT, make_spec, run_cli
 
 FAST = {"mlp": ("trainer.max_epochs=20",), "lightgbm": ("model.n_estimators=50",)}
@@ -37,6 +37,15 @@ def _table(path: Path) -> tuple[str, ...]:
     return ("dataset=table", f"dataset.path='{path}'", "dataset.target=label")
 
 
+def _model_files(client, model_uri: str, folder: Path) -> Path:
+    """The logged model's files (MLmodel, requirements, input example, code), downloaded."""
+    import mlflow.artifacts
+
+    location = client.get_logged_model(model_uri.removeprefix("models:/")).artifact_location
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(mlflow.artifacts.download_artifacts(artifact_uri=location, dst_path=str(folder)))
+
+
 @pytest.mark.parametrize("model", ["mlp", "lightgbm"])
 def test_the_logged_model_predicts_raw_rows_in_the_original_labels(model, raw_table, mlflow_client, tmp_path):
     import mlflow.pyfunc
@@ -47,7 +56,7 @@ def test_the_logged_model_predicts_raw_rows_in_the_original_labels(model, raw_ta
     rows = raw.drop(columns="label").iloc[predictions["row_id"]]
     assert rows[["x", "colour"]].isna().any().all()  # missing cells in the text column and in a numeric one
 
-    logged = mlflow.pyfunc.load_model(f"runs:/{result.run_id}/model")
+    logged = mlflow.pyfunc.load_model(result.model_uri)
     predicted = np.asarray(logged.predict(rows))
     assert predicted.tolist() == predictions["y_pred"].tolist()  # the run's own predictions
     assert set(predicted) <= {"yes", "no"}
@@ -56,8 +65,8 @@ def test_the_logged_model_predicts_raw_rows_in_the_original_labels(model, raw_ta
 
     inputs = logged.metadata.signature.inputs.input_names()
     assert inputs == ["x", "colour", "x2"]  # the raw columns, not the encoded features
-    example = mlflow_client.download_artifacts(result.run_id, "model/input_example.json", str(tmp_path / "example"))
-    assert json.loads(Path(example).read_text())["columns"] == ["x", "colour", "x2"]
+    example = _model_files(mlflow_client, result.model_uri, tmp_path / "model") / "input_example.json"
+    assert json.loads(example.read_text())["columns"] == ["x", "colour", "x2"]
 
 
 def test_mlflow_models_predict_takes_a_csv_of_raw_rows_and_register_as_registers(raw_table, tracking_uri, tmp_path):
@@ -86,7 +95,7 @@ def test_mlflow_models_predict_takes_a_csv_of_raw_rows_and_register_as_registers
     assert model.params == run_record.data.params
     metrics = {m.key: m.value for m in model.metrics}
     assert metrics["test_accuracy"] == pytest.approx(result.metrics["test_accuracy"])
-    local = Path(client.download_artifacts(result.run_id, "model", str(tmp_path / "model")))
+    local = _model_files(client, result.model_uri, tmp_path / "model")
     requirements = (local / "requirements.txt").read_text().split()
     assert any(r.startswith("lightgbm==") for r in requirements) and not [r for r in requirements if "+" in r]
     assert (local / "code" / "src" / "data" / "preprocessing.py").is_file()
@@ -121,7 +130,7 @@ def test_mlflow_models_predict_takes_a_csv_of_raw_rows_and_register_as_registers
     served = json.loads(out.read_text())["predictions"]
     import mlflow.pyfunc
 
-    assert served == list(mlflow.pyfunc.load_model(f"runs:/{result.run_id}/model").predict(rows))
+    assert served == list(mlflow.pyfunc.load_model(result.model_uri).predict(rows))
     assert set(served) <= {"yes", "no"} and len(served) == 20
 
 
@@ -138,9 +147,9 @@ def test_a_classical_run_logs_its_model_and_loads_it_back_without_torch(raw_tabl
     load = (
         "import sys, mlflow, pandas as pd\n"
         "from mlflow.tracking import MlflowClient\n"
-        "run = MlflowClient().search_runs(['1'])[0]\n"
+        "model = MlflowClient().search_logged_models(['1'])[0]\n"
         f"rows = pd.read_csv({str(raw_table)!r}).drop(columns='label').head(5)\n"
-        "print(list(mlflow.pyfunc.load_model(f'runs:/{run.info.run_id}/model').predict(rows)))\n"
+        "print(list(mlflow.pyfunc.load_model(f'models:/{model.model_id}').predict(rows)))\n"
         "print('torch' in sys.modules)\n"
     )
     loaded = subprocess.run(
@@ -184,7 +193,7 @@ def test_the_logged_model_takes_every_row_its_table_reader_takes(awkward_table, 
         warnings.simplefilter("always")
         result = run(config)
     assert not [w for w in caught if "type hint" in str(w.message)]  # was printed twice per model
-    logged = mlflow.pyfunc.load_model(f"runs:/{result.run_id}/model")
+    logged = mlflow.pyfunc.load_model(result.model_uri)
     predictions = pd.read_parquet(mlflow_client.download_artifacts(result.run_id, "predictions.parquet", str(tmp_path)))
 
     raw = pd.read_csv(awkward_table).drop(columns="label")
@@ -205,7 +214,7 @@ def test_the_logged_model_takes_every_row_its_table_reader_takes(awkward_table, 
 
 def test_the_logged_model_is_named_after_its_run_and_loads_by_model_id_and_by_run(raw_table, mlflow_client, tmp_path):
     """The experiment's Models tab tells the models apart by their runs' names; models:/<model_id>
-    loads the model, and runs:/<run_id>/model (the docs' URI) still does, from the run's copy."""
+    (the run's line prints it) loads the model, and so does runs:/<run_id>/<its name>."""
     import mlflow.pyfunc
 
     result = run(make_spec("model=logistic_regression", *_table(raw_table), "tracking.log_model=true"))
@@ -215,8 +224,9 @@ def test_the_logged_model_is_named_after_its_run_and_loads_by_model_id_and_by_ru
     assert logged.name == source.info.run_name.replace(".", "_") and logged.name.startswith("logistic_regression-raw")
     rows = pd.read_csv(raw_table).drop(columns="label").head(20)
     by_id = mlflow.pyfunc.load_model(f"models:/{logged.model_id}").predict(rows)
-    by_run = mlflow.pyfunc.load_model(f"runs:/{result.run_id}/model").predict(rows)
-    assert list(by_id) == list(by_run)
+    by_run = mlflow.pyfunc.load_model(f"runs:/{result.run_id}/{logged.name}").predict(rows)
+    assert result.model_uri == f"models:/{logged.model_id}" and list(by_id) == list(by_run)
+    assert [a.path for a in mlflow_client.list_artifacts(result.run_id) if a.path == "model"] == []  # one copy only
 
 
 def test_a_model_name_has_none_of_the_characters_mlflow_refuses():

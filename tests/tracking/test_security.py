@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from src.job.runner import run
 from src.tracking import server
-from src.training.runner import run
 from tests.conftest import ROOT, make_spec, runs_of
 
 PLANTED = {

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from src.training.runner import run
+from src.job.runner import run
 from tests.conftest import make_spec
 
 
@@ -52,7 +52,7 @@ def test_mlflow_models_serve_answers_raw_rows_with_the_runs_labels(tracking_uri,
         "MLFLOW_TRACKING_URI": tracking_uri,
     }
     server = subprocess.Popen(
-        [f"{venv_bin}/mlflow", "models", "serve", "-m", f"runs:/{result.run_id}/model", "--env-manager", "local",
+        [f"{venv_bin}/mlflow", "models", "serve", "-m", result.model_uri, "--env-manager", "local",
          "--host", "127.0.0.1", "--port", str(port)],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
@@ -105,7 +105,7 @@ def test_the_models_environment_builds_from_the_package_index_and_predicts(track
     raw.drop(columns="label").head(10).to_csv(tmp_path / "rows.csv", index=False)
     venv_bin = str(Path(sys.executable).parent)
     predicted = subprocess.run(
-        [f"{venv_bin}/mlflow", "models", "predict", "-m", f"runs:/{result.run_id}/model", "-i", "rows.csv",
+        [f"{venv_bin}/mlflow", "models", "predict", "-m", result.model_uri, "-i", "rows.csv",
          "-t", "csv", "-o", "out.json", "--env-manager", "virtualenv"],
         cwd=tmp_path, capture_output=True, text=True, timeout=1800,
         env={**os.environ, "PATH": f"{venv_bin}:{os.environ['PATH']}", "MLFLOW_TRACKING_URI": tracking_uri,

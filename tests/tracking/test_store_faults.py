@@ -178,7 +178,7 @@ def test_a_store_the_file_system_will_not_write_fails_a_run_in_one_line_without_
     writes to the store and its folder (os.access, as on a read-only mount), so the run stops at
     the store's check, in one line naming it, and the store is not touched."""
     from src.errors import UserError
-    from src.training.runner import run
+    from src.job.runner import run
 
     store = tmp_path / "mlflow.db"
     sqlite3.connect(store).close()  # an empty SQLite database

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from src.tracking.links import runs_url
 from src.tracking.record import VIEW_KEY, VIEW_TAG
-from src.tracking.ui import main, runs_url
+from src.tracking.ui import main
 from tests.conftest import ROOT, run_cli, runs_of
 
 

@@ -1,10 +1,10 @@
-"""Links into MLflow's UI (src/tracking/ui.py): every one opens the Model training view
+"""Links into MLflow's UI (src/tracking/links.py): every one opens the Model training view
 (`workflowType=machine_learning`; MLflow 3 otherwise opens its GenAI view), and the report
 run's description links its report.html."""
 
 from types import SimpleNamespace
 
-from src.tracking import ui
+from src.tracking import links as ui
 from src.tracking.mlflow_run import TrackedRun
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from src.errors import DivergedError
-from src.training.runner import run
+from src.job.runner import run
 from tests.conftest import ROOT, make_spec, runs_of
 
 FAST = ("trainer.max_epochs=3", "model.hidden_sizes=[8]")

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from src.data.digest import data_digest
-from src.training.runner import run
+from src.job.runner import run
 from tests.conftest import make_spec, runs_of
 
 

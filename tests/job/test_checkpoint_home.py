@@ -1,9 +1,9 @@
 """A deep run keeps its checkpoints beside its own store: a fresh run on a test's (or another
 user's) store never deletes the checkpoints under the checkout's checkpoints/."""
 
+from src.job.resume import checkpoint_dir
+from src.job.runner import run
 from src.tracking.mlflow_run import PROJECT_ROOT
-from src.training.resume import checkpoint_dir
-from src.training.runner import run
 from tests.conftest import make_spec
 
 

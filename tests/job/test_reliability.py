@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from src.training.runner import run
+from src.job.runner import run
 from tests.conftest import make_spec, run_cli, runs_of, start_training, wait_until_training
 
 FAST = ("experiment=workshop_circles", "trainer.max_epochs=4", "model.hidden_sizes=[8]")

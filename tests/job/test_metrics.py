@@ -1,11 +1,11 @@
-"""The shared metric code (src/training/metrics.py) on hand-computed numbers."""
+"""The shared metric code (src/job/metrics.py) on hand-computed numbers."""
 
 import math
 
 import numpy as np
 import pytest
 
-from src.training.metrics import score
+from src.job.metrics import score
 
 
 def test_binary_probability_metrics_by_hand():

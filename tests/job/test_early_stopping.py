@@ -1,7 +1,7 @@
 """Early stopping through the runner: training stops before max_epochs once the
 validation loss stops improving, and the run records how many epochs it trained."""
 
-from src.training.runner import run
+from src.job.runner import run
 from tests.conftest import make_spec, runs_of
 
 MAX_EPOCHS, PATIENCE = 200, 2

@@ -24,14 +24,14 @@ from src.data.catalogue import check_dataset_config
 from src.data.preprocessing import PreprocessOptions
 from src.data.splits import check_split_settings
 from src.errors import ConfigError
+from src.job.artifacts import Evaluated, class_probabilities, to_target_units, write_artifacts
+from src.job.metrics import main_metric_name, score
+from src.job.resume import Previous, checkpoint_dir, find_previous
 from src.models import build_estimator, check_model_task
 from src.models.contract import Estimator
 from src.models.heads import resolve_loss
 from src.models.registry import takes_native_categorical
 from src.tracking.record import Param, RunMetric, Tag
-from src.training.artifacts import Evaluated, class_probabilities, to_target_units, write_artifacts
-from src.training.metrics import main_metric_name, score
-from src.training.resume import Previous, checkpoint_dir, find_previous
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class RunResult:
     metrics: dict[str, float]
     main_metric: str
     skipped: bool = False  # resume=true found a FINISHED run of the same configuration
+    model_uri: Optional[str] = None  # tracking.log_model=true: models:/<model id>, what loads or serves it
 
     @property
     def value(self) -> float:
@@ -292,11 +293,12 @@ def evaluate_and_record(
     kept = {Tag.BEST_ITERATION: estimator.best_iteration_}
     kept[Tag.BEST_EPOCH] = estimator.best_epoch_
     tracked.set_tags({name: value for name, value in kept.items() if value is not None})
+    model_uri = None
     if cfg.tracking.log_model:
         from src.tracking.models import log_fitted_model
 
         example_rows = dataset.X.iloc[split.train[:5]]
-        log_fitted_model(
+        model_uri = log_fitted_model(
             tracked,
             estimator,
             data.raw_row_pipeline(dataset),
@@ -314,7 +316,7 @@ def evaluate_and_record(
 
     main = main_metric_name(dataset.task, split.fit_only)
     tracked.set_tags({Tag.MAIN_METRIC: main})
-    return RunResult(tracked.run_id, name, metrics, main)
+    return RunResult(tracked.run_id, name, metrics, main, model_uri=model_uri)
 
 
 def _scored(estimator: Any, dataset: Dataset, data: PreparedData, X: Any, y: Any, prefix: str) -> dict[str, float]:

@@ -3,8 +3,8 @@
 import pytest
 
 from src.errors import ConfigError
-from src.training.runner import run
-from src.training.seeds import run_seeds
+from src.job.runner import run
+from src.job.seeds import run_seeds
 from tests.conftest import make_spec, run_cli, runs_of
 
 ARGS = ("dataset=digits", "model.hidden_sizes=[32]", "trainer.max_epochs=4", "optimizer.batch_size=64")
@@ -58,8 +58,8 @@ def test_seeds_refuse_what_they_cannot_match(tracking_uri):
 def test_one_diverging_replica_fails_only_its_own_run(mlflow_client, monkeypatch):
     import torch
 
+    from src.job.seeds import SeedsFailed
     from src.models import stacked
-    from src.training.seeds import SeedsFailed
 
     original_init, original_close = stacked.StackedEpochLoop.__init__, stacked.StackedEpochLoop._close_epoch
 
@@ -134,8 +134,8 @@ def test_a_classical_models_seeds_are_the_single_runs_with_those_seeds(mlflow_cl
 
 
 def test_a_classical_seed_that_fails_fails_only_its_own_run(mlflow_client, monkeypatch):
-    from src.training import runner
-    from src.training.seeds import SeedsFailed
+    from src.job import runner
+    from src.job.seeds import SeedsFailed
 
     prepare = runner.prepare_data
 

@@ -10,8 +10,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from src.data.types import Task
+from src.job import runner
 from src.models import model_family
-from src.training import runner
 from tests.conftest import ROOT, make_spec, run_cli, runs_of
 
 FAST_MLP = ("trainer.max_epochs=3", "model.hidden_sizes=[8]")
@@ -106,16 +106,14 @@ def test_the_fitted_models_are_logged_and_load_back(footing, tmp_path):
     for (_dataset, model), record in runs.items():
         assert len(record.outputs.model_outputs) == 1, model
         logged = client.get_logged_model(record.outputs.model_outputs[0].model_id)
-        assert logged.status == LoggedModelStatus.READY and logged.name == "model"
+        assert logged.status == LoggedModelStatus.READY and logged.name == record.info.run_name  # named after it
         assert logged.experiment_id == record.info.experiment_id and logged.source_run_id == record.info.run_id
         assert record.info.status == "FINISHED"  # logging the model did not end the run early
-    uri = runs["workshop_circles", "svm"].info.run_id
+    svm_id, mlp_id = (runs["workshop_circles", m].outputs.model_outputs[0].model_id for m in ("svm", "mlp"))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", client.tracking_uri)
-        svm = mlflow.pyfunc.load_model(f"runs:/{uri}/model", dst_path=str(tmp_path / "svm"))
-        net = mlflow.pyfunc.load_model(
-            f"runs:/{runs['workshop_circles', 'mlp'].info.run_id}/model", dst_path=str(tmp_path / "mlp")
-        )
+        svm = mlflow.pyfunc.load_model(f"models:/{svm_id}")
+        net = mlflow.pyfunc.load_model(f"models:/{mlp_id}")
     # Each takes raw rows and predicts the data's own labels (tests/tracking/test_logged_model.py).
     dataset = load_dataset(make_spec("dataset=workshop_circles").dataset)
     raw = dataset.X.head(len(X))
@@ -172,7 +170,7 @@ def test_a_classical_run_never_imports_torch(tmp_path):
         env={"PYTHONPROFILEIMPORTTIME": "1", "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "svm-workshop_circles-n70-s0: test_accuracy=" in proc.stdout
+    assert "svm-breast_cancer-n409-s0: test_accuracy=" in proc.stdout and "[model models:/m-" in proc.stdout
     modules = _imported_modules(proc.stderr)
     assert "sklearn.svm" in modules and "mlflow.pyfunc" in modules  # the check sees the run's imports
     heavy = {m for m in modules if m.split(".")[0] in ("torch", "pytorch_lightning", "lightning", "lightning_fabric")}

@@ -20,7 +20,7 @@ from src.tracking.record import Artifact
 
 
 class _NoPlots:
-    """Stands in for src.training.pictures when tracking.plots=false: draws nothing."""
+    """Stands in for src.job.pictures when tracking.plots=false: draws nothing."""
 
     def __getattr__(self, name: str):
         return lambda *args, **kwargs: None
@@ -85,7 +85,7 @@ def write_artifacts(
 ) -> None:
     from sklearn import metrics as skm
 
-    from src.training import pictures as plots
+    from src.job import pictures as plots
 
     (out / Artifact.CONFIG).write_text(config_yaml)
     write_predictions(out / Artifact.PREDICTIONS, dataset, evaluated)
@@ -100,7 +100,7 @@ def write_artifacts(
 
     save(plots.loss_curves(history, title), Artifact.LOSS_CURVES)
     if cfg.tracking.log_importance:  # the interpretability study
-        from src.training.importance import write_importance
+        from src.job.importance import write_importance
 
         write_importance(out, estimator, dataset, split, data, title, seed=cfg.seed)
     if dataset.task == Task.regression:

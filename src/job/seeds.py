@@ -17,9 +17,9 @@ from threadpoolctl import threadpool_limits
 
 from src.config.spec import RunSpec
 from src.errors import ConfigError, DivergedError, one_line
+from src.job.runner import RunResult, evaluate_and_record, log_config, prepare_data, run, start_run, validate
 from src.models import build_estimator
 from src.tracking.record import RunMetric, Tag
-from src.training.runner import RunResult, evaluate_and_record, log_config, prepare_data, run, start_run, validate
 
 
 def run_seeds(cfg: RunSpec) -> list[RunResult]:

@@ -5,8 +5,8 @@ none of the model's inner splits."""
 import numpy as np
 import pytest
 
-import src.training.runner as runner
-from src.training.metrics import score
+import src.job.runner as runner
+from src.job.metrics import score
 from tests.conftest import make_spec, runs_of
 
 
