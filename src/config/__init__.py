@@ -22,6 +22,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from src.config.dataset import DATASET_SCHEMAS
+from src.config.ranges import SEED, bounded
 from src.config.tracking import TrackingConfig
 from src.config.training import (
     ActivationConfig,
@@ -33,7 +34,7 @@ from src.config.training import (
 
 @dataclass
 class Config:
-    seed: int = 0
+    seed: int = bounded(0, SEED)
     dataset: Any = MISSING  # a schema of src/config/dataset.py, chosen by the dataset's YAML
     model: Any = MISSING
     activation: ActivationConfig = MISSING

@@ -17,6 +17,18 @@ from typing import List, Optional
 
 from omegaconf import MISSING
 
+from src.config.ranges import (
+    SAMPLES,
+    STATES,
+    above,
+    at_least,
+    bounded,
+    fraction,
+    integer_at_least,
+    number_in,
+    optional,
+    split_size,
+)
 from src.data.types import Task
 
 
@@ -53,8 +65,10 @@ class DatasetConfig:
     # Set, it is checked against the data, and lets a wrong model or loss fail before loading.
     task: Optional[Task] = None
     # Split sizes: a value in (0, 1] is a fraction of the rows, a value > 1 a count.
-    test_size: float = 0.2
-    val_size: float = 0.1  # taken from the rows left after the test split: early stopping, best epoch
+    test_size: float = bounded(0.2, split_size(zero=False, whole=False), unless="fit_only")
+    val_size: float = bounded(
+        0.1, split_size(zero=True, whole=False), unless="fit_only"
+    )  # taken from the rows left after the test split: early stopping, best epoch
     # Cross-validated repeats: k folds; seed j tests fold j mod k of repeat j // k (test_size unused).
     # null: a random test split per seed. A dataset with its own test set (MNIST-1D) keeps it.
     cv_folds: Optional[int] = None
@@ -69,12 +83,14 @@ class DatasetConfig:
     # How numeric feature columns are scaled (fit on the training rows; every model gets the same).
     scaling: Scaling = Scaling.standard
     # Subsample the training split: a fraction of the pool or an absolute count.
-    train_size: Optional[float] = None
+    train_size: Optional[float] = bounded(None, optional(split_size(zero=False, whole=True)), unless="fit_only")
     # Shared preprocessing of every dataset, fit on the training rows only.
     impute_numeric: NumericImpute = NumericImpute.median
     impute_categorical: CategoricalImpute = CategoricalImpute.most_frequent
     categorical_encoding: CategoricalEncoding = CategoricalEncoding.onehot
-    max_categories: Optional[int] = None  # one-hot: rarer categories share one column
+    max_categories: Optional[int] = bounded(
+        None, optional(integer_at_least(1))
+    )  # one-hot: rarer categories share one column
 
 
 # ---------------------------------------------------------------- generated: drawn by a seeded generator
@@ -86,96 +102,98 @@ class DatasetConfig:
 class WorkshopRegressionConfig(DatasetConfig):
     """sklearn.datasets.make_regression with the workshop's arguments."""
 
-    n_samples: int = 100
-    n_features: int = 1
-    noise_std: float = 5.5  # std of the Gaussian noise added to the target
+    n_samples: int = bounded(100, SAMPLES)
+    n_features: int = bounded(1, integer_at_least(1))
+    noise_std: float = bounded(5.5, optional(at_least(0)))  # std of the Gaussian noise added to the target
     bias: float = 0.5  # the target's intercept
-    random_state: int = 42
+    random_state: int = bounded(42, STATES)
 
 
 @dataclass
 class WorkshopCirclesConfig(DatasetConfig):
     """sklearn.datasets.make_circles with the workshop's arguments."""
 
-    n_samples: int = 100
-    factor: float = 0.5  # inner circle's radius / outer circle's
-    noise_std: Optional[float] = None  # std of the Gaussian noise added to the points; null: none
-    random_state: Optional[int] = 0  # null: a different draw every run
+    n_samples: int = bounded(100, SAMPLES)
+    factor: float = bounded(0.5, fraction(True, False))  # inner circle's radius / outer circle's
+    noise_std: Optional[float] = bounded(
+        None, optional(at_least(0))
+    )  # std of the Gaussian noise added to the points; null: none
+    random_state: Optional[int] = bounded(0, STATES)  # null: a different draw every run
 
 
 @dataclass
 class PlaygroundConfig(DatasetConfig):
     """The TensorFlow Playground's generators (src/data/generators.py)."""
 
-    n_samples: int = 500
+    n_samples: int = bounded(500, SAMPLES)
     # The Playground's noise slider / 100, from 0 to 0.5: each generator's own
     # recipe (label blur for circle and xor, blob variance for gauss, point jitter for spiral).
-    noise_level: float = 0.0
-    random_state: int = 0
+    noise_level: float = bounded(0.0, number_in(0, 0.5))
+    random_state: int = bounded(0, STATES)
 
 
 @dataclass
 class MoonsConfig(DatasetConfig):
     """sklearn.datasets.make_moons."""
 
-    n_samples: int = 500
-    noise_std: float = 0.2  # std of the Gaussian noise added to the points
+    n_samples: int = bounded(500, SAMPLES)
+    noise_std: float = bounded(0.2, optional(at_least(0)))  # std of the Gaussian noise added to the points
     shuffle: bool = True
-    random_state: int = 0
+    random_state: int = bounded(0, STATES)
 
 
 @dataclass
 class BlobsConfig(DatasetConfig):
     """sklearn.datasets.make_blobs: one isotropic Gaussian cluster per class."""
 
-    n_samples: int = 500
-    n_features: int = 2
-    n_classes: int = 3  # the number of clusters (2 needs task=binary)
-    cluster_std: float = 1.0  # each cluster's standard deviation
+    n_samples: int = bounded(500, SAMPLES)
+    n_features: int = bounded(2, integer_at_least(1))
+    n_classes: int = bounded(3, integer_at_least(2))  # the number of clusters (2 needs task=binary)
+    cluster_std: float = bounded(1.0, at_least(0))  # each cluster's standard deviation
     shuffle: bool = True
-    random_state: int = 0
+    random_state: int = bounded(0, STATES)
 
 
 @dataclass
 class ClassificationConfig(DatasetConfig):
     """sklearn.datasets.make_classification: clusters on the vertices of a hypercube."""
 
-    n_samples: int = 1000
-    n_features: int = 20
-    n_classes: int = 2  # more than 2 needs task=multiclass
-    label_noise: float = 0.01  # the fraction of labels flipped at random (flip_y)
+    n_samples: int = bounded(1000, SAMPLES)
+    n_features: int = bounded(20, integer_at_least(1))
+    n_classes: int = bounded(2, integer_at_least(2))  # more than 2 needs task=multiclass
+    label_noise: float = bounded(0.01, fraction(True, True))  # the fraction of labels flipped at random (flip_y)
     shuffle: bool = True
-    random_state: int = 0
+    random_state: int = bounded(0, STATES)
 
 
 @dataclass
 class RegressionGeneratorConfig(DatasetConfig):
     """sklearn.datasets.make_regression: a random linear model of half of the features."""
 
-    n_samples: int = 1000
-    n_features: int = 10
-    noise_std: float = 10.0  # std of the Gaussian noise added to the target
+    n_samples: int = bounded(1000, SAMPLES)
+    n_features: int = bounded(10, integer_at_least(1))
+    noise_std: float = bounded(10.0, optional(at_least(0)))  # std of the Gaussian noise added to the target
     bias: float = 0.0  # the target's intercept
     shuffle: bool = True
-    random_state: int = 0
+    random_state: int = bounded(0, STATES)
 
 
 @dataclass
 class Friedman1Config(DatasetConfig):
     """sklearn.datasets.make_friedman1: a non-linear regression of the first five features."""
 
-    n_samples: int = 1000
-    n_features: int = 10  # at least 5; the rest are irrelevant
-    noise_std: float = 1.0  # std of the Gaussian noise added to the target
-    random_state: int = 0
+    n_samples: int = bounded(1000, SAMPLES)
+    n_features: int = bounded(10, integer_at_least(5))  # at least 5; the rest are irrelevant
+    noise_std: float = bounded(1.0, optional(at_least(0)))  # std of the Gaussian noise added to the target
+    random_state: int = bounded(0, STATES)
 
 
 @dataclass
 class MNIST1DConfig(DatasetConfig):
     """The mnist1d package's generator; the package's own 80 / 20 test split is kept."""
 
-    n_samples: Optional[int] = None  # null: the package's default (5000)
-    random_state: Optional[int] = None  # null: the package's default seed
+    n_samples: Optional[int] = bounded(None, SAMPLES)  # null: the package's default (5000)
+    random_state: Optional[int] = bounded(None, STATES)  # null: the package's default seed
 
 
 # ---------------------------------------------------------------- fixed rows
@@ -214,11 +232,11 @@ class TableConfig(TabularConfig):
 class OpenMLConfig(TabularConfig):
     """dataset=openml: a dataset by id, through a local cache folder."""
 
-    openml_id: Optional[int] = None
+    openml_id: Optional[int] = bounded(None, optional(integer_at_least(1)))
     target: Optional[str] = None  # null: OpenML's default target
     cache_dir: Optional[str] = None  # null: $MLVSDL_DATA_CACHE, else <repo>/data_cache
     download: bool = True  # false: use the cache only, never the network
-    timeout_s: float = 10.0
+    timeout_s: float = bounded(10.0, above(0))
 
 
 # kind -> schema; conf/dataset/<name>.yaml pulls its kind with `- /schema_dataset_<kind>@_here_`.

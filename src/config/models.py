@@ -6,21 +6,22 @@ under schema_model_<name>.
 
 The defaults here are the only ones: the YAMLs of conf/model/ set what differs
 from them, and MLPEstimator takes its defaults from MLPConfig. A field with a
-range carries it in its metadata (`bounded`); src/config/checks.py refuses a
+range carries it in its metadata (`bounded`, src/config/ranges.py); src/config/checks.py refuses a
 value out of it before any data loads, whichever option the schema is for."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, List, Optional
 
 from omegaconf import MISSING
 
-from src.config.checks import (
+from src.config.ranges import (
     Range,
     above,
     at_least,
+    bounded,
     choice,
     each,
     fraction,
@@ -33,13 +34,6 @@ from src.config.checks import (
 LAYERS = "a list of integers >= 1, the units of each hidden layer ([] for none)"
 N_JOBS = Range(lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v != 0),
                "null or an integer other than 0", 0)  # fmt: skip
-
-
-def bounded(default: Any, range_: Range) -> Any:
-    """A field whose values must lie in `range_` (checked by src/config/checks.py)."""
-    if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata={"range": range_})
-    return field(default=default, metadata={"range": range_})
 
 
 class Init(str, Enum):

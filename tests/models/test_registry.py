@@ -123,8 +123,8 @@ NEW_MODEL_SCHEMA = """
 from dataclasses import dataclass
 from typing import Optional
 
-from src.config.checks import integer_at_least, optional
-from src.config.models import ClassicalConfig, bounded
+from src.config.models import ClassicalConfig
+from src.config.ranges import bounded, integer_at_least, optional
 from src.models.registry import pair, register
 
 
