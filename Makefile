@@ -87,9 +87,11 @@ study: $(STAMP)
 	done
 	$(PY) -m src.report --study $(STUDY)
 
-## The test suite (what CI runs).
+## The test suite (what CI runs), in TEST_WORKERS processes (pytest-xdist; a test file's tests
+## stay together, so its module fixtures are built once): most tests wait on a subprocess.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 ## Lint and format checks (ruff, configured in pyproject.toml); CI runs them.
 lint: $(STAMP)
