@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from hydra import compose, initialize_config_dir
@@ -103,6 +107,39 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subpro
             text=True,
             timeout=timeout,
         )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def mlflow_ui(store_uri: str, folder: Path) -> Iterator[str]:
+    """`mlflow ui` on `store_uri` (what `make ui` runs) on a free loopback port; yields its base URL
+    once it answers, and stops it on the way out. Its log is `folder/ui.log`."""
+    from src.tracking.server import wait_for_server
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = folder / "ui.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "mlflow"), "ui", "--backend-store-uri", store_uri,
+             "--host", "127.0.0.1", "--port", str(port)],  # fmt: skip
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=folder,
+        )  # fmt: skip
+    try:
+        try:
+            wait_for_server(base, process, timeout=240)
+        except Exception as exc:
+            pytest.fail(f"{exc}\n{log.read_text()[-3000:]}")
+        yield base
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
 
 
 class SleepMeter:

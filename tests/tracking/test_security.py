@@ -11,7 +11,7 @@ import pytest
 
 from src.job.runner import run
 from src.tracking import server
-from tests.conftest import ROOT, make_spec, runs_of
+from tests.conftest import ROOT, free_port, make_spec, runs_of
 
 PLANTED = {
     "MLFLOW_TRACKING_USERNAME": "planted-user-5e6f",
@@ -64,14 +64,6 @@ def test_the_server_helpers_default_to_loopback():
 SECRET = "planted-pw-77"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _files_holding(folder: Path, secret: str) -> list[str]:
     return [str(p) for p in folder.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
 
@@ -80,7 +72,7 @@ def _files_holding(folder: Path, secret: str) -> list[str]:
 def test_an_unreachable_database_uri_with_a_password_fails_fast_without_showing_it(sweep, tmp_path):
     from tests.conftest import SleepMeter, run_cli
 
-    uri = f"postgresql+psycopg://alice:{SECRET}@127.0.0.1:{_free_port()}/mlflow"  # nothing listens there
+    uri = f"postgresql+psycopg://alice:{SECRET}@127.0.0.1:{free_port()}/mlflow"  # nothing listens there
     meter = SleepMeter(tmp_path / "meter")
     proc = run_cli(*sweep, "model=logistic_regression", f"hydra.run.dir={tmp_path / 'run'}",
                    f"hydra.sweep.dir={tmp_path / 'sweep'}", env={"MLFLOW_TRACKING_URI": uri, **meter.env},

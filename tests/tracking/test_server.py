@@ -27,7 +27,7 @@ from src.tracking import migrate as migration
 from src.tracking.postgres import LocalPostgres, create_database, postgres_bindir
 from src.tracking.remote_store import check_server
 from src.tracking.server import server_command, wait_for_server
-from tests.conftest import run_cli, skip_or_fail_under_ci
+from tests.conftest import free_port, run_cli, skip_or_fail_under_ci
 from tests.tracking.test_launchers import assert_every_metric_arrived
 
 SECRETS = {
@@ -36,12 +36,6 @@ SECRETS = {
     "AWS_SECRET_ACCESS_KEY": "planted-aws-key-9q8w",
 }
 TINY = ("dataset=workshop_circles", "trainer.max_epochs=2")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ------------------------------------------------------------ fail fast, no PostgreSQL needed
@@ -56,7 +50,7 @@ def _one_line_error(proc) -> str:
 
 @pytest.mark.parametrize("sweep", [(), ("-m", "hydra/launcher=joblib", "seed=0,1")], ids=["run", "joblib-sweep"])
 def test_an_unreachable_server_fails_fast_naming_its_url(sweep, tmp_path):
-    url = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     proc = run_cli(
         *sweep,
         "tracking=server",
@@ -247,7 +241,7 @@ def postgres(tmp_path_factory):
         datadir.chmod(0o755)
     else:
         datadir = tmp_path_factory.mktemp("pg")
-    cluster = LocalPostgres(datadir / "data", _free_port(), throwaway=True)
+    cluster = LocalPostgres(datadir / "data", free_port(), throwaway=True)
     try:
         cluster.start()
     except UserError as exc:
@@ -265,7 +259,7 @@ def server(postgres, tmp_path_factory):
     """`mlflow server` on a fresh PostgreSQL database, artifacts in a local folder."""
     workdir = tmp_path_factory.mktemp("mlflow-server")
     store = create_database(postgres, f"mlflow_{uuid.uuid4().hex[:10]}")
-    port = _free_port()
+    port = free_port()
     uri = f"http://127.0.0.1:{port}"
     log = workdir / "server.log"
     with open(log, "w") as out:

@@ -3,24 +3,15 @@ with the runs, their metrics and the report's self-contained report.html, and
 the URL that opens the runs table."""
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from src.tracking.links import runs_url
 from src.tracking.record import VIEW_KEY, VIEW_TAG
 from src.tracking.ui import main
-from tests.conftest import ROOT, run_cli, runs_of
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import ROOT, mlflow_ui, run_cli, runs_of
 
 
 @pytest.fixture(scope="module")
@@ -57,22 +48,7 @@ def test_every_job_is_named_by_its_training_size_and_keeps_its_confusion_matrix(
 def test_mlflow_ui_serves_the_runs_their_metrics_and_the_report_page(store, tmp_path):
     import requests
 
-    from src.tracking.server import wait_for_server
-
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / "ui.log"
-    with open(log, "w") as out:  # what `make ui` runs
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "mlflow"), "ui", "--backend-store-uri", store,
-             "--host", "127.0.0.1", "--port", str(port)],  # fmt: skip
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp_path,
-        )  # fmt: skip
-    try:
-        try:
-            wait_for_server(base, process, timeout=240)
-        except Exception as exc:
-            pytest.fail(f"{exc}\n{log.read_text()[-3000:]}")
+    with mlflow_ui(store, tmp_path) as base:
         api = f"{base}/api/2.0/mlflow"
         experiment = requests.get(f"{api}/experiments/get-by-name", params={"experiment_name": "mlvsdl"}, timeout=30)
         experiment = experiment.json()["experiment"]
@@ -95,10 +71,6 @@ def test_mlflow_ui_serves_the_runs_their_metrics_and_the_report_page(store, tmp_
         assert page.text.startswith("<!DOCTYPE html>") and "<table>" in page.text
         assert page.text.count('src="data:image/png;base64,') >= 3  # the figures, inside the page
         assert requests.get(base, timeout=30).status_code == 200  # the UI itself
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
 
 
 def test_the_printed_url_opens_the_runs_table_with_the_saved_view(store, capsys):

@@ -9,34 +9,23 @@ two classical models at two sizes, a two-trial search, and the report of it all.
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from src.tracking.record import DESCRIPTION_TAG, VIEW_TAG, Tag
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, mlflow_ui, run_cli
 
 pytestmark = pytest.mark.slow
 
 PREFIX = "logistic_regression-breast_cancer"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """(base URL, REST API root, the experiment, its runs) of `mlflow ui` on the built store."""
     import requests
-
-    from src.tracking.server import wait_for_server
 
     folder = tmp_path_factory.mktemp("served")
     uri = f"sqlite:///{folder / 'mlflow.db'}"
@@ -57,20 +46,7 @@ def served(tmp_path_factory):
         cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert report.returncode == 0, report.stderr[-2000:]
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = folder / "ui.log"
-    with open(log, "w") as out:  # what `make ui` runs
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "mlflow"), "ui", "--backend-store-uri", uri,
-             "--host", "127.0.0.1", "--port", str(port)],  # fmt: skip
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=folder,
-        )  # fmt: skip
-    try:
-        try:
-            wait_for_server(base, process, timeout=240)
-        except Exception as exc:
-            pytest.fail(f"{exc}\n{log.read_text()[-3000:]}")
+    with mlflow_ui(uri, folder) as base:
         api = f"{base}/ajax-api/2.0/mlflow"  # what the UI itself calls
         answer = requests.get(f"{api}/experiments/get-by-name", params={"experiment_name": "mlvsdl"}, timeout=30)
         experiment = answer.json()["experiment"]
@@ -80,10 +56,6 @@ def served(tmp_path_factory):
             timeout=30,
         )
         yield base, api, experiment, found.json()["runs"]
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
 
 
 def _tags(entity) -> dict:
