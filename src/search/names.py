@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Optional
 
-N_TRAIN_TOKEN = "{n_train}"  # the runner replaces it with the run's training-row count
+from src.config.spec import N_TRAIN_TOKEN  # the runner replaces it with the run's training-row count
+
 _SIZE = f"-n{N_TRAIN_TOKEN}"
 
 
